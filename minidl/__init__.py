@@ -1,0 +1,28 @@
+"""minidl: deep learning from the computer's side.
+
+A small reverse-mode autograd engine written against the Python Array API
+standard, so the same code runs on NumPy (CPU BLAS), CuPy (GPU cuBLAS) and
+array-api-strict.
+
+>>> import minidl as md
+>>> x = md.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+>>> md.tanh(x).sum().backward()
+>>> x.grad.shape
+(2, 2)
+"""
+
+from minidl.backend import (get_backend, get_matmul, is_gpu_available, manual_seed, set_backend, set_matmul,
+                            using_backend, using_matmul)
+from minidl.autograd import (DType, Function, Tensor, bool_, float32, float64, int32, int64, is_grad_enabled,
+                             no_grad, set_grad_enabled, uint8)
+from minidl.ops import (abs, add, arange, astype, broadcast_to, clip, concat, divide, equal, exp, expand_dims, eye,
+                        flatten, full, greater, greater_equal, less, less_equal, log, matmul, matrix_transpose, max,
+                        maximum, mean, min, minimum, multiply, negative, not_equal, ones, ones_like, permute_dims,
+                        pow, rand, randn, relu, reshape, sigmoid, sqrt, squeeze, stack, subtract, sum, sum_to, tanh,
+                        tensor, where, zeros, zeros_like)
+from minidl.tools.gradcheck import GradcheckError, gradcheck
+from minidl import nn
+
+bool = bool_  # md.bool, as in api.md (shadows the builtin only inside this namespace)
+
+__version__ = "0.1.0"

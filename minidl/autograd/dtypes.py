@@ -1,0 +1,75 @@
+"""Data types that mean the same thing on every backend.
+
+``md.float32`` is one object whatever the backend; ``t.dtype`` returns these
+objects, and ``to_backend_dtype`` turns them into the backend's own dtype.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+
+
+class DType:
+    """A backend-neutral dtype: ``md.float32``, ``md.float64``, ``md.int64``, ..."""
+
+    __slots__ = ("name", "kind")
+
+    def __init__(self, name: str, kind: str) -> None:
+        self.name = name
+        self.kind = kind  # "float", "int", "bool"
+
+    @property
+    def is_floating(self) -> bool:
+        return self.kind == "float"
+
+    def __repr__(self) -> str:
+        return f"minidl.{self.name}"
+
+    def __reduce__(self) -> str:
+        return self.name
+
+
+float32 = DType("float32", "float")
+float64 = DType("float64", "float")
+int32 = DType("int32", "int")
+int64 = DType("int64", "int")
+uint8 = DType("uint8", "int")
+bool_ = DType("bool", "bool")
+
+DTYPES: dict[str, DType] = {d.name: d for d in (float32, float64, int32, int64, uint8, bool_)}
+DEFAULT_FLOAT = float32
+
+# Keyed by id(): dtypes of different libraries must not be compared with == (strict warns).
+_from_backend: dict[int, tuple[Any, DType]] = {}
+
+
+def dtype_of(backend_dtype: Any) -> DType:
+    """The minidl DType for a backend dtype (``numpy.float32``, ``array_api_strict.int64``, ...)."""
+    entry = _from_backend.get(id(backend_dtype))
+    if entry is not None and entry[0] is backend_dtype:
+        return entry[1]
+    name = str(backend_dtype).rsplit(".", 1)[-1]
+    if name not in DTYPES:
+        raise TypeError(f"minidl does not support the dtype {backend_dtype}; use one of {', '.join(DTYPES)}")
+    _from_backend[id(backend_dtype)] = (backend_dtype, DTYPES[name])
+    return DTYPES[name]
+
+
+def as_dtype(dtype: Any) -> DType:
+    """Accept ``md.float32``, ``"float32"``, ``numpy.float32`` or a backend dtype."""
+    if isinstance(dtype, DType):
+        return dtype
+    if isinstance(dtype, str):
+        if dtype not in DTYPES:
+            raise TypeError(f"unknown dtype {dtype!r}; minidl knows {', '.join(DTYPES)}")
+        return DTYPES[dtype]
+    if isinstance(dtype, type) and dtype.__name__ in ("float", "int", "bool"):
+        return {"float": DEFAULT_FLOAT, "int": int64, "bool": bool_}[dtype.__name__]
+    name = getattr(dtype, "__name__", None) or str(dtype)
+    return as_dtype(name.rsplit(".", 1)[-1].replace("bool_", "bool"))
+
+
+def to_backend_dtype(xp: ModuleType, dtype: Any) -> Any:
+    """The dtype object of namespace ``xp`` that matches ``dtype``."""
+    return getattr(xp, as_dtype(dtype).name)

@@ -1,0 +1,231 @@
+"""Tensor: a backend array, plus what autograd needs to know about it.
+
+A Tensor keeps its array (``data``), the namespace that array belongs to
+(``xp``, looked up once here, never per op), the backend's name, whether it
+wants a gradient, its gradient, and the Function that created it.
+Operators and methods forward to :mod:`minidl.ops`.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+
+from minidl import backend as _backend
+from minidl.autograd import engine
+from minidl.autograd.dtypes import DType, dtype_of, to_backend_dtype
+from minidl.autograd.function import Function
+
+
+class Tensor:
+    """An n-dimensional array on one backend that can record its own history.
+
+    >>> import minidl as md
+    >>> x = md.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> (x * x).sum().backward()
+    >>> x.grad.tolist()
+    [2.0, 4.0, 6.0]
+    """
+
+    __slots__ = ("data", "xp", "backend", "requires_grad", "grad", "creator", "name", "__weakref__")
+    __array_priority__ = 1000  # so numpy_array * tensor calls Tensor.__rmul__
+
+    def __init__(self, data: Any, requires_grad: bool = False) -> None:
+        from minidl.ops.creation import tensor as _make
+
+        made = _make(data, requires_grad=requires_grad)
+        self.data, self.xp, self.backend = made.data, made.xp, made.backend
+        self.requires_grad, self.grad, self.creator, self.name = made.requires_grad, None, None, None
+
+    @classmethod
+    def _wrap(cls, data: Any, xp: ModuleType, backend: str, requires_grad: bool = False) -> "Tensor":
+        """Fast path for ops: wrap an array whose namespace is already known."""
+        tensor = object.__new__(cls)
+        tensor.data = data
+        tensor.xp = xp
+        tensor.backend = backend
+        tensor.requires_grad = requires_grad
+        tensor.grad = None
+        tensor.creator = None
+        tensor.name = None
+        return tensor
+
+    # ---- what it is -------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.data.shape)
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        size = 1
+        for dim in self.data.shape:
+            size *= dim
+        return size
+
+    @property
+    def dtype(self) -> DType:
+        return dtype_of(self.data.dtype)
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.creator is None
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __repr__(self) -> str:
+        body = repr(self.numpy()).replace("array(", "tensor(", 1)
+        extras = [f"backend={self.backend!r}"]
+        if self.creator is not None:
+            extras.append(f"grad_fn={self.creator.name}")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return body[:-1] + ", " + ", ".join(extras) + ")" if body.endswith(")") else body
+
+    # ---- moving data out and around ----------------------------------------
+    def numpy(self) -> Any:
+        """A host NumPy array with the same values (a copy unless already NumPy)."""
+        return _backend.to_host(self.data)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
+        host = self.numpy()
+        return host if dtype is None else host.astype(dtype)
+
+    def item(self) -> float | int | bool:
+        if self.size != 1:
+            raise ValueError(f"item() needs a tensor with one element, this one has shape {self.shape}")
+        return self.numpy().reshape(()).item()
+
+    def tolist(self) -> Any:
+        return self.numpy().tolist()
+
+    def __bool__(self) -> bool:
+        return bool(self.item())
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def to(self, backend: str) -> "Tensor":
+        """This tensor on another backend ("numpy", "cupy", ...), as a new leaf; self if already there."""
+        name = _backend.resolve_name(backend)
+        if name == self.backend:
+            return self
+        data = _backend.from_host(self.numpy(), name)
+        return Tensor._wrap(data, _backend.namespace(name), name, self.requires_grad)
+
+    def astype(self, dtype: Any) -> "Tensor":
+        return _ops.astype(self, dtype)
+
+    def detach(self) -> "Tensor":
+        """The same array, cut from the graph."""
+        return Tensor._wrap(self.data, self.xp, self.backend, False)
+
+    def requires_grad_(self, flag: bool = True) -> "Tensor":
+        self.requires_grad = flag
+        return self
+
+    # ---- autograd -------------------------------------------------------------
+    def backward(self, grad: Any = None, retain_graph: bool = False, create_graph: bool = False) -> None:
+        """Compute gradients of this tensor with respect to every leaf that requires grad.
+
+        ``grad`` is d(something)/d(self); it may be omitted for a one-element tensor.
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward() on a tensor that does not require grad: no input of the computation had "
+                "requires_grad=True (or it ran under md.no_grad())"
+            )
+        if grad is None:
+            if self.size != 1:
+                raise RuntimeError(
+                    f"backward() without an argument needs a one-element tensor (a loss), but this one has "
+                    f"shape {self.shape}; reduce it first (loss.sum() or loss.mean()) or pass "
+                    f"backward(grad) with a gradient of shape {self.shape}"
+                )
+            grad_tensor = Tensor._wrap(self.xp.ones_like(self.data), self.xp, self.backend)
+        else:
+            grad_tensor = grad if isinstance(grad, Tensor) else _ops.tensor(grad, dtype=self.dtype, backend=self.backend)
+            if grad_tensor.shape != self.shape:
+                raise ValueError(f"backward(grad): grad has shape {grad_tensor.shape}, expected {self.shape}")
+        if self.creator is None:
+            self.grad = grad_tensor if self.grad is None else self.grad + grad_tensor
+            return
+        engine.backward(self, grad_tensor, retain_graph, create_graph)
+
+    def zero_grad(self) -> None:
+        self.grad = None
+
+    # ---- operators ---------------------------------------------------------------
+    __hash__ = object.__hash__
+
+    def __add__(self, other): return _ops.add(self, other)
+    def __radd__(self, other): return _ops.add(other, self)
+    def __sub__(self, other): return _ops.subtract(self, other)
+    def __rsub__(self, other): return _ops.subtract(other, self)
+    def __mul__(self, other): return _ops.multiply(self, other)
+    def __rmul__(self, other): return _ops.multiply(other, self)
+    def __truediv__(self, other): return _ops.divide(self, other)
+    def __rtruediv__(self, other): return _ops.divide(other, self)
+    def __pow__(self, other): return _ops.pow(self, other)
+    def __rpow__(self, other): return _ops.pow(other, self)
+    def __matmul__(self, other): return _ops.matmul(self, other)
+    def __rmatmul__(self, other): return _ops.matmul(other, self)
+    def __neg__(self): return _ops.negative(self)
+    def __pos__(self): return self
+    def __abs__(self): return _ops.abs(self)
+    def __lt__(self, other): return _ops.less(self, other)
+    def __le__(self, other): return _ops.less_equal(self, other)
+    def __gt__(self, other): return _ops.greater(self, other)
+    def __ge__(self, other): return _ops.greater_equal(self, other)
+    def __eq__(self, other): return _ops.equal(self, other)  # type: ignore[override]
+    def __ne__(self, other): return _ops.not_equal(self, other)  # type: ignore[override]
+    def __getitem__(self, key): return _ops.getitem(self, key)
+
+    # ---- methods that mirror md.* functions ----------------------------------------
+    def sum(self, axis=None, keepdims=False): return _ops.sum(self, axis=axis, keepdims=keepdims)
+    def mean(self, axis=None, keepdims=False): return _ops.mean(self, axis=axis, keepdims=keepdims)
+    def max(self, axis=None, keepdims=False): return _ops.max(self, axis=axis, keepdims=keepdims)
+    def min(self, axis=None, keepdims=False): return _ops.min(self, axis=axis, keepdims=keepdims)
+    def exp(self): return _ops.exp(self)
+    def log(self): return _ops.log(self)
+    def sqrt(self): return _ops.sqrt(self)
+    def tanh(self): return _ops.tanh(self)
+    def sigmoid(self): return _ops.sigmoid(self)
+    def relu(self): return _ops.relu(self)
+    def abs(self): return _ops.abs(self)
+    def clip(self, min=None, max=None): return _ops.clip(self, min, max)
+    def matmul(self, other): return _ops.matmul(self, other)
+    def permute_dims(self, axes): return _ops.permute_dims(self, axes)
+    def broadcast_to(self, shape): return _ops.broadcast_to(self, shape)
+    def expand_dims(self, axis): return _ops.expand_dims(self, axis)
+    def squeeze(self, axis): return _ops.squeeze(self, axis)
+    def flatten(self, start_axis=0): return _ops.flatten(self, start_axis)
+
+    def reshape(self, *shape):
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        return _ops.reshape(self, shape)
+
+    @property
+    def T(self) -> "Tensor":
+        """The transpose: axes reversed (for a matrix, rows and columns swapped)."""
+        return _ops.permute_dims(self, tuple(range(self.ndim - 1, -1, -1)))
+
+    @property
+    def mT(self) -> "Tensor":
+        """The last two axes swapped (a batch of matrices transposed)."""
+        return _ops.matrix_transpose(self)
+
+
+Function.tensor_type = Tensor
+
+from minidl import ops as _ops  # noqa: E402  (ops needs Tensor defined first)

@@ -1,0 +1,1 @@
+"""The GEMM ladder: hand-written Numba matrix-multiply kernels (see registry.py)."""

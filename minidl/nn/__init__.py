@@ -1,0 +1,3 @@
+"""Neural-network building blocks."""
+
+from minidl.nn import functional

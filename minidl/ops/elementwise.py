@@ -1,0 +1,338 @@
+"""Elementwise operations: each class holds its forward and its backward side by side.
+
+Binary ops broadcast like the Array API; the gradient of a broadcast input
+is summed back to that input's shape (``unbroadcast``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from minidl.autograd.dtypes import dtype_of, to_backend_dtype
+from minidl.autograd.function import Function
+from minidl.autograd.tensor import Tensor
+from minidl.ops.creation import constant_like
+from minidl.ops.shape import broadcast_shapes, unbroadcast
+
+
+def operands(op: str, a: Any, b: Any) -> tuple[Tensor, Tensor]:
+    """Make both operands Tensors on one backend, with one dtype, and check they broadcast."""
+    if isinstance(a, Tensor):
+        b = constant_like(b, a)
+    elif isinstance(b, Tensor):
+        a = constant_like(a, b)
+    else:
+        raise TypeError(f"{op} needs at least one minidl Tensor, got {type(a).__name__} and {type(b).__name__}")
+    if a.backend != b.backend:
+        raise ValueError(
+            f"{op} got tensors on two backends, {a.backend!r} and {b.backend!r}; move one with .to({a.backend!r})"
+        )
+    if a.data.dtype != b.data.dtype:
+        a, b = _promote(op, a, b)
+    if a.data.shape != b.data.shape:
+        broadcast_shapes(op, a.data.shape, b.data.shape)
+    return a, b
+
+
+def _promote(op: str, a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
+    """Integers and booleans meet floats as floats; two float widths never mix silently."""
+    kind_a, kind_b = dtype_of(a.data.dtype), dtype_of(b.data.dtype)
+    if kind_a.is_floating and kind_b.is_floating:
+        raise TypeError(
+            f"{op} got a {kind_a.name} tensor and a {kind_b.name} tensor; minidl does not mix float widths "
+            f"silently: convert one with .astype(md.{kind_a.name}) or .astype(md.{kind_b.name})"
+        )
+    if kind_a.is_floating or (kind_a.kind == "int" and kind_b.kind == "bool"):
+        return a, astype(b, kind_a)
+    return astype(a, kind_b), b
+
+
+class Add(Function):
+    def forward(self, a, b):
+        return self.xp.add(a, b)
+
+    def backward(self, grad):
+        a, b = self.inputs
+        return (unbroadcast(grad, a.shape) if a.requires_grad else None,
+                unbroadcast(grad, b.shape) if b.requires_grad else None)
+
+
+class Subtract(Function):
+    def forward(self, a, b):
+        return self.xp.subtract(a, b)
+
+    def backward(self, grad):
+        a, b = self.inputs
+        return (unbroadcast(grad, a.shape) if a.requires_grad else None,
+                unbroadcast(-grad, b.shape) if b.requires_grad else None)
+
+
+class Multiply(Function):
+    def forward(self, a, b):
+        return self.xp.multiply(a, b)
+
+    def backward(self, grad):
+        a, b = self.inputs
+        return (unbroadcast(grad * b, a.shape) if a.requires_grad else None,
+                unbroadcast(grad * a, b.shape) if b.requires_grad else None)
+
+
+class Divide(Function):
+    def forward(self, a, b):
+        return self.xp.divide(a, b)
+
+    def backward(self, grad):
+        a, b = self.inputs
+        grad_a = unbroadcast(grad / b, a.shape) if a.requires_grad else None
+        grad_b = unbroadcast(-grad * self.output / b, b.shape) if b.requires_grad else None
+        return grad_a, grad_b
+
+
+class Pow(Function):
+    def forward(self, a, b):
+        return self.xp.pow(a, b)
+
+    def backward(self, grad):
+        a, b = self.inputs
+        grad_a = unbroadcast(grad * b * a ** (b - 1), a.shape) if a.requires_grad else None
+        grad_b = unbroadcast(grad * self.output * log(a), b.shape) if b.requires_grad else None
+        return grad_a, grad_b
+
+
+class Negative(Function):
+    def forward(self, a):
+        return self.xp.negative(a)
+
+    def backward(self, grad):
+        return (-grad,)
+
+
+class Exp(Function):
+    def forward(self, a):
+        return self.xp.exp(a)
+
+    def backward(self, grad):
+        return (grad * self.output,)
+
+
+class Log(Function):
+    def forward(self, a):
+        return self.xp.log(a)
+
+    def backward(self, grad):
+        return (grad / self.inputs[0],)
+
+
+class Sqrt(Function):
+    def forward(self, a):
+        return self.xp.sqrt(a)
+
+    def backward(self, grad):
+        return (grad / (2.0 * self.output),)
+
+
+class Tanh(Function):
+    def forward(self, a):
+        return self.xp.tanh(a)
+
+    def backward(self, grad):
+        y = self.output
+        return (grad * (1.0 - y * y),)
+
+
+class Sigmoid(Function):
+    def forward(self, a):
+        # exp of a negative number only: no overflow at large |a|.
+        xp = self.xp
+        e = xp.exp(-xp.abs(a))
+        return xp.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+    def backward(self, grad):
+        y = self.output
+        return (grad * y * (1.0 - y),)
+
+
+class Masked(Function):
+    """Multiply by a constant mask computed in forward: the backward of relu, abs, clip, max/min."""
+
+    def backward(self, grad):
+        return (grad * self.mask,)
+
+
+class ReLU(Masked):
+    def forward(self, a):
+        xp = self.xp
+        self.mask = Tensor._wrap(xp.astype(a > 0, a.dtype), xp, self.inputs[0].backend)
+        return xp.multiply(a, self.mask.data)
+
+
+class Abs(Masked):
+    def forward(self, a):
+        xp = self.xp
+        self.mask = Tensor._wrap(xp.sign(a), xp, self.inputs[0].backend)
+        return xp.abs(a)
+
+
+class Clip(Masked):
+    def forward(self, a):
+        xp = self.xp
+        inside = xp.ones(a.shape, dtype=xp.bool)
+        if self.low is not None:
+            inside = xp.logical_and(inside, a >= self.low)
+        if self.high is not None:
+            inside = xp.logical_and(inside, a <= self.high)
+        self.mask = Tensor._wrap(xp.astype(inside, a.dtype), xp, self.inputs[0].backend)
+        return xp.clip(a, self.low, self.high)
+
+
+class Extremum(Function):
+    """maximum / minimum of two tensors; at ties the gradient is split in half."""
+
+    def forward(self, a, b):
+        xp = self.xp
+        pick = a > b if self.largest else a < b
+        share = xp.where(pick, 1.0, xp.where(a == b, 0.5, 0.0))
+        self.share_a = Tensor._wrap(xp.astype(share, a.dtype), xp, self.inputs[0].backend)
+        return xp.maximum(a, b) if self.largest else xp.minimum(a, b)
+
+    def backward(self, grad):
+        a, b = self.inputs
+        grad_a = unbroadcast(grad * self.share_a, a.shape) if a.requires_grad else None
+        grad_b = unbroadcast(grad * (1.0 - self.share_a), b.shape) if b.requires_grad else None
+        return grad_a, grad_b
+
+
+class Where(Function):
+    def forward(self, condition, a, b):
+        return self.xp.where(condition, a, b)
+
+    def backward(self, grad):
+        condition, a, b = self.inputs
+        zero = grad * 0.0
+        grad_a = unbroadcast(where(condition, grad, zero), a.shape) if a.requires_grad else None
+        grad_b = unbroadcast(where(condition, zero, grad), b.shape) if b.requires_grad else None
+        return None, grad_a, grad_b
+
+
+class AsType(Function):
+    def forward(self, a):
+        return self.xp.astype(a, to_backend_dtype(self.xp, self.dtype))
+
+    def backward(self, grad):
+        source = self.inputs[0]
+        return (grad.astype(source.dtype) if source.dtype.is_floating else None,)
+
+
+# ---- the functions users call ----------------------------------------------------------
+
+def add(a: Any, b: Any) -> Tensor:
+    """``a + b`` with broadcasting."""
+    return Add.apply(*operands("add", a, b))
+
+
+def subtract(a: Any, b: Any) -> Tensor:
+    """``a - b`` with broadcasting."""
+    return Subtract.apply(*operands("subtract", a, b))
+
+
+def multiply(a: Any, b: Any) -> Tensor:
+    """``a * b`` with broadcasting."""
+    return Multiply.apply(*operands("multiply", a, b))
+
+
+def divide(a: Any, b: Any) -> Tensor:
+    """``a / b`` with broadcasting."""
+    return Divide.apply(*operands("divide", a, b))
+
+
+def pow(a: Any, b: Any) -> Tensor:
+    """``a ** b`` with broadcasting."""
+    return Pow.apply(*operands("pow", a, b))
+
+
+def negative(a: Tensor) -> Tensor:
+    return Negative.apply(a)
+
+
+def exp(x: Tensor) -> Tensor:
+    """e to the power ``x``, elementwise."""
+    return Exp.apply(x)
+
+
+def log(x: Tensor) -> Tensor:
+    """Natural logarithm, elementwise (``-inf`` at 0, as in the standard)."""
+    return Log.apply(x)
+
+
+def sqrt(x: Tensor) -> Tensor:
+    return Sqrt.apply(x)
+
+
+def abs(x: Tensor) -> Tensor:
+    """Absolute value; its gradient at 0 is 0."""
+    return Abs.apply(x)
+
+
+def tanh(x: Tensor) -> Tensor:
+    return Tanh.apply(x)
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    """``1 / (1 + exp(-x))``, computed without overflow for large ``|x|``."""
+    return Sigmoid.apply(x)
+
+
+def relu(x: Tensor) -> Tensor:
+    """``max(x, 0)``; its gradient at 0 is 0."""
+    return ReLU.apply(x)
+
+
+def clip(x: Tensor, min: float | None = None, max: float | None = None) -> Tensor:
+    """Limit values to ``[min, max]``; no gradient flows where a value was clipped."""
+    return Clip.apply(x, low=min, high=max)
+
+
+def maximum(a: Any, b: Any) -> Tensor:
+    """Elementwise larger of ``a`` and ``b``; at ties each gets half the gradient."""
+    return Extremum.apply(*operands("maximum", a, b), largest=True)
+
+
+def minimum(a: Any, b: Any) -> Tensor:
+    """Elementwise smaller of ``a`` and ``b``; at ties each gets half the gradient."""
+    return Extremum.apply(*operands("minimum", a, b), largest=False)
+
+
+def where(condition: Any, a: Any, b: Any) -> Tensor:
+    """``a`` where ``condition`` is true, else ``b`` (gradients flow to the chosen side)."""
+    a, b = operands("where", a, b)
+    condition = constant_like(condition, a)
+    if not condition.xp.isdtype(condition.data.dtype, "bool"):
+        raise TypeError(f"where needs a boolean condition, got {condition.dtype.name}; compare first (x > 0)")
+    broadcast_shapes("where", condition.data.shape, broadcast_shapes("where", a.data.shape, b.data.shape))
+    return Where.apply(condition, a, b)
+
+
+def astype(x: Tensor, dtype: Any) -> Tensor:
+    """``x`` converted to ``dtype`` (differentiable between float types)."""
+    target = to_backend_dtype(x.xp, dtype)
+    if x.data.dtype == target:
+        return x
+    return AsType.apply(x, dtype=dtype)
+
+
+def _compare(name: str):
+    def compare(a: Any, b: Any) -> Tensor:
+        a, b = operands(name, a, b)
+        return Tensor._wrap(getattr(a.xp, name)(a.data, b.data), a.xp, a.backend)
+
+    compare.__name__ = name
+    compare.__doc__ = f"Elementwise ``{name}``: a boolean tensor, with no gradient."
+    return compare
+
+
+less = _compare("less")
+less_equal = _compare("less_equal")
+greater = _compare("greater")
+greater_equal = _compare("greater_equal")
+equal = _compare("equal")
+not_equal = _compare("not_equal")

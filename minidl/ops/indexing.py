@@ -1,0 +1,145 @@
+"""Indexing: ``x[key]`` with ints, slices, None, ``...`` and integer tensors.
+
+Basic keys (ints, slices, None, ...) select a view; the gradient is written
+back into a tensor of zeros at the same place.  Integer tensors gather
+rows: minidl moves the indexed axes to the front, flattens them, and uses
+one ``take``.  Its gradient is a scatter-add, where a row picked twice
+receives both gradients: the standard has no scatter-add, so the backend
+layer supplies one (:func:`minidl.backend.scatter_add_rows`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from minidl import backend as _backend
+from minidl.autograd.function import Function
+from minidl.autograd.tensor import Tensor
+from minidl.ops.creation import tensor as _tensor
+from minidl.ops.shape import permute_dims, reshape
+
+
+class GetItem(Function):
+    def forward(self, a):
+        return a[self.key]
+
+    def backward(self, grad):
+        return (SetIntoZeros.apply(grad, key=self.key, shape=self.inputs[0].shape),)
+
+
+class SetIntoZeros(Function):
+    """``zeros(shape)[key] = grad``: the gradient of a basic getitem."""
+
+    def forward(self, grad):
+        out = self.xp.zeros(self.shape, dtype=grad.dtype)
+        key = tuple(item for item in self.key if item is not None)  # None only added axes of length 1
+        if len(key) != len(self.key):
+            grad = self.xp.reshape(grad, out[key].shape)
+        out[key] = grad
+        return out
+
+    def backward(self, grad):
+        return (GetItem.apply(grad, key=self.key),)
+
+
+class Take(Function):
+    """Rows of ``a`` at ``index`` (a 1-D integer array), repeats allowed."""
+
+    def forward(self, a):
+        return self.xp.take(a, self.index, axis=0)
+
+    def backward(self, grad):
+        return (ScatterAddRows.apply(grad, index=self.index, rows=self.inputs[0].shape[0]),)
+
+
+class ScatterAddRows(Function):
+    """``out[index[i]] += grad[i]``: the gradient of Take."""
+
+    def forward(self, grad):
+        return _backend.scatter_add_rows(self.xp, self.rows, self.index, grad)
+
+    def backward(self, grad):
+        return (Take.apply(grad, index=self.index),)
+
+
+def take_rows(x: Tensor, index: Tensor) -> Tensor:
+    """``x[index]`` for a 1-D integer tensor ``index``: rows gathered along axis 0."""
+    return Take.apply(x, index=index.data)
+
+
+def _is_index_array(item: Any) -> bool:
+    return isinstance(item, (Tensor, list)) or (hasattr(item, "shape") and hasattr(item, "dtype"))
+
+
+def getitem(x: Tensor, key: Any) -> Tensor:
+    """``x[key]``; integer-tensor keys gather, and their gradients add up over repeats."""
+    key = key if isinstance(key, tuple) else (key,)
+    if not any(_is_index_array(item) for item in key):
+        try:
+            return GetItem.apply(x, key=key)
+        except (IndexError, TypeError, ValueError) as error:
+            raise IndexError(f"getitem: index {key!r} does not fit a tensor of shape {x.shape}: {error}") from None
+    return _gather(x, key)
+
+
+def _expand(key: tuple, ndim: int) -> tuple:
+    if any(item is None for item in key):
+        raise IndexError("getitem: None cannot be combined with integer-tensor indices; use md.expand_dims after")
+    if sum(item is Ellipsis for item in key) > 1:
+        raise IndexError("getitem: an index can only have a single ellipsis ('...')")
+    if Ellipsis in [k for k in key if not _is_index_array(k)]:
+        position = next(i for i, k in enumerate(key) if not _is_index_array(k) and k is Ellipsis)
+        key = key[:position] + (slice(None),) * (ndim - len(key) + 1) + key[position + 1:]
+    if len(key) > ndim:
+        raise IndexError(f"getitem: too many indices ({len(key)}) for a tensor of shape {ndim}-d")
+    return key + (slice(None),) * (ndim - len(key))
+
+
+def _gather(x: Tensor, key: tuple) -> Tensor:
+    key = _expand(key, x.ndim)
+    # Slices first (they keep every axis), then the integer tensors on what remains.
+    if any(isinstance(k, slice) and k != slice(None) for k in key):
+        x = getitem(x, tuple(k if isinstance(k, slice) else slice(None) for k in key))
+        key = tuple(slice(None) if isinstance(k, slice) else k for k in key)
+    indices: dict[int, Tensor] = {}
+    for axis, item in enumerate(key):
+        if isinstance(item, slice):
+            continue
+        index = item if isinstance(item, Tensor) else _tensor(item, backend=x.backend)
+        if index.backend != x.backend:
+            raise ValueError(f"getitem: a {x.backend!r} tensor indexed by a {index.backend!r} tensor; move one")
+        if not index.xp.isdtype(index.data.dtype, "integral"):
+            raise IndexError(f"getitem: index tensors must hold integers, got {index.dtype.name}")
+        indices[axis] = index
+    axes = list(indices)
+    rest = [a for a in range(x.ndim) if a not in indices]
+    xp = x.xp
+    index_shape = _common_shape([indices[a].shape for a in axes])
+    flat = None
+    for axis in axes:
+        size = x.shape[axis]
+        index = xp.reshape(xp.broadcast_to(indices[axis].data, index_shape), (-1,))
+        if index.shape[0] and (int(xp.min(index)) < -size or int(xp.max(index)) >= size):
+            raise IndexError(f"getitem: an index is out of range for axis {axis} of length {size} (shape {x.shape})")
+        index = xp.where(index < 0, index + size, index)
+        flat = index if flat is None else flat * size + index
+    moved = permute_dims(x, tuple(axes + rest))
+    rest_shape = tuple(x.shape[a] for a in rest)
+    rows = reshape(moved, (-1,) + rest_shape)
+    picked = Take.apply(rows, index=xp.astype(flat, xp.int64))
+    result = reshape(picked, index_shape + rest_shape)
+    first = axes[0]
+    if axes == list(range(first, first + len(axes))) and first > 0:  # consecutive: result axes stay in place
+        n = len(index_shape)
+        order = list(range(n, n + first)) + list(range(n)) + list(range(n + first, n + len(rest_shape)))
+        result = permute_dims(result, tuple(order))
+    return result
+
+
+def _common_shape(shapes: list[tuple[int, ...]]) -> tuple[int, ...]:
+    from minidl.ops.shape import broadcast_shapes
+
+    result: tuple[int, ...] = ()
+    for shape in shapes:
+        result = broadcast_shapes("getitem", result, shape)
+    return result

@@ -1,0 +1,109 @@
+"""Reductions: sum, mean, max, min over some axes (or all).
+
+The backward of a reduction spreads the gradient back over the axes it
+removed: evenly for sum and mean, onto the winners for max and min (split
+evenly between tied winners).
+"""
+
+from __future__ import annotations
+
+import builtins
+from typing import Sequence
+
+from minidl.autograd.function import Function
+from minidl.autograd.tensor import Tensor
+from minidl.ops.shape import broadcast_to, reshape
+
+
+def normalize_axes(axis: int | Sequence[int] | None, ndim: int, op: str) -> tuple[int, ...]:
+    """``axis`` as a sorted tuple of non-negative axes (all axes for None)."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    result = set()
+    for a in axes:
+        if not -ndim <= a < builtins.max(ndim, 1) or (ndim == 0 and a not in (0, -1)):
+            raise ValueError(f"{op}: axis {a} is out of range for a tensor with {ndim} dimensions")
+        result.add(a % ndim if ndim else 0)
+    return tuple(sorted(result)) if ndim else ()
+
+
+def _kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(1 if i in axes else d for i, d in enumerate(shape))
+
+
+def _spread(grad: Tensor, node: Function) -> Tensor:
+    """Put the reduced axes back into ``grad`` and broadcast it over the input's shape."""
+    shape = node.inputs[0].shape
+    return broadcast_to(reshape(grad, _kept_shape(shape, node.axes)), shape)
+
+
+class Sum(Function):
+    def forward(self, a):
+        return self.xp.sum(a, axis=self.axes, keepdims=self.keepdims)
+
+    def backward(self, grad):
+        return (_spread(grad, self),)
+
+
+class Mean(Function):
+    def forward(self, a):
+        return self.xp.mean(a, axis=self.axes, keepdims=self.keepdims)
+
+    def backward(self, grad):
+        count = 1
+        for axis in self.axes:
+            count *= self.inputs[0].shape[axis]
+        return (_spread(grad / float(count), self),)
+
+
+class Extreme(Function):
+    """max or min along axes; tied winners share the gradient equally."""
+
+    def forward(self, a):
+        xp = self.xp
+        reduce = xp.max if self.largest else xp.min
+        kept = reduce(a, axis=self.axes, keepdims=True)
+        if self.inputs[0].requires_grad:
+            winners = xp.astype(a == kept, a.dtype)
+            share = winners / xp.sum(winners, axis=self.axes, keepdims=True)
+            self.share = Tensor._wrap(share, xp, self.inputs[0].backend)
+        return kept if self.keepdims else xp.reshape(kept, tuple(
+            d for i, d in enumerate(a.shape) if i not in self.axes))
+
+    def backward(self, grad):
+        return (_spread(grad, self) * self.share,)
+
+
+def _reduce(cls, x: Tensor, axis, keepdims: bool, op: str, **params) -> Tensor:
+    axes = normalize_axes(axis, x.ndim, op)
+    return cls.apply(x, axes=axes, keepdims=bool(keepdims), **params)
+
+
+def sum(x: Tensor, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
+    """Sum over ``axis`` (all axes when None)."""
+    return _reduce(Sum, x, axis, keepdims, "sum")
+
+
+def mean(x: Tensor, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
+    """Arithmetic mean over ``axis`` (all axes when None)."""
+    if not x.dtype.is_floating:
+        raise TypeError(f"mean needs a floating-point tensor, got {x.dtype.name}; use .astype(md.float32)")
+    return _reduce(Mean, x, axis, keepdims, "mean")
+
+
+def _check_not_empty(x: Tensor, axes: tuple[int, ...], op: str) -> None:
+    if any(x.shape[a] == 0 for a in axes):
+        raise ValueError(f"{op} of an empty tensor (shape {x.shape}) has no value; check the batch is not empty")
+
+
+def max(x: Tensor, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
+    """Largest value over ``axis``; at ties the gradient is split evenly between the tied entries."""
+    _check_not_empty(x, normalize_axes(axis, x.ndim, "max"), "max")
+    return _reduce(Extreme, x, axis, keepdims, "max", largest=True)
+
+
+def min(x: Tensor, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
+    """Smallest value over ``axis``; at ties the gradient is split evenly between the tied entries."""
+    _check_not_empty(x, normalize_axes(axis, x.ndim, "min"), "min")
+    return _reduce(Extreme, x, axis, keepdims, "min", largest=False)

@@ -1,0 +1,1 @@
+"""Tools around the engine: gradient checking, profiling, graph drawing, save/load."""
