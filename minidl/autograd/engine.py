@@ -29,6 +29,11 @@ def topological_order(root: Function) -> list[Function]:
         if id(node) in visited:
             continue
         visited.add(id(node))
+        if node.released:
+            raise RuntimeError(
+                f"this graph was freed by an earlier backward() (at node {node.name}); "
+                "pass backward(retain_graph=True) the first time to call backward twice"
+            )
         stack.append((node, True))
         for tensor in node.inputs:
             creator = tensor.creator
@@ -41,12 +46,6 @@ def topological_order(root: Function) -> list[Function]:
 def backward(root: "Tensor", grad: "Tensor", retain_graph: bool, create_graph: bool) -> None:
     """Accumulate d(root)/d(leaf) * grad into ``leaf.grad`` for every leaf that requires grad."""
     order = topological_order(root.creator)
-    for node in order:
-        if node.released:
-            raise RuntimeError(
-                f"this graph was freed by an earlier backward() (at node {node.name}); "
-                "pass backward(retain_graph=True) the first time to call backward twice"
-            )
     grad_of: dict[int, Tensor] = {id(root.creator): grad}
     hooks = installed_hooks()
     with set_grad_enabled(create_graph):

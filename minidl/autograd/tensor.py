@@ -134,11 +134,15 @@ class Tensor:
         return self
 
     # ---- autograd -------------------------------------------------------------
-    def backward(self, grad: Any = None, retain_graph: bool = False, create_graph: bool = False) -> None:
+    def backward(self, grad: Any = None, retain_graph: bool | None = None, create_graph: bool = False) -> None:
         """Compute gradients of this tensor with respect to every leaf that requires grad.
 
         ``grad`` is d(something)/d(self); it may be omitted for a one-element tensor.
+        The graph is freed afterwards unless ``retain_graph`` (which defaults to
+        ``create_graph``: a differentiable gradient still needs the graph).
         """
+        if retain_graph is None:
+            retain_graph = create_graph
         if not self.requires_grad:
             raise RuntimeError(
                 "backward() on a tensor that does not require grad: no input of the computation had "

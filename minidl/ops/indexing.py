@@ -75,6 +75,8 @@ def getitem(x: Tensor, key: Any) -> Tensor:
     """``x[key]``; integer-tensor keys gather, and their gradients add up over repeats."""
     key = key if isinstance(key, tuple) else (key,)
     if not any(_is_index_array(item) for item in key):
+        if Ellipsis not in key and sum(item is not None for item in key) < x.ndim:
+            key = key + (Ellipsis,)  # NumPy's implicit trailing ':', spelled out for the standard
         try:
             return GetItem.apply(x, key=key)
         except (IndexError, TypeError, ValueError) as error:

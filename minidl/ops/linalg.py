@@ -46,6 +46,8 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
         a, b = (constant_like(a, b), b) if isinstance(b, Tensor) else (a, constant_like(b, a))
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"matmul: operands must have at least 1 dimension, got shapes {a.shape} and {b.shape}")
+    if a.ndim == 1 and b.ndim == 1:
+        return squeeze(matmul(expand_dims(a, 0), expand_dims(b, -1)), (0, 1))
     if a.ndim == 1:
         return squeeze(matmul(expand_dims(a, 0), b), -2)
     if b.ndim == 1:

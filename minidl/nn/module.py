@@ -1,0 +1,292 @@
+"""Module: the base class of every layer and model.
+
+A Module keeps three registries, filled by plain attribute assignment:
+Parameters (learned), buffers (state that is saved but not learned, such as
+BatchNorm's running mean) and child Modules.  Everything else a model can
+do (list its parameters, save them, move them to the GPU, switch to
+evaluation) is a walk over that tree.
+
+Registered objects also live in the instance ``__dict__``, so ``self.weight``
+inside ``forward`` is an ordinary attribute hit, not a ``__getattr__`` call:
+that keeps small models fast.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterator, NamedTuple
+
+from minidl import backend as _backend
+from minidl.autograd.tensor import Tensor
+from minidl.nn.parameter import Parameter, move_tensor_
+
+
+class LoadResult(NamedTuple):
+    """What ``load_state_dict`` did not match (both empty after a strict load)."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
+class Module:
+    """Base class of layers and models: subclass it, assign layers and Parameters, write ``forward``.
+
+    >>> import minidl as md, minidl.nn as nn
+    >>> class TwoLayer(nn.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.hidden = nn.Linear(4, 8)
+    ...         self.out = nn.Linear(8, 2)
+    ...     def forward(self, x):
+    ...         return self.out(self.hidden(x).relu())
+    >>> model = TwoLayer()
+    >>> model(md.ones((3, 4))).shape
+    (3, 2)
+    >>> [name for name, _ in model.named_parameters()]
+    ['hidden.weight', 'hidden.bias', 'out.weight', 'out.bias']
+    """
+
+    training: bool
+
+    def __init__(self) -> None:
+        set_plain = object.__setattr__
+        set_plain(self, "_parameters", {})
+        set_plain(self, "_buffers", {})
+        set_plain(self, "_non_persistent", set())
+        set_plain(self, "_modules", {})
+        set_plain(self, "training", True)
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.forward(*args, **kwargs)
+
+    # ---- registration ------------------------------------------------------------------------
+    def __setattr__(self, name: str, value: Any) -> None:
+        registries = self.__dict__.get("_parameters")
+        if registries is None:
+            raise AttributeError(f"cannot assign {name!r} before Module.__init__() is called; "
+                                 f"call super().__init__() first in {type(self).__name__}.__init__")
+        if isinstance(value, Parameter):
+            self._forget(name)
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self._forget(name)
+            self._modules[name] = value
+        elif name in self._parameters:
+            if value is not None:
+                raise TypeError(f"cannot assign a {type(value).__name__} to the parameter {name!r} of "
+                                f"{type(self).__name__}: wrap it as nn.Parameter(...) (or assign None)")
+            self._parameters[name] = None
+        elif name in self._buffers:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"buffer {name!r} of {type(self).__name__} must be a Tensor or None, "
+                                f"got {type(value).__name__}")
+            self._buffers[name] = value
+        elif name in self._modules:
+            if value is not None:
+                raise TypeError(f"cannot assign a {type(value).__name__} to the submodule {name!r}; "
+                                "assign a Module (or None)")
+            self._modules[name] = None
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        self._forget(name)
+        object.__delattr__(self, name)
+
+    def _forget(self, name: str) -> None:
+        self._parameters.pop(name, None)
+        self._buffers.pop(name, None)
+        self._modules.pop(name, None)
+        self._non_persistent.discard(name)
+
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """Keep ``tensor`` with the module (moved by ``to``; saved by ``state_dict`` when persistent)."""
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"register_buffer({name!r}): expected a Tensor or None, got {type(tensor).__name__}")
+        self._forget(name)
+        self._buffers[name] = tensor
+        if not persistent:
+            self._non_persistent.add(name)
+        object.__setattr__(self, name, tensor)
+
+    def register_parameter(self, name: str, parameter: Parameter | None) -> None:
+        """Register ``parameter`` under ``name`` (the same as assigning it as an attribute)."""
+        if parameter is not None and not isinstance(parameter, Parameter):
+            raise TypeError(f"register_parameter({name!r}): expected nn.Parameter or None, "
+                            f"got {type(parameter).__name__}")
+        self._forget(name)
+        self._parameters[name] = parameter
+        object.__setattr__(self, name, parameter)
+
+    # ---- walking the tree ---------------------------------------------------------------------
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, "Module"]]:
+        """This module and every descendant, each once, with dotted names ("" for self)."""
+        seen: set[int] = set()
+        stack = [(prefix, self)]
+        while stack:
+            name, module = stack.pop()
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            yield name, module
+            children = [(f"{name}.{child_name}" if name else child_name, child)
+                        for child_name, child in module._modules.items() if child is not None]
+            stack.extend(reversed(children))
+
+    def modules(self) -> Iterator["Module"]:
+        for _, module in self.named_modules():
+            yield module
+
+    def named_children(self) -> Iterator[tuple[str, "Module"]]:
+        for name, child in self._modules.items():
+            if child is not None:
+                yield name, child
+
+    def children(self) -> Iterator["Module"]:
+        for _, child in self.named_children():
+            yield child
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Parameter]]:
+        """``(dotted name, Parameter)`` pairs; a Parameter shared by two layers appears once."""
+        seen: set[int] = set()
+        modules = self.named_modules(prefix) if recurse else iter([(prefix, self)])
+        for module_name, module in modules:
+            for name, parameter in module._parameters.items():
+                if parameter is None or id(parameter) in seen:
+                    continue
+                seen.add(id(parameter))
+                yield (f"{module_name}.{name}" if module_name else name), parameter
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        """Every learnable Parameter (what an optimizer takes)."""
+        for _, parameter in self.named_parameters(recurse=recurse):
+            yield parameter
+
+    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, Tensor]]:
+        for module_name, module in self.named_modules(prefix):
+            for name, buffer in module._buffers.items():
+                if buffer is not None:
+                    yield (f"{module_name}.{name}" if module_name else name), buffer
+
+    def buffers(self) -> Iterator[Tensor]:
+        for _, buffer in self.named_buffers():
+            yield buffer
+
+    def apply(self, fn: Callable[["Module"], Any]) -> "Module":
+        """Call ``fn`` on every submodule and then on self (for custom initialisation)."""
+        for module in reversed(list(self.modules())):
+            fn(module)
+        return self
+
+    # ---- modes, gradients, devices ---------------------------------------------------------------
+    def train(self, mode: bool = True) -> "Module":
+        """Training mode (Dropout drops, BatchNorm uses batch statistics) for self and all children."""
+        for module in self.modules():
+            object.__setattr__(module, "training", bool(mode))
+        return self
+
+    def eval(self) -> "Module":
+        """Evaluation mode: the same as ``train(False)``."""
+        return self.train(False)
+
+    def zero_grad(self) -> None:
+        """Forget every parameter's gradient (set it to None, as PyTorch does by default)."""
+        for parameter in self.parameters():
+            parameter.grad = None
+
+    def to(self, backend: str) -> "Module":
+        """Move every parameter and buffer to ``backend`` in place; returns self.
+
+        The Parameter objects stay the same, so an optimizer built before the
+        move still updates them (its own state follows on its next step).
+        """
+        name = _backend.resolve_name(backend)
+        _backend.namespace(name)  # fail early with the backend's own message
+        for tensor in list(self.parameters()) + list(self.buffers()):
+            move_tensor_(tensor, name)
+        return self
+
+    # ---- saving and loading ----------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Tensor]:
+        """Name -> Tensor for every parameter and persistent buffer, in registration order.
+
+        The tensors are detached views of the current arrays: a later
+        optimizer step does not change them (steps replace arrays).
+        """
+        state: dict[str, Tensor] = {}
+        for module_name, module in self.named_modules():
+            dotted = f"{module_name}." if module_name else ""
+            for name, parameter in module._parameters.items():
+                if parameter is not None:
+                    state[dotted + name] = parameter.detach()
+            for name, buffer in module._buffers.items():
+                if buffer is not None and name not in module._non_persistent:
+                    state[dotted + name] = buffer.detach()
+        return state
+
+    def _state_targets(self) -> dict[str, Tensor]:
+        targets: dict[str, Tensor] = {}
+        for module_name, module in self.named_modules():
+            dotted = f"{module_name}." if module_name else ""
+            for registry in (module._parameters, module._buffers):
+                for name, tensor in registry.items():
+                    if tensor is not None and name not in module._non_persistent:
+                        targets[dotted + name] = tensor
+        return targets
+
+    def load_state_dict(self, state: dict[str, Any], strict: bool = True) -> LoadResult:
+        """Copy values from ``state`` (name -> Tensor or array) into this module's parameters and buffers.
+
+        Each value is copied onto the parameter's own backend and dtype, so a
+        state saved on one backend loads on another. Shapes must match; with
+        ``strict`` the key sets must match too. All problems are reported in
+        one RuntimeError, before anything is changed.
+        """
+        targets = self._state_targets()
+        missing = [key for key in targets if key not in state]
+        unexpected = [key for key in state if key not in targets]
+        mismatched = []
+        for key, target in targets.items():
+            if key in state:
+                shape = tuple(getattr(state[key], "shape", ()))
+                if shape != target.shape:
+                    mismatched.append(f"{key}: checkpoint has shape {shape}, this model has {target.shape}")
+        problems = []
+        if strict and missing:
+            problems.append("missing keys: " + ", ".join(missing))
+        if strict and unexpected:
+            problems.append("unexpected keys: " + ", ".join(unexpected))
+        if mismatched:
+            problems.append("shape mismatch: " + "; ".join(mismatched))
+        if problems:
+            raise RuntimeError(f"load_state_dict into {type(self).__name__} failed: " + " | ".join(problems)
+                           + (" (pass strict=False to load only the matching keys)" if not mismatched else ""))
+        for key, target in targets.items():
+            if key in state:
+                target.data = _copy_onto(state[key], target)
+        return LoadResult(missing, unexpected)
+
+    # ---- printing ----------------------------------------------------------------------------------
+    def extra_repr(self) -> str:
+        """The text inside the parentheses of this module's repr (layers override it)."""
+        return ""
+
+    def __repr__(self) -> str:
+        lines = []
+        for name, child in self._modules.items():
+            child_text = repr(child).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {child_text}")
+        extra = self.extra_repr()
+        if not lines:
+            return f"{type(self).__name__}({extra})"
+        head = f"{type(self).__name__}(" + (f"\n  {extra}" if extra else "")
+        return head + "\n" + "\n".join(lines) + "\n)"
+
+
+def _copy_onto(value: Any, target: Tensor) -> Any:
+    """A fresh array with ``value``'s numbers on ``target``'s backend and dtype."""
+    array = value.data if isinstance(value, Tensor) else value
+    if _backend.backend_of(array) != target.backend:
+        array = _backend.from_host(_backend.to_host(array), target.backend)
+    return target.xp.astype(array, target.data.dtype, copy=True)

@@ -1,0 +1,58 @@
+"""Parameter: a Tensor that a Module learns.
+
+A Parameter is an ordinary leaf Tensor with ``requires_grad=True``; the only
+thing its type adds is a signal to :class:`~minidl.nn.Module`: assigning one
+to a module attribute registers it, so ``module.parameters()`` finds it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from minidl import backend as _backend
+from minidl.autograd.tensor import Tensor
+
+
+class Parameter(Tensor):
+    """A learnable tensor: a leaf that requires grad and that Modules register.
+
+    Built from a Tensor, it shares that tensor's array; from anything else
+    (a list, a NumPy array), it is made like ``md.tensor(data)`` (float32).
+
+    >>> import minidl as md, minidl.nn as nn
+    >>> w = nn.Parameter(md.zeros((2, 3)))
+    >>> w.requires_grad, w.shape
+    (True, (2, 3))
+    """
+
+    __slots__ = ()
+
+    def __init__(self, data: Any, requires_grad: bool = True) -> None:
+        if not isinstance(data, Tensor):
+            from minidl.ops.creation import tensor
+
+            data = tensor(data)
+        if requires_grad and not data.dtype.is_floating:
+            raise TypeError(f"a Parameter that requires grad must be floating point, got {data.dtype.name}; "
+                            "convert with .astype(md.float32)")
+        self.data, self.xp, self.backend = data.data, data.xp, data.backend
+        self.requires_grad, self.grad, self.creator, self.name = requires_grad, None, None, None
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+
+def move_tensor_(tensor: Tensor, backend: str) -> None:
+    """Move ``tensor`` (and its gradient) to ``backend`` in place, keeping the object and its dtype.
+
+    Modules use this so that the Parameter objects an optimizer holds stay
+    the same objects after ``model.to("cupy")``.
+    """
+    name = _backend.resolve_name(backend)
+    if tensor.backend == name:
+        return
+    tensor.data = _backend.from_host(_backend.to_host(tensor.data), name)
+    tensor.xp = _backend.namespace(name)
+    tensor.backend = name
+    if tensor.grad is not None:
+        tensor.grad = tensor.grad.to(name)
