@@ -21,7 +21,10 @@ from minidl.ops import (abs, add, arange, astype, broadcast_to, clip, concat, di
                         pow, rand, randn, relu, reshape, sigmoid, sqrt, squeeze, stack, subtract, sum, sum_to, tanh,
                         tensor, where, zeros, zeros_like)
 from minidl.tools.gradcheck import GradcheckError, gradcheck
-from minidl import nn
+from minidl.tools.anomaly import AnomalyError, detect_anomaly
+from minidl.tools.serialization import SerializationError, load, save
+from minidl import nn, optim, viz
+from minidl import data
 
 bool = bool_  # md.bool, as in api.md (shadows the builtin only inside this namespace)
 

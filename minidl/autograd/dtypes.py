@@ -41,7 +41,10 @@ DTYPES: dict[str, DType] = {d.name: d for d in (float32, float64, int32, int64, 
 DEFAULT_FLOAT = float32
 
 # Keyed by id(): dtypes of different libraries must not be compared with == (strict warns).
+# array_api_strict makes a new dtype object for every array, so the cache is emptied when it
+# reaches _CACHE_LIMIT entries (otherwise it would pin one object per array ever made).
 _from_backend: dict[int, tuple[Any, DType]] = {}
+_CACHE_LIMIT = 64
 
 
 def dtype_of(backend_dtype: Any) -> DType:
@@ -52,8 +55,18 @@ def dtype_of(backend_dtype: Any) -> DType:
     name = str(backend_dtype).rsplit(".", 1)[-1]
     if name not in DTYPES:
         raise TypeError(f"minidl does not support the dtype {backend_dtype}; use one of {', '.join(DTYPES)}")
+    if len(_from_backend) >= _CACHE_LIMIT:
+        _from_backend.clear()
     _from_backend[id(backend_dtype)] = (backend_dtype, DTYPES[name])
     return DTYPES[name]
+
+
+def same_dtype(dtype_a: Any, dtype_b: Any) -> bool:
+    """Whether two backend dtypes of one backend are the same type.
+
+    Identity answers the common case at once (NumPy and CuPy reuse their dtype objects).
+    """
+    return dtype_a is dtype_b or dtype_of(dtype_a) is dtype_of(dtype_b)
 
 
 def as_dtype(dtype: Any) -> DType:

@@ -19,16 +19,16 @@ if TYPE_CHECKING:
 def topological_order(root: Function) -> list[Function]:
     """Every node that ``root`` depends on, each after all the nodes that use it."""
     post_order: list[Function] = []
-    visited: set[int] = set()
+    visited: set[Function] = set()
     stack: list[tuple[Function, bool]] = [(root, False)]
     while stack:
         node, children_done = stack.pop()
         if children_done:
             post_order.append(node)
             continue
-        if id(node) in visited:
+        if node in visited:
             continue
-        visited.add(id(node))
+        visited.add(node)
         if node.released:
             raise RuntimeError(
                 f"this graph was freed by an earlier backward() (at node {node.name}); "
@@ -37,7 +37,7 @@ def topological_order(root: Function) -> list[Function]:
         stack.append((node, True))
         for tensor in node.inputs:
             creator = tensor.creator
-            if creator is not None and id(creator) not in visited:
+            if creator is not None and creator not in visited:
                 stack.append((creator, False))
     post_order.reverse()
     return post_order
@@ -46,11 +46,12 @@ def topological_order(root: Function) -> list[Function]:
 def backward(root: "Tensor", grad: "Tensor", retain_graph: bool, create_graph: bool) -> None:
     """Accumulate d(root)/d(leaf) * grad into ``leaf.grad`` for every leaf that requires grad."""
     order = topological_order(root.creator)
-    grad_of: dict[int, Tensor] = {id(root.creator): grad}
+    # Gradients of intermediate results, keyed by the node that made them (Function hashes by identity).
+    grad_of: dict[Function, Tensor] = {root.creator: grad}
     hooks = installed_hooks()
     with set_grad_enabled(create_graph):
         for node in order:
-            grad_output = grad_of.pop(id(node), None)
+            grad_output = grad_of.pop(node, None)
             if grad_output is None:  # no path from root carries a gradient here
                 continue
             if hooks:
@@ -60,12 +61,12 @@ def backward(root: "Tensor", grad: "Tensor", retain_graph: bool, create_graph: b
             for tensor, input_grad in zip(node.inputs, input_grads):
                 if input_grad is None or not tensor.requires_grad:
                     continue
-                if tensor.creator is None:
+                creator = tensor.creator
+                if creator is None:
                     tensor.grad = input_grad if tensor.grad is None else tensor.grad + input_grad
                 else:
-                    key = id(tensor.creator)
-                    previous = grad_of.get(key)
-                    grad_of[key] = input_grad if previous is None else previous + input_grad
+                    previous = grad_of.get(creator)
+                    grad_of[creator] = input_grad if previous is None else previous + input_grad
     if not retain_graph:
         # Only now: a node's backward may need tensors that a later node's inputs hold.
         for node in order:

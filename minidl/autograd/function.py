@@ -89,18 +89,23 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs: "Tensor", **params: Any) -> "Tensor":
-        """Run the op on Tensors: compute forward, and record the node if needed."""
-        from minidl.autograd.tensor import Tensor
+        """Run the op on Tensors: compute forward, and record the node if needed.
 
+        This runs for every operation, so it is written for speed: no generator
+        expressions, no import, each attribute read once.
+        """
         node = cls()
-        node.__dict__.update(params)
+        if params:
+            node.__dict__.update(params)
         first = inputs[0]
-        for other in inputs[1:]:
-            if other.backend != first.backend:
-                raise ValueError(
-                    f"{cls.__name__} got tensors on two backends, {first.backend!r} and {other.backend!r}; "
-                    f"move one with .to({first.backend!r})"
-                )
+        backend = first.backend
+        if len(inputs) > 1:
+            for other in inputs:
+                if other.backend != backend:
+                    raise ValueError(
+                        f"{cls.__name__} got tensors on two backends, {backend!r} and {other.backend!r}; "
+                        f"move one with .to({backend!r})"
+                    )
         node.inputs = inputs
         node.xp = first.xp
         hooks = _hooks.get()
@@ -108,8 +113,13 @@ class Function:
             data = run_hooked(hooks, "forward", node, lambda: node.forward(*[t.data for t in inputs]))
         else:
             data = node.forward(*[t.data for t in inputs])
-        record = _grad_enabled.get() and any(t.requires_grad for t in inputs)
-        out = Tensor._wrap(data, first.xp, first.backend, record)
+        record = False
+        if _grad_enabled.get():
+            for tensor in inputs:
+                if tensor.requires_grad:
+                    record = True
+                    break
+        out = cls.tensor_type._wrap(data, first.xp, backend, record)  # first.xp: a hook may have swapped it
         if record:
             out.creator = node
             node._output_ref = weakref.ref(out)

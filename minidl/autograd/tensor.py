@@ -160,6 +160,9 @@ class Tensor:
             grad_tensor = grad if isinstance(grad, Tensor) else _ops.tensor(grad, dtype=self.dtype, backend=self.backend)
             if grad_tensor.shape != self.shape:
                 raise ValueError(f"backward(grad): grad has shape {grad_tensor.shape}, expected {self.shape}")
+            if grad_tensor.dtype is not self.dtype:
+                raise TypeError(f"backward(grad): grad is {grad_tensor.dtype.name} but the tensor is "
+                                f"{self.dtype.name}; pass grad.astype(md.{self.dtype.name})")
         if self.creator is None:
             self.grad = grad_tensor if self.grad is None else self.grad + grad_tensor
             return

@@ -11,9 +11,9 @@ import contextvars
 
 import numpy
 
-_rng: contextvars.ContextVar[numpy.random.Generator] = contextvars.ContextVar(
-    "minidl_rng", default=numpy.random.default_rng(0)
-)
+# No shared default: a Generator is not thread-safe, and two threads drawing from one would get
+# numbers that depend on scheduling.  Each thread (context) makes its own, seeded 0, on first use.
+_rng: contextvars.ContextVar[numpy.random.Generator | None] = contextvars.ContextVar("minidl_rng", default=None)
 
 
 def manual_seed(seed: int) -> None:
@@ -24,8 +24,12 @@ def manual_seed(seed: int) -> None:
 
 
 def host_rng() -> numpy.random.Generator:
-    """The NumPy generator that all of minidl's random draws come from."""
-    return _rng.get()
+    """The NumPy generator that all of minidl's random draws come from (one per thread)."""
+    rng = _rng.get()
+    if rng is None:
+        rng = numpy.random.default_rng(0)
+        _rng.set(rng)
+    return rng
 
 
 def seeded_rng(seed: int) -> numpy.random.Generator:

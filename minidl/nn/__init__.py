@@ -1,3 +1,27 @@
-"""Neural-network building blocks."""
+"""Neural-network building blocks: Module, Parameter, layers, init, functional.
 
-from minidl.nn import functional
+Every layer here is a thin Module around a function of
+:mod:`minidl.nn.functional`, and the ones that learn (Linear, Conv2d) are a
+matrix product underneath.
+
+>>> import minidl as md, minidl.nn as nn
+>>> model = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10))
+>>> sum(p.size for p in model.parameters())
+9610
+"""
+
+from minidl.nn import functional, init, utils
+from minidl.nn.activation import ReLU, Sigmoid, Tanh
+from minidl.nn.containers import ModuleList, Sequential
+from minidl.nn.conv import AvgPool2d, Conv2d, MaxPool2d
+from minidl.nn.dropout import Dropout
+from minidl.nn.embedding import Embedding
+from minidl.nn.linear import Flatten, Linear
+from minidl.nn.module import Module
+from minidl.nn.normalization import BatchNorm1d, BatchNorm2d
+from minidl.nn.parameter import Parameter
+
+__all__ = [
+    "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Conv2d", "Dropout", "Embedding", "Flatten", "Linear", "MaxPool2d",
+    "Module", "ModuleList", "Parameter", "ReLU", "Sequential", "Sigmoid", "Tanh", "functional", "init", "utils",
+]

@@ -4,11 +4,16 @@ They are defined in :mod:`minidl.ops`; this module gathers the ones a model uses
 """
 
 from minidl.ops.activation import log_softmax, softmax
+from minidl.ops.conv import conv2d
+from minidl.ops.dropout import dropout
 from minidl.ops.elementwise import relu, sigmoid, tanh
+from minidl.ops.embedding import embedding
 from minidl.ops.linalg import linear
 from minidl.ops.loss import binary_cross_entropy_with_logits, cross_entropy, mse_loss
+from minidl.ops.normalization import batch_norm
+from minidl.ops.pooling import avg_pool2d, max_pool2d
 
 __all__ = [
-    "binary_cross_entropy_with_logits", "cross_entropy", "linear", "log_softmax", "mse_loss", "relu", "sigmoid",
-    "softmax", "tanh",
+    "avg_pool2d", "batch_norm", "binary_cross_entropy_with_logits", "conv2d", "cross_entropy", "dropout",
+    "embedding", "linear", "log_softmax", "max_pool2d", "mse_loss", "relu", "sigmoid", "softmax", "tanh",
 ]

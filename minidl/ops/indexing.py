@@ -127,7 +127,10 @@ def _gather(x: Tensor, key: tuple) -> Tensor:
         flat = index if flat is None else flat * size + index
     moved = permute_dims(x, tuple(axes + rest))
     rest_shape = tuple(x.shape[a] for a in rest)
-    rows = reshape(moved, (-1,) + rest_shape)
+    count = 1  # not -1: a slice may have left an axis of length 0, and then -1 is ambiguous
+    for axis in axes:
+        count *= x.shape[axis]
+    rows = reshape(moved, (count,) + rest_shape)
     picked = Take.apply(rows, index=xp.astype(flat, xp.int64))
     result = reshape(picked, index_shape + rest_shape)
     first = axes[0]

@@ -7,6 +7,7 @@ per layer, and whichever GEMM ``md.set_matmul`` selects runs all three.
 
 from __future__ import annotations
 
+from minidl.autograd.dtypes import same_dtype
 from minidl.autograd.function import Function
 from minidl.autograd.tensor import Tensor
 from minidl.backend import get_matmul
@@ -28,8 +29,9 @@ class MatMul(Function):
 
     def backward(self, grad):
         a, b = self.inputs
-        grad_a = unbroadcast(matmul(grad, matrix_transpose(b)), a.shape) if a.requires_grad else None
-        grad_b = unbroadcast(matmul(matrix_transpose(a), grad), b.shape) if b.requires_grad else None
+        # Shapes were checked on the way forward, so the products skip matmul()'s checks.
+        grad_a = unbroadcast(MatMul.apply(grad, matrix_transpose(b)), a.shape) if a.requires_grad else None
+        grad_b = unbroadcast(MatMul.apply(matrix_transpose(a), grad), b.shape) if b.requires_grad else None
         return grad_a, grad_b
 
 
@@ -44,7 +46,8 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
         from minidl.ops.creation import constant_like
 
         a, b = (constant_like(a, b), b) if isinstance(b, Tensor) else (a, constant_like(b, a))
-    if a.ndim == 0 or b.ndim == 0:
+    shape_a, shape_b = a.data.shape, b.data.shape
+    if not shape_a or not shape_b:
         raise ValueError(f"matmul: operands must have at least 1 dimension, got shapes {a.shape} and {b.shape}")
     if a.ndim == 1 and b.ndim == 1:
         return squeeze(matmul(expand_dims(a, 0), expand_dims(b, -1)), (0, 1))
@@ -52,14 +55,14 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
         return squeeze(matmul(expand_dims(a, 0), b), -2)
     if b.ndim == 1:
         return squeeze(matmul(a, expand_dims(b, -1)), -1)
-    if a.shape[-1] != b.shape[-2]:
+    if shape_a[-1] != shape_b[-2]:
         raise ValueError(
             f"matmul: shapes {a.shape} and {b.shape} do not fit: the last axis of the first ({a.shape[-1]}) "
             f"must equal the second-to-last axis of the second ({b.shape[-2]})"
         )
-    if a.ndim > 2 or b.ndim > 2:
-        broadcast_shapes("matmul (batch axes)", a.shape[:-2], b.shape[:-2])
-    if a.data.dtype != b.data.dtype:
+    if len(shape_a) > 2 or len(shape_b) > 2:
+        broadcast_shapes("matmul (batch axes)", shape_a[:-2], shape_b[:-2])
+    if not same_dtype(a.data.dtype, b.data.dtype):
         raise TypeError(f"matmul: dtypes {a.dtype.name} and {b.dtype.name} differ; convert one with .astype()")
     return MatMul.apply(a, b)
 
@@ -69,14 +72,17 @@ class Linear(Function):
 
     def forward(self, x, weight, bias=None):
         y = _gemm(self.xp, x, self.xp.matrix_transpose(weight))
-        return y if bias is None else y + bias
+        if bias is not None:
+            y += bias  # in place: y is a fresh array, and one less temporary counts at large batch
+        return y
 
     def backward(self, grad):
         x, weight = self.inputs[0], self.inputs[1]
-        grad_x = matmul(grad, weight) if x.requires_grad else None            # (N, out) @ (out, in)
+        # Shapes were checked by linear(), so the products skip matmul()'s checks.
+        grad_x = MatMul.apply(grad, weight) if x.requires_grad else None     # (N, out) @ (out, in)
         grad_weight = None
         if weight.requires_grad:                                              # (out, N) @ (N, in)
-            grad_weight = matmul(matrix_transpose(_rows(grad)), _rows(x))
+            grad_weight = MatMul.apply(matrix_transpose(_rows(grad)), _rows(x))
         grads = (grad_x, grad_weight)
         if len(self.inputs) == 3:
             bias = self.inputs[2]
@@ -88,21 +94,26 @@ def _rows(t: Tensor) -> Tensor:
     """Fold leading batch axes into one, so the weight gradient is a single 2-D GEMM."""
     from minidl.ops.shape import reshape
 
-    return t if t.ndim == 2 else reshape(t, (-1, t.shape[-1]))
+    return t if len(t.data.shape) == 2 else reshape(t, (-1, t.shape[-1]))
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``x @ weight.T + bias`` with ``weight`` of shape (out_features, in_features), as in PyTorch."""
-    if x.ndim < 1 or weight.ndim != 2:
+    x_shape, weight_shape = x.data.shape, weight.data.shape
+    if len(x_shape) < 1 or len(weight_shape) != 2:
         raise ValueError(f"linear: expected input (..., in_features) and weight (out, in), got {x.shape} and {weight.shape}")
-    if x.shape[-1] != weight.shape[1]:
+    if x_shape[-1] != weight_shape[1]:
         raise ValueError(
             f"linear: input has {x.shape[-1]} features (shape {x.shape}) but the weight expects "
             f"{weight.shape[1]} (weight shape {weight.shape}, i.e. in_features={weight.shape[1]})"
         )
-    if bias is not None and bias.shape != (weight.shape[0],):
+    if bias is not None and tuple(bias.data.shape) != (weight_shape[0],):
         raise ValueError(f"linear: bias shape {bias.shape} should be ({weight.shape[0]},)")
-    if x.ndim == 1:
+    for other in (weight,) if bias is None else (weight, bias):
+        if not same_dtype(other.data.dtype, x.data.dtype):  # the GEMM would promote silently
+            raise TypeError(f"linear: input is {x.dtype.name} but a parameter is {other.dtype.name}; "
+                            f"convert one with .astype()")
+    if len(x_shape) == 1:
         return squeeze(linear(expand_dims(x, 0), weight, bias), 0)
     inputs = (x, weight) if bias is None else (x, weight, bias)
     return Linear.apply(*inputs)

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from minidl.autograd.dtypes import dtype_of
 from minidl.autograd.function import Function, is_grad_enabled
 from minidl.autograd.tensor import Tensor
-from minidl.ops.activation import log_softmax_array, softmax
+from minidl.ops.activation import softmax
 from minidl.ops.creation import constant_like
 from minidl.ops.elementwise import sigmoid
 from minidl.ops.reduction import mean, sum
@@ -24,23 +25,43 @@ def _check_reduction(reduction: str, op: str) -> None:
 
 
 class CrossEntropy(Function):
+    """Log-softmax and the pick of each row's label, in one node.
+
+    The forward pass already holds softmax(logits), so it also keeps the local
+    gradient ``(softmax - one_hot) / N``: the backward is then one multiply.
+    """
+
     def forward(self, logits):
         xp = self.xp
-        log_probs = log_softmax_array(xp, logits, axis=-1)
-        classes = xp.arange(logits.shape[-1], dtype=self.target.dtype)
-        self.one_hot = xp.astype(self.target[:, None] == classes[None, :], logits.dtype)
-        self.probs = xp.exp(log_probs)
+        count, classes = logits.shape
+        shifted = logits - xp.max(logits, axis=-1, keepdims=True)  # exp never overflows
+        exps = xp.exp(shifted)
+        sums = xp.sum(exps, axis=-1, keepdims=True)
+        log_probs = shifted - xp.log(sums)
+        self.one_hot = xp.astype(self.target[:, None] == xp.arange(classes, dtype=self.target.dtype), logits.dtype)
+        # A label outside [0, C) matches no class: its row of one_hot is all zeros.
+        if int(xp.sum(self.one_hot)) != count:
+            low, high = int(xp.min(self.target)), int(xp.max(self.target))
+            raise ValueError(f"cross_entropy: labels must lie in [0, {classes - 1}] for {classes} classes, "
+                             f"found labels from {low} to {high}")
+        if self.inputs[0].requires_grad and is_grad_enabled():
+            local_grad = exps / sums
+            local_grad -= self.one_hot  # in place: local_grad is a fresh array
+            self.local_grad = local_grad / count if self.reduction == "mean" else local_grad
         total = -xp.sum(log_probs * self.one_hot)
-        return total / logits.shape[0] if self.reduction == "mean" else total
+        return total / count if self.reduction == "mean" else total
 
     def backward(self, grad):
         logits = self.inputs[0]
-        # Under create_graph, recompute softmax as a differentiable op, so the
-        # gradient itself can be differentiated; otherwise reuse forward's array.
-        probs = softmax(logits, axis=-1) if is_grad_enabled() else Tensor._wrap(self.probs, self.xp, logits.backend)
-        one_hot = Tensor._wrap(self.one_hot, self.xp, logits.backend)
-        scale = grad / float(logits.shape[0]) if self.reduction == "mean" else grad
-        return ((probs - one_hot) * scale,)
+        if is_grad_enabled():
+            # create_graph: rebuild the local gradient from differentiable ops, so
+            # that the gradient itself can be differentiated.
+            local_grad = softmax(logits, axis=-1) - Tensor._wrap(self.one_hot, self.xp, logits.backend)
+            if self.reduction == "mean":
+                local_grad = local_grad / float(logits.shape[0])
+        else:
+            local_grad = Tensor._wrap(self.local_grad, self.xp, logits.backend)
+        return (local_grad * grad,)
 
 
 def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tensor:
@@ -52,24 +73,23 @@ def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tenso
     """
     _check_reduction(reduction, "cross_entropy")
     target = constant_like(target, logits)
-    if logits.ndim != 2:
+    if target.backend != logits.backend:
+        raise ValueError(f"cross_entropy got logits on {logits.backend!r} and a target on {target.backend!r}; "
+                         f"move the target with target.to({logits.backend!r})")
+    logits_shape = logits.data.shape
+    if len(logits_shape) != 2:
         raise ValueError(f"cross_entropy expects logits of shape (N, C), got {logits.shape}")
-    if not target.xp.isdtype(target.data.dtype, "integral"):
+    if dtype_of(target.data.dtype).kind != "int":
         raise TypeError(
             f"cross_entropy expects integer class labels, got a {target.dtype.name} target; "
             "convert with target.astype(md.int64) (for probabilities or 0/1 targets, use "
             "binary_cross_entropy_with_logits or mse_loss)"
         )
-    if target.shape != logits.shape[:1]:
+    if tuple(target.data.shape) != tuple(logits_shape[:1]):
         raise ValueError(f"cross_entropy: target of shape {target.shape} does not match logits {logits.shape} "
                          f"(expected ({logits.shape[0]},))")
-    if logits.shape[0] == 0:
+    if logits_shape[0] == 0:
         raise ValueError("cross_entropy of an empty batch (0 samples) is undefined; skip empty batches")
-    xp, classes = target.xp, logits.shape[1]
-    low, high = int(xp.min(target.data)), int(xp.max(target.data))
-    if low < 0 or high >= classes:
-        raise ValueError(f"cross_entropy: labels must lie in [0, {classes - 1}] for {classes} classes, "
-                         f"found labels from {low} to {high}")
     return CrossEntropy.apply(logits, target=target.data, reduction=reduction)
 
 
@@ -98,6 +118,13 @@ def binary_cross_entropy_with_logits(logits: Tensor, target: Any, reduction: str
                          f"logits shape {logits.shape}")
     if not target.dtype.is_floating:
         target = target.astype(logits.dtype)
+    if target.dtype is not logits.dtype:
+        raise TypeError(f"binary_cross_entropy_with_logits got {logits.dtype.name} logits and a "
+                        f"{target.dtype.name} target; minidl does not mix float widths silently: "
+                        f"convert the target with .astype(md.{logits.dtype.name})")
+    if reduction == "mean" and logits.size == 0:
+        raise ValueError("binary_cross_entropy_with_logits of an empty batch (0 elements) has no mean; "
+                         "skip empty batches")
     return BCEWithLogits.apply(logits, target, reduction=reduction)
 
 

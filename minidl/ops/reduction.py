@@ -81,14 +81,23 @@ def _reduce(cls, x: Tensor, axis, keepdims: bool, op: str, **params) -> Tensor:
 
 
 def sum(x: Tensor, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
-    """Sum over ``axis`` (all axes when None)."""
+    """Sum over ``axis`` (all axes when None).
+
+    The sum over an axis of length 0 is 0 (the empty sum), and its gradient is a
+    tensor of zeros of the input's shape.
+    """
     return _reduce(Sum, x, axis, keepdims, "sum")
 
 
 def mean(x: Tensor, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
-    """Arithmetic mean over ``axis`` (all axes when None)."""
+    """Arithmetic mean over ``axis`` (all axes when None).
+
+    The mean over an axis of length 0 (an empty batch) is 0/0: minidl raises a
+    ValueError rather than returning NaN, which would silently poison training.
+    """
     if not x.dtype.is_floating:
         raise TypeError(f"mean needs a floating-point tensor, got {x.dtype.name}; use .astype(md.float32)")
+    _check_not_empty(x, normalize_axes(axis, x.ndim, "mean"), "mean")
     return _reduce(Mean, x, axis, keepdims, "mean")
 
 

@@ -182,6 +182,9 @@ def concat(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
         ):
             shapes = ", ".join(str(t.shape) for t in tensors)
             raise ValueError(f"concat: shapes {shapes} differ outside axis {axis}")
+        if other.dtype is not first.dtype:  # xp.concat would promote silently
+            dtypes = ", ".join(t.dtype.name for t in tensors)
+            raise TypeError(f"concat: tensors have dtypes {dtypes}; convert them to one with .astype()")
     return Concat.apply(*tensors, axis=axis)
 
 

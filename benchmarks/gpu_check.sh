@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# The one prepared GPU check (see ../shared/design/gpu.md): GPU tests + GPU benchmarks, in a few minutes.
+#
+#   benchmarks/gpu_check.sh OUT_DIR
+#
+# Run it from the project root of a machine with an NVIDIA GPU, CuPy, numba and numba-cuda.
+# That machine is offline: first, on a machine with internet, fetch the pure-Python wheels it lacks
+# into .whl/ of the project (git-ignored, so copy it along):
+#   bash ../shared/tools/gpu-wheels.sh pytest pluggy iniconfig packaging pygments hypothesis sortedcontainers
+#
+# Everything lands in OUT_DIR: one log per step, summary.txt (exit code and seconds of each step),
+# the environment (nvidia-smi, versions), pytest's JUnit XML and the benchmark files.
+# To add a benchmark, add one `step` line at the end (name, time limit in seconds, command).
+set -uo pipefail
+
+out=${1:?usage: benchmarks/gpu_check.sh OUT_DIR}
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+mkdir -p "$out" && out=$(cd "$out" && pwd)
+: > "$out/summary.txt"
+
+# 1. The wheels from .whl/ (as printed by ../shared/tools/gpu-wheels.sh), then the project itself.
+if ls .whl/*.whl > /dev/null 2>&1; then
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl \
+    || echo "wheel install failed" | tee -a "$out/summary.txt"
+else
+  echo "no .whl/ folder: using the packages already installed" | tee -a "$out/summary.txt"
+fi
+export PYTHONPATH=/tmp/site:$root${PYTHONPATH:+:$PYTHONPATH}
+
+# 2. numba 0.68.0 still touches numpy.row_stack, which NumPy 2.5 removed (numba-cuda issue 907):
+#    put it back before numba is imported, for this machine only.
+mkdir -p /tmp/shim
+echo 'import numpy; numpy.row_stack = getattr(numpy, "row_stack", numpy.vstack)' > /tmp/shim/sitecustomize.py
+export PYTHONPATH=/tmp/shim:$PYTHONPATH
+export CUPY_TF32=0            # cuBLAS in true FP32: the figures compare against FP32 SGEMM
+unset NUMBA_ENABLE_CUDASIM    # real hardware, not the simulator
+
+# step NAME LIMIT COMMAND...: run COMMAND with a time limit, log to OUT_DIR/NAME.log, record the outcome.
+step() {
+  local name=$1 limit=$2 start rc
+  shift 2
+  start=$(date +%s)
+  echo "== $name: $*" | tee -a "$out/summary.txt"
+  timeout "$limit" "$@" > "$out/$name.log" 2>&1
+  rc=$?
+  echo "   $name: exit $rc after $(( $(date +%s) - start ))s" | tee -a "$out/summary.txt"
+  tail -n 15 "$out/$name.log"
+}
+
+{ nvidia-smi; echo; python3 -c 'import sys, numpy, cupy, numba, numba.cuda; print(sys.version);
+print("numpy", numpy.__version__, "cupy", cupy.__version__, "numba", numba.__version__);
+print("gpu", cupy.cuda.runtime.getDeviceProperties(0)["name"].decode())'; } > "$out/environment.txt" 2>&1
+
+step pytest-gpu 300 python3 -m pytest -m gpu -q -p no:cacheprovider --continue-on-collection-errors \
+  --junitxml "$out/pytest-gpu.xml" tests
+step gemm-ladder 300 python3 benchmarks/gemm_ladder.py cuda "$out/gemm"
+# Further benchmark lines go here, one `step` each, writing under "$out", e.g.:
+# step mlp 120 python3 benchmarks/mlp_step.py --backend cupy "$out/mlp"
+
+echo "results in $out"

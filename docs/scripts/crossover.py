@@ -1,0 +1,224 @@
+"""Figure for chapter 7: when does the GPU win?  One SGD step of a ReLU MLP over batch size.
+
+    python docs/scripts/crossover.py            # measures this machine's CPU, writes the figure
+    python docs/scripts/crossover.py --gpu      # also measures the step with CuPy on this machine's GPU
+
+Writes ``docs/figures/crossover.png`` and ``docs/figures/crossover.json`` (every number drawn,
+with where it was measured).  Three kinds of numbers, labelled as such on the plot:
+
+- measured here, on the CPU: the step hand-written in NumPy, and the same step in minidl;
+- the reference H100 of ``shared/design/gpu.md`` (measured there, copied here):
+  the hand-written CuPy step, 0.63 ms at 784-1024-1024-10 / batch 512 and
+  10.4 ms at 784-4096-4096-10 / batch 4096; cuBLAS SGEMM 51.7 TFLOP/s; about 15 us per CuPy op;
+- a model of the H100 built from those figures: ``max(fixed cost, FLOPs / 51.7 TFLOP/s)``,
+  where the fixed cost is the launch-bound 0.63 ms step (about 40 CuPy ops at 15 us each).
+  It ignores that cuBLAS is slower on small matrices, so it flatters the GPU at mid sizes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+import numpy
+
+FIGURES = Path(__file__).resolve().parents[1] / "figures"
+NETWORKS = {"784-1024-1024-10": (784, 1024, 1024, 10), "784-4096-4096-10": (784, 4096, 4096, 10)}
+CPU_BATCHES = {"784-1024-1024-10": [2**k for k in range(13)], "784-4096-4096-10": [2**k for k in range(11)]}
+GPU_BATCHES = [2**k for k in range(15)]
+
+# The reference H100 80GB HBM3 of shared/design/gpu.md (measured there, not here).
+H100_SGEMM_FLOPS = 51.7e12           # cuBLAS SGEMM, n=4096, TF32 off
+H100_OP_COST_S = 15e-6               # one tiny CuPy elementwise op
+H100_MEASURED_STEPS = {"784-1024-1024-10": (512, 0.63e-3), "784-4096-4096-10": (4096, 10.4e-3)}
+H100_FIXED_COST_S = H100_MEASURED_STEPS["784-1024-1024-10"][1]  # a launch-bound step: its GEMMs take ~0.1 ms
+
+
+def step_flops(sizes: tuple[int, ...], batch: int) -> int:
+    """FLOPs of the GEMMs in one training step: forward, weight gradients, input gradients (not layer 1's)."""
+    layer_macs = [fan_in * fan_out for fan_in, fan_out in zip(sizes[:-1], sizes[1:])]
+    return 2 * batch * (2 * sum(layer_macs) + sum(layer_macs[1:]))
+
+
+def h100_model_seconds(sizes: tuple[int, ...], batch: int) -> float:
+    return max(H100_FIXED_COST_S, step_flops(sizes, batch) / H100_SGEMM_FLOPS)
+
+
+def hand_written_step(xp, params, x, one_hot, lr=0.01):
+    """One SGD step of a ReLU MLP with softmax cross-entropy, written out by hand (NumPy or CuPy)."""
+    (w1, b1), (w2, b2), (w3, b3) = params
+    batch = x.shape[0]
+    h1 = x @ w1 + b1
+    a1 = xp.maximum(h1, 0)
+    h2 = a1 @ w2 + b2
+    a2 = xp.maximum(h2, 0)
+    logits = a2 @ w3 + b3
+    exp = xp.exp(logits - logits.max(axis=1, keepdims=True))
+    probs = exp / exp.sum(axis=1, keepdims=True)
+    g3 = (probs - one_hot) / batch
+    g2 = (g3 @ w3.T) * (h2 > 0)
+    g1 = (g2 @ w2.T) * (h1 > 0)
+    grads = [(a2.T @ g3, g3.sum(axis=0)), (a1.T @ g2, g2.sum(axis=0)), (x.T @ g1, g1.sum(axis=0))][::-1]
+    for (w, b), (gw, gb) in zip(params, grads):
+        w -= lr * gw
+        b -= lr * gb
+
+
+def minidl_step(params, x, target, lr=0.01):
+    """The same step with minidl's autograd (functional API) on the current backend."""
+    import minidl as md
+    import minidl.nn.functional as F
+
+    h = x
+    for layer, (weight, bias) in enumerate(params):
+        h = h @ weight + bias  # weights stored (in, out), as in the hand-written step
+        if layer < len(params) - 1:
+            h = F.relu(h)
+    loss = F.cross_entropy(h, target)
+    loss.backward()
+    with md.no_grad():
+        for weight, bias in params:
+            for p in (weight, bias):
+                p.data -= lr * p.grad.data  # in place on the backend array, like the hand-written step
+                p.grad = None
+
+
+def seconds_per_call(call, min_total=0.05, rounds=7, synchronize=lambda: None) -> float:
+    """Best of ``rounds`` averages, each over enough calls to last ``min_total`` seconds.
+
+    The best, not the mean: on a shared machine other work only ever adds time.
+    """
+    call()
+    synchronize()
+    best = float("inf")
+    for _ in range(rounds):
+        calls, start = 0, time.perf_counter()
+        while True:
+            call()
+            calls += 1
+            synchronize()
+            elapsed = time.perf_counter() - start
+            if elapsed >= min_total:
+                break
+        best = min(best, elapsed / calls)
+    return best
+
+
+def make_problem(xp, sizes, batch, seed=0):
+    rng = numpy.random.default_rng(seed)
+    params = [(xp.asarray(rng.standard_normal((i, o), dtype=numpy.float32) * numpy.float32((2 / i) ** 0.5)),
+               xp.asarray(numpy.zeros(o, numpy.float32))) for i, o in zip(sizes[:-1], sizes[1:])]
+    x = xp.asarray(rng.standard_normal((batch, sizes[0]), dtype=numpy.float32))
+    labels = rng.integers(0, sizes[-1], batch)
+    one_hot = xp.asarray(numpy.eye(sizes[-1], dtype=numpy.float32)[labels])
+    return params, x, one_hot, labels
+
+
+def measure_cpu(name: str, sizes: tuple[int, ...]) -> dict[str, list[float]]:
+    import minidl as md
+
+    numpy_times, minidl_times = [], []
+    for batch in CPU_BATCHES[name]:
+        params, x, one_hot, labels = make_problem(numpy, sizes, batch)
+        numpy_times.append(seconds_per_call(lambda: hand_written_step(numpy, params, x, one_hot)))
+        with md.using_backend("numpy"):
+            md_params = [(md.tensor(w, requires_grad=True), md.tensor(b, requires_grad=True)) for w, b in params]
+            md_x, md_target = md.tensor(x), md.tensor(labels)
+            minidl_times.append(seconds_per_call(lambda: minidl_step(md_params, md_x, md_target)))
+        print(f"  CPU {name} batch {batch:5d}: NumPy {numpy_times[-1] * 1e3:9.3f} ms, "
+              f"minidl {minidl_times[-1] * 1e3:9.3f} ms")
+    return {"batch": CPU_BATCHES[name], "numpy_s": numpy_times, "minidl_s": minidl_times}
+
+
+def measure_gpu(sizes: tuple[int, ...]) -> dict[str, list[float]]:
+    import cupy
+
+    times = []
+    for batch in GPU_BATCHES:
+        params, x, one_hot, _ = make_problem(cupy, sizes, batch)
+        times.append(seconds_per_call(lambda: hand_written_step(cupy, params, x, one_hot),
+                                      synchronize=cupy.cuda.get_current_stream().synchronize))
+    return {"batch": GPU_BATCHES, "cupy_s": times, "device": cupy.cuda.runtime.getDeviceProperties(0)["name"].decode()}
+
+
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def crossover_batch(batches, cpu_seconds, sizes) -> int | None:
+    """The smallest measured batch at which the H100 model beats the CPU step."""
+    for batch, cpu in zip(batches, cpu_seconds):
+        if h100_model_seconds(sizes, batch) < cpu:
+            return batch
+    return None
+
+
+def plot(results: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.3), sharey=True)
+    for axis, (name, sizes) in zip(axes, NETWORKS.items()):
+        cpu = results["cpu"][name]
+        ms = lambda seconds: [s * 1e3 for s in seconds]  # noqa: E731
+        axis.plot(cpu["batch"], ms(cpu["numpy_s"]), "o-", color="#1f77b4", label="CPU, hand-written NumPy (measured here)")
+        axis.plot(cpu["batch"], ms(cpu["minidl_s"]), "s--", color="#17becf", ms=4, label="CPU, minidl (measured here)")
+        model_batches = GPU_BATCHES
+        axis.plot(model_batches, [h100_model_seconds(sizes, b) * 1e3 for b in model_batches], "-", color="#d62728",
+                  label="H100 model: max(0.63 ms, FLOPs / 51.7 TFLOP/s)")
+        batch, seconds = H100_MEASURED_STEPS[name]
+        axis.plot([batch], [seconds * 1e3], "*", color="#d62728", ms=14, label="H100 hand-written CuPy (gpu.md)")
+        if "gpu" in results:
+            gpu = results["gpu"][name]
+            axis.plot(gpu["batch"], ms(gpu["cupy_s"]), "^-", color="#ff7f0e", label=f"{gpu['device']} (measured here)")
+        cross = crossover_batch(cpu["batch"], cpu["numpy_s"], sizes)
+        if cross is not None:
+            axis.axvline(cross, color="#888888", lw=0.8, ls=":")
+            axis.annotate(f"GPU model wins\nfrom batch {cross}", (cross, 0.02), xytext=(6, 0),
+                          textcoords="offset points", fontsize=8, color="#555555")
+        axis.set(xscale="log", yscale="log", xlabel="batch size", title=f"one SGD step, MLP {name}")
+        axis.set_xscale("log", base=2)
+        axis.grid(True, which="major", alpha=0.3)
+    axes[0].set_ylabel("time per step (ms)")
+    axes[0].legend(fontsize=7.5, loc="upper left")
+    fig.text(0.01, 0.01, f"CPU: {results['cpu_machine']}.  H100 figures: reference machine of gpu.md, "
+             "not measured on this machine.", fontsize=7, color="#555555")
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--gpu", action="store_true", help="also measure the CuPy step on this machine's GPU")
+    parser.add_argument("--out", type=Path, default=FIGURES)
+    args = parser.parse_args()
+    os.environ.setdefault("MINIDL_BACKEND", "numpy")
+    results = {
+        "cpu_machine": f"{cpu_name()}, {os.cpu_count()} cores, NumPy {numpy.__version__}",
+        "h100_reference": {"sgemm_flops": H100_SGEMM_FLOPS, "op_cost_s": H100_OP_COST_S,
+                           "measured_steps": H100_MEASURED_STEPS, "source": "shared/design/gpu.md"},
+        "cpu": {name: measure_cpu(name, sizes) for name, sizes in NETWORKS.items()},
+    }
+    if args.gpu:
+        results["gpu"] = {name: measure_gpu(sizes) for name, sizes in NETWORKS.items()}
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "crossover.json").write_text(json.dumps(results, indent=1) + "\n")
+    plot(results, args.out / "crossover.png")
+    print(f"wrote {args.out / 'crossover.png'} and {args.out / 'crossover.json'}")
+
+
+if __name__ == "__main__":
+    main()

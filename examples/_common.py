@@ -1,0 +1,129 @@
+"""What the examples share: command-line flags, a tiny progress bar, one training epoch, accuracy.
+
+Not an example itself: ``train_mlp.py``, ``train_cnn.py`` and ``spiral.py``
+import it (Python puts a script's own folder on ``sys.path``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import Any, TextIO
+
+import numpy
+
+import minidl as md
+import minidl.nn.functional as F
+
+
+def parser(description: str, **defaults: Any) -> argparse.ArgumentParser:
+    """The flags every example takes; ``defaults`` gives each example its own epochs, lr, batch size."""
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--backend", default="numpy", help="numpy (CPU), cupy (GPU) or array_api_strict (default: numpy)")
+    p.add_argument("--seed", type=int, default=0, help="seed for weights and shuffling (default: 0)")
+    p.add_argument("--epochs", type=int, default=defaults["epochs"], help=f"default: {defaults['epochs']}")
+    p.add_argument("--lr", type=float, default=defaults["lr"], help=f"learning rate (default: {defaults['lr']})")
+    p.add_argument("--batch-size", type=int, default=defaults["batch_size"],
+                   help=f"default: {defaults['batch_size']}")
+    p.add_argument("--quick", action="store_true", help="a few epochs only, to check that everything runs (CI)")
+    p.add_argument("--quiet", action="store_true", help="print only the final result")
+    return p
+
+
+class ProgressBar:
+    """One line per epoch: ``epoch  3/20 [##########----------] 23/45 batches``, redrawn in place.
+
+    On a terminal the bar moves with every batch; in a log file (not a TTY)
+    only the finished line is written, so CI logs stay short.
+    """
+
+    def __init__(self, total: int, prefix: str, stream: TextIO | None = None, width: int = 24) -> None:
+        self.total, self.prefix, self.width = total, prefix, width
+        self.stream = stream or sys.stdout
+        self.live = self.stream.isatty()
+        self.count = 0
+        self.start = time.perf_counter()
+
+    def _line(self) -> str:
+        filled = self.width * self.count // max(self.total, 1)
+        bar = "#" * filled + "-" * (self.width - filled)
+        return f"{self.prefix} [{bar}] {self.count}/{self.total}"
+
+    def update(self, steps: int = 1) -> None:
+        self.count += steps
+        if self.live:
+            self.stream.write("\r" + self._line())
+            self.stream.flush()
+
+    def close(self, summary: str = "") -> None:
+        elapsed = time.perf_counter() - self.start
+        self.stream.write(("\r" if self.live else "") + f"{self._line()} {elapsed:5.2f}s  {summary}\n")
+        self.stream.flush()
+
+
+def train_epoch(model: md.nn.Module, loader: md.data.DataLoader, optimizer: Any, progress: ProgressBar | None,
+                ) -> float:
+    """One pass over ``loader``: forward, cross-entropy, backward, step. Returns the mean loss."""
+    model.train()
+    total, batches = None, 0
+    for x, y in loader:
+        optimizer.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        optimizer.step()
+        # Add on the device; reading the number (a GPU sync) once per epoch, not per batch.
+        total = loss.detach() if total is None else total + loss.detach()
+        batches += 1
+        if progress is not None:
+            progress.update()
+    return total.item() / batches
+
+
+def accuracy(model: md.nn.Module, loader: md.data.DataLoader) -> float:
+    """The fraction of samples whose largest logit is the true class."""
+    model.eval()
+    correct, seen = 0, 0
+    with md.no_grad():
+        for x, y in loader:
+            predicted = model(x).numpy().argmax(axis=1)
+            correct += int((predicted == y.numpy()).sum())
+            seen += len(y)
+    return correct / seen
+
+
+def fit(model: md.nn.Module, optimizer: Any, train: md.data.DataLoader, test: md.data.DataLoader, epochs: int,
+        quiet: bool = False, scheduler: Any = None) -> dict[str, list[float]]:
+    """Train for ``epochs``, testing after each; returns the history ``{"loss": [...], "accuracy": [...]}``."""
+    history: dict[str, list[float]] = {"loss": [], "accuracy": []}
+    for epoch in range(1, epochs + 1):
+        progress = None if quiet else ProgressBar(len(train), f"epoch {epoch:{len(str(epochs))}d}/{epochs}")
+        loss = train_epoch(model, train, optimizer, progress)
+        if scheduler is not None:
+            scheduler.step()
+        history["loss"].append(loss)
+        history["accuracy"].append(accuracy(model, test))
+        if progress is not None:
+            progress.close(f"loss {loss:.4f}  test accuracy {100 * history['accuracy'][-1]:.2f}%")
+    return history
+
+
+def plot_history(history: dict[str, list[float]], path: str, title: str) -> None:
+    """Save the loss and test-accuracy curves side by side as an image (needs matplotlib)."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display needed
+    import matplotlib.pyplot as plt
+
+    epochs = numpy.arange(1, len(history["loss"]) + 1)
+    figure, (left, right) = plt.subplots(1, 2, figsize=(9, 3.2))
+    left.plot(epochs, history["loss"], marker="o", markersize=3)
+    left.set(xlabel="epoch", ylabel="training loss (cross-entropy)", yscale="log")
+    right.plot(epochs, 100 * numpy.asarray(history["accuracy"]), marker="o", markersize=3, color="tab:green")
+    right.set(xlabel="epoch", ylabel="test accuracy (%)")
+    for axis in (left, right):
+        axis.grid(alpha=0.3)
+    figure.suptitle(title)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)

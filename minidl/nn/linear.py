@@ -1,0 +1,69 @@
+"""Linear (fully connected) layer and Flatten, the reshape in front of it.
+
+``Linear`` is one GEMM: a batch ``x`` of shape (N, in) times the transposed
+weight (in, out), plus a bias; its backward is two more GEMMs.
+"""
+
+from __future__ import annotations
+
+from minidl.autograd.dtypes import as_dtype
+from minidl.autograd.tensor import Tensor
+from minidl.nn import init
+from minidl.nn.module import Module
+from minidl.nn.parameter import Parameter
+from minidl.ops.creation import zeros
+from minidl.ops.linalg import linear
+from minidl.ops.shape import flatten
+
+
+class Linear(Module):
+    """``y = x @ weight.T + bias``, with ``weight`` of shape (out_features, in_features) as in PyTorch.
+
+    Initialised like PyTorch: weight and bias uniform in ``+-1/sqrt(in_features)``
+    (see :func:`minidl.nn.init.default_layer_init_`), drawn on the host.
+
+    >>> import minidl as md, minidl.nn as nn
+    >>> layer = nn.Linear(64, 10)
+    >>> layer.weight.shape, layer(md.ones((32, 64))).shape
+    ((10, 64), (32, 10))
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype=None,
+                 backend: str | None = None) -> None:
+        super().__init__()
+        if in_features <= 0 or out_features <= 0:
+            raise ValueError(f"Linear needs positive sizes, got in_features={in_features}, "
+                             f"out_features={out_features}")
+        self.in_features, self.out_features = int(in_features), int(out_features)
+        dtype = as_dtype(dtype) if dtype is not None else None
+        self.weight = Parameter(zeros((out_features, in_features), dtype=dtype, backend=backend))
+        self.bias = Parameter(zeros((out_features,), dtype=dtype, backend=backend)) if bias else None
+        init.default_layer_init_(self.weight, self.bias)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return linear(x, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+class Flatten(Module):
+    """Merge the axes from ``start_axis`` (default 1, so the batch axis stays) into one.
+
+    >>> import minidl as md, minidl.nn as nn
+    >>> nn.Flatten()(md.ones((8, 16, 2, 2))).shape
+    (8, 64)
+    """
+
+    def __init__(self, start_axis: int = 1) -> None:
+        super().__init__()
+        self.start_axis = start_axis
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.ndim <= self.start_axis:
+            raise ValueError(f"Flatten(start_axis={self.start_axis}) needs an input with more than "
+                             f"{self.start_axis} dimensions, got shape {x.shape}")
+        return flatten(x, self.start_axis)
+
+    def extra_repr(self) -> str:
+        return f"start_axis={self.start_axis}"

@@ -1,0 +1,64 @@
+"""Max and average pooling: im2col, then a reduction over each window.
+
+The same patch matrix that turns a convolution into a GEMM turns pooling
+into a plain ``max`` or ``mean`` along one axis, so pooling needs no
+backward of its own: the reduction's gradient goes back through col2im,
+which also sums the contributions of overlapping windows (stride < kernel).
+
+At ties, ``max`` shares the gradient equally between the tied entries
+(PyTorch gives it all to one of them); the two agree wherever the maximum
+is unique.
+"""
+
+from __future__ import annotations
+
+from minidl.autograd.tensor import Tensor
+from minidl.ops.conv import Im2Col, Pair, check_image, window_params
+from minidl.ops.reduction import max as reduce_max
+from minidl.ops.reduction import mean as reduce_mean
+from minidl.ops.shape import permute_dims, reshape
+
+
+def _windows(op: str, x: Tensor, kernel_size: int | Pair, stride: int | Pair | None, padding: int | Pair,
+             pad_value: float) -> Tensor:
+    """The pooling windows of ``x`` as a (N, OH, OW, C, kh*kw) tensor."""
+    check_image(op, x)
+    params = window_params(op, x.shape, kernel_size, kernel_size if stride is None else stride, padding)
+    (kh, kw), (ph, pw) = params["kernel"], params["padding"]
+    if 2 * ph > kh or 2 * pw > kw:
+        raise ValueError(f"{op}: padding {(ph, pw)} should be at most half the kernel {(kh, kw)}, "
+                         "or some windows would hold padding only")
+    columns = Im2Col.apply(x, **params, pad_value=pad_value)
+    (oh, ow) = params["out_size"]
+    return reshape(columns, (x.shape[0], oh, ow, x.shape[1], kh * kw))
+
+
+def max_pool2d(x: Tensor, kernel_size: int | Pair, stride: int | Pair | None = None,
+               padding: int | Pair = 0) -> Tensor:
+    """The largest value of each ``kernel_size`` window of ``x`` (N, C, H, W); ``stride`` defaults to the kernel.
+
+    Padding counts as minus infinity, so it never wins.
+
+    >>> import minidl as md, minidl.nn.functional as F
+    >>> x = md.arange(16, dtype=md.float32).reshape((1, 1, 4, 4))
+    >>> F.max_pool2d(x, 2)[0, 0].tolist()
+    [[5.0, 7.0], [13.0, 15.0]]
+    """
+    windows = _windows("max_pool2d", x, kernel_size, stride, padding, pad_value=-float("inf"))
+    return permute_dims(reduce_max(windows, axis=-1), (0, 3, 1, 2))
+
+
+def avg_pool2d(x: Tensor, kernel_size: int | Pair, stride: int | Pair | None = None,
+               padding: int | Pair = 0) -> Tensor:
+    """The mean of each ``kernel_size`` window of ``x`` (N, C, H, W); padding counts as zeros, as in PyTorch.
+
+    >>> import minidl as md, minidl.nn.functional as F
+    >>> x = md.arange(16, dtype=md.float32).reshape((1, 1, 4, 4))
+    >>> F.avg_pool2d(x, 2)[0, 0].tolist()
+    [[2.5, 4.5], [10.5, 12.5]]
+    """
+    windows = _windows("avg_pool2d", x, kernel_size, stride, padding, pad_value=0.0)
+    return permute_dims(reduce_mean(windows, axis=-1), (0, 3, 1, 2))
+
+
+__all__ = ["avg_pool2d", "max_pool2d"]

@@ -1,0 +1,137 @@
+"""Optimizer: the base class that holds parameter groups and per-parameter state.
+
+An optimizer step is plain array arithmetic on ``p.data`` and ``p.grad.data``:
+no graph is recorded (raw arrays have no autograd), and each update
+replaces the parameter's array with a new one computed by ``p.xp``, so the
+state (momentum, Adam's moments) lives on the parameter's own backend.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable
+
+from minidl import backend as _backend
+from minidl.autograd.function import set_grad_enabled
+from minidl.autograd.tensor import Tensor
+
+
+class Optimizer:
+    """Base class: subclasses define ``step()`` using ``self.param_groups`` and ``self.state_of(p)``.
+
+    ``params`` is an iterable of Parameters, or of dicts ``{"params": [...],
+    "lr": ...}`` (parameter groups, each with its own hyperparameters).
+    """
+
+    def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
+        if isinstance(params, Tensor):
+            raise TypeError("an optimizer takes an iterable of parameters (model.parameters()), not one Tensor; "
+                            "wrap it in a list")
+        params = list(params)
+        if not params:
+            raise ValueError(f"{type(self).__name__} got an empty parameter list: nothing to optimize. "
+                             "Pass model.parameters() of a model that has layers with weights")
+        self.defaults = defaults
+        self.param_groups: list[dict[str, Any]] = []
+        self.state: dict[Tensor, dict[str, Any]] = {}
+        groups = params if isinstance(params[0], dict) else [{"params": params}]
+        for group in groups:
+            self.add_param_group(group)
+
+    def add_param_group(self, group: dict[str, Any]) -> None:
+        """Add a group of parameters with its own hyperparameters (missing ones take the defaults)."""
+        params = group["params"]
+        params = [params] if isinstance(params, Tensor) else list(params)
+        seen = {id(p) for existing in self.param_groups for p in existing["params"]}
+        for p in params:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"{type(self).__name__} can only optimize Tensors, got a {type(p).__name__}")
+            if not p.requires_grad or not p.is_leaf:
+                raise ValueError(f"{type(self).__name__} got a tensor of shape {p.shape} that is not a leaf "
+                                 "requiring grad; pass nn.Parameter objects (model.parameters())")
+            if id(p) in seen:
+                raise ValueError(f"a parameter of shape {p.shape} appears in two parameter groups")
+            seen.add(id(p))
+        full = dict(self.defaults)
+        full.update({key: value for key, value in group.items() if key != "params"})
+        for key in ("lr", "weight_decay", "momentum", "dampening", "eps"):
+            if key in full:
+                full[key] = float(full[key])  # a NumPy float64 here would promote float32 updates
+        full["params"] = params
+        self.param_groups.append(full)
+
+    def zero_grad(self) -> None:
+        """Forget every parameter's gradient (set to None, so the next backward starts fresh)."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                p.grad = None
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Update every parameter that has a gradient; ``closure`` (optional) recomputes the loss first."""
+        loss = None
+        if closure is not None:
+            with set_grad_enabled(True):
+                loss = closure()
+        self.update()
+        return loss
+
+    def update(self) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def state_of(self, p: Tensor) -> dict[str, Any]:
+        """The state dict of parameter ``p``, moved to ``p``'s backend if the model moved since."""
+        state = self.state.get(p)
+        if state is None:
+            state = self.state[p] = {"backend": p.backend}
+        elif state["backend"] != p.backend:
+            for key, value in state.items():
+                if hasattr(value, "shape"):
+                    state[key] = _backend.from_host(_backend.to_host(value), p.backend)
+            state["backend"] = p.backend
+        return state
+
+    # ---- saving and loading -----------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """``{"state": {index: {name: Tensor or number}}, "param_groups": [...]}``, parameters by index."""
+        index_of: dict[int, int] = {}
+        groups = []
+        for group in self.param_groups:
+            indices = []
+            for p in group["params"]:
+                index_of[id(p)] = len(index_of)
+                indices.append(index_of[id(p)])
+            groups.append({**{k: v for k, v in group.items() if k != "params"}, "params": indices})
+        state = {}
+        for p, values in self.state.items():
+            state[index_of[id(p)]] = {
+                key: Tensor._wrap(value, p.xp, p.backend) if hasattr(value, "shape") else value
+                for key, value in values.items() if key != "backend"
+            }
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore hyperparameters and state saved by ``state_dict()`` (onto each parameter's backend)."""
+        groups = state_dict["param_groups"]
+        if len(groups) != len(self.param_groups) or any(
+                len(saved["params"]) != len(own["params"]) for saved, own in zip(groups, self.param_groups)):
+            raise ValueError("load_state_dict: the saved optimizer has groups of sizes "
+                             f"{[len(g['params']) for g in groups]}, this one "
+                             f"{[len(g['params']) for g in self.param_groups]}")
+        params = [p for group in self.param_groups for p in group["params"]]
+        for saved, own in zip(groups, self.param_groups):
+            own.update({key: value for key, value in saved.items() if key != "params"})
+        self.state = {}
+        for index, values in state_dict["state"].items():
+            p = params[int(index)]
+            restored: dict[str, Any] = {"backend": p.backend}
+            for key, value in values.items():
+                if isinstance(value, Tensor):
+                    value = value.data if value.backend == p.backend else value.to(p.backend).data
+                restored[key] = value
+            self.state[p] = restored
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for index, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {index}")
+            lines.extend(f"    {key}: {value}" for key, value in sorted(group.items()) if key != "params")
+        return "\n".join(lines) + "\n)"

@@ -1,0 +1,62 @@
+"""Stochastic gradient descent, with momentum, Nesterov momentum and weight decay.
+
+With gradient ``g`` of parameter ``p`` (PyTorch's conventions):
+
+    g   <- g + weight_decay * p                       (L2 penalty)
+    buf <- g                     on the first step,
+    buf <- momentum * buf + (1 - dampening) * g      afterwards
+    g   <- g + momentum * buf   (Nesterov)   or   g <- buf   (classic)
+    p   <- p - lr * g
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from minidl.optim.optimizer import Optimizer
+
+
+class SGD(Optimizer):
+    """``p <- p - lr * g``, optionally with momentum, Nesterov momentum and L2 weight decay.
+
+    >>> import minidl as md, minidl.nn as nn, minidl.optim as optim
+    >>> w = nn.Parameter(md.tensor([1.0, 2.0]))
+    >>> opt = optim.SGD([w], lr=0.1)
+    >>> (w * w).sum().backward()
+    >>> opt.step()
+    >>> [round(v, 4) for v in w.tolist()]
+    [0.8, 1.6]
+    """
+
+    def __init__(self, params: Iterable[Any], lr: float, momentum: float = 0.0, dampening: float = 0.0,
+                 weight_decay: float = 0.0, nesterov: bool = False) -> None:
+        if lr < 0:
+            raise ValueError(f"SGD: lr must be >= 0, got {lr}")
+        if momentum < 0 or weight_decay < 0:
+            raise ValueError(f"SGD: momentum and weight_decay must be >= 0, got {momentum} and {weight_decay}")
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("SGD: Nesterov momentum needs momentum > 0 and dampening = 0")
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                                      nesterov=nesterov))
+
+    def update(self) -> None:
+        for group in self.param_groups:
+            lr, momentum, weight_decay = group["lr"], group["momentum"], group["weight_decay"]
+            dampening, nesterov = group["dampening"], group["nesterov"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                grad = p.grad.data
+                if weight_decay:
+                    grad = grad + weight_decay * p.data
+                if momentum:
+                    state = self.state_of(p)
+                    buffer = state.get("momentum_buffer")
+                    # Arrays are never changed in place here, so the first buffer can share grad's array.
+                    if buffer is None:
+                        buffer = grad
+                    else:
+                        buffer = momentum * buffer + (grad if dampening == 0.0 else (1.0 - dampening) * grad)
+                    state["momentum_buffer"] = buffer
+                    grad = grad + momentum * buffer if nesterov else buffer
+                p.data = p.data - lr * grad
