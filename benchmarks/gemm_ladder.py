@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import json
 import os
 import platform
@@ -46,15 +47,28 @@ class CpuTarget:
         c = np.empty((m, n), np.float32)
         return (a, b, c), lambda: np.matmul(a, b, out=c), lambda: c.copy()
 
-    def seconds(self, run, min_time=0.3, max_runs=20):
-        """Best wall time of several runs, after one untimed run (compilation, caches)."""
-        run()
-        best, spent, runs = float("inf"), 0.0, 0
-        while runs < 3 or (spent < min_time and runs < max_runs):
+    def time_all(self, runs: dict, rounds: int = 4, budget: float = 20.0) -> dict:
+        """Best wall time of each run, over interleaved rounds, after one untimed call each (compilation).
+
+        Interleaving gives every kernel the same chances on a machine that other programs share:
+        a busy moment slows one round of all of them, and the best round of each is kept.  Within a
+        round, each run gets one untimed call first: worker threads left spinning by the previous
+        one (OpenBLAS's and OpenMP's keep the cores busy for a while after their work) have gone
+        by then, and its own are awake.
+        """
+        best = {}
+        for name, run in runs.items():
             start = time.perf_counter()
             run()
-            elapsed = time.perf_counter() - start
-            best, spent, runs = min(best, elapsed), spent + elapsed, runs + 1
+            best[name] = time.perf_counter() - start
+        total = sum(best.values())
+        for _ in range(max(1, min(rounds, int(budget / max(3 * total, 1e-9))))):
+            for name, run in runs.items():
+                run()
+                for _ in range(2):
+                    start = time.perf_counter()
+                    run()
+                    best[name] = min(best[name], time.perf_counter() - start)
         return best
 
 
@@ -81,6 +95,9 @@ class CudaTarget:
         # Numba views of the same memory, made once: launching on them skips per-call interface parsing.
         views = tuple(self.cuda.as_cuda_array(x) for x in (a, b, c))
         return views, lambda: cupy.matmul(a, b, out=c), lambda: cupy.asnumpy(c)
+
+    def time_all(self, runs: dict) -> dict:
+        return {name: self.seconds(run) for name, run in runs.items()}
 
     def seconds(self, run, min_time=0.2, max_runs=200):
         """Mean GPU time per call, from CUDA events around a batch of calls, after one warm-up call."""
@@ -129,6 +146,8 @@ def cpu_info() -> dict:
                            f"({blas[0].get('architecture')}, {blas[0].get('num_threads')} threads)"
     except ImportError:
         pass
+    if hasattr(os, "getloadavg"):  # other programs running at the same time change these figures
+        info["load_average_1min"] = round(os.getloadavg()[0], 2)
     import numba
 
     info["numba"], info["numba_threads"] = numba.__version__, numba.config.NUMBA_NUM_THREADS
@@ -164,22 +183,24 @@ def run_gemm(target, kernels, sizes) -> list[dict]:
     rows = []
     for n in sizes:
         args, blas, read_c = target.operands(n, n, n)
-        blas_seconds = target.seconds(blas)
+        blas()
         expected = read_c()
-        blas_gflops = 2 * n ** 3 / blas_seconds / 1e9
-        for name in kernels + [target.blas_name]:
-            if name == target.blas_name:
-                seconds, error = blas_seconds, 0.0
-            else:
-                run = registry.launcher(f"{target.device}:{name}")
-                seconds = target.seconds(lambda: run(*args))
-                error = max_relative_error(read_c(), expected)
-            gflops = 2 * n ** 3 / seconds / 1e9
-            rows.append({"kind": "gemm", "kernel": name, "m": n, "k": n, "n": n, "seconds": seconds,
+        runs, errors = {}, {target.blas_name: 0.0}
+        for name in kernels:
+            run = registry.launcher(f"{target.device}:{name}")
+            run(*args)                                          # compiles, and checks the result
+            errors[name] = max_relative_error(read_c(), expected)
+            runs[name] = functools.partial(run, *args)
+        runs[target.blas_name] = blas
+        seconds = target.time_all(runs)
+        blas_gflops = 2 * n ** 3 / seconds[target.blas_name] / 1e9
+        for name in runs:
+            gflops = 2 * n ** 3 / seconds[name] / 1e9
+            rows.append({"kind": "gemm", "kernel": name, "m": n, "k": n, "n": n, "seconds": seconds[name],
                          "gflops": round(gflops, 2), "gbs": None,
-                         "percent_of_reference": round(100 * gflops / blas_gflops, 1), "max_rel_error": error})
+                         "percent_of_reference": round(100 * gflops / blas_gflops, 1), "max_rel_error": errors[name]})
             print(f"  n={n:5d}  {name:18s} {gflops:10.1f} GFLOP/s  {rows[-1]['percent_of_reference']:6.1f}%"
-                  f"  err {error:.1e}", flush=True)
+                  f"  err {errors[name]:.1e}", flush=True)
     return rows
 
 
@@ -237,21 +258,24 @@ def plot(rows, info, target, path: Path, dpi: int) -> None:
         values = [next(r["gflops"] for r in gemm if r["kernel"] == name and r["n"] == n) for name in names]
         axis.bar([i + (index - (len(sizes) - 1) / 2) * width for i in range(len(names))], values, width,
                  label=f"n = {n}")
+    axis.set_yscale("log")
+    top = max([row["gflops"] for row in gemm] + [info.get("peak_gflops") or 0])
+    axis.set_ylim(top=top * 4)                           # room for the peak's label and the legend
     if info.get("peak_gflops"):
         axis.axhline(info["peak_gflops"], color="black", linestyle="--", linewidth=1)
-        axis.text(len(names) - 0.5, info["peak_gflops"] * 1.08, info["peak_label"], ha="right", fontsize=7)
-    axis.set_yscale("log")
+        axis.text(len(names) - 0.5, info["peak_gflops"] * 1.15, info["peak_label"], ha="right", fontsize=7)
     axis.set_xticks(range(len(names)), names, rotation=20, fontsize=8)
     axis.set_ylabel("GFLOP/s (log scale)")
     where = info.get("gpu") or f"{info.get('cpu')}, {info.get('cores')} cores"
     axis.set_title(f"GEMM ladder, {target.device}, float32: {where}", fontsize=9)
-    axis.legend(fontsize=7, ncols=len(sizes))
+    axis.legend(fontsize=7, ncols=len(sizes), loc="upper left")
     if gemv:
         side, largest = axes[0][1], max(row["n"] for row in gemv)
         chosen = [row for row in gemv if row["n"] == largest]
         side.bar([row["kernel"] for row in chosen], [row["gbs"] for row in chosen], color="tab:gray")
         if info.get("bandwidth_gbs"):
             side.axhline(info["bandwidth_gbs"], color="black", linestyle="--", linewidth=1)
+            side.text(len(chosen) - 0.5, info["bandwidth_gbs"] * 1.02, "memory peak", ha="right", fontsize=7)
         side.set_title(f"GEMV n = {largest}: GB/s", fontsize=9)
         side.tick_params(axis="x", labelrotation=20, labelsize=7)
     figure.tight_layout()
@@ -267,7 +291,7 @@ def main(argv=None) -> None:
     parser.add_argument("--sizes", type=int, nargs="+", help="square sizes n (default: CPU 128..1024, GPU 256..4096)")
     parser.add_argument("--kernels", nargs="+", help="kernel names (default: the whole ladder)")
     parser.add_argument("--gemv-sizes", type=int, nargs="*", default=GEMV_SIZES, help="CUDA only; none to skip")
-    parser.add_argument("--docs-img", type=Path, help="also save a small PNG here (for the docs)")
+    parser.add_argument("--docs-img", type=Path, help="also save a small PNG here, and the JSON beside it (docs)")
     args = parser.parse_args(argv)
 
     target = CpuTarget() if args.device == "cpu" else CudaTarget()
@@ -293,9 +317,10 @@ def main(argv=None) -> None:
     stem.with_suffix(".md").write_text(f"GFLOP/s (percent of {target.blas_name}), {measured}\n\n{table}")
     print("\n" + table)
     plot(rows, target.info, target, stem.with_suffix(".png"), dpi=120)
-    if args.docs_img:
+    if args.docs_img:  # a small PNG, and the same JSON next to it, from which the docs page prints its table
         plot(rows, target.info, target, args.docs_img, dpi=80)
-    print(f"wrote {stem}.csv/.json/.md/.png" + (f" and {args.docs_img}" if args.docs_img else ""))
+        args.docs_img.with_suffix(".json").write_text(json.dumps(summary, indent=1))
+    print(f"wrote {stem}.csv/.json/.md/.png" + (f" and {args.docs_img}(.json)" if args.docs_img else ""))
 
 
 if __name__ == "__main__":

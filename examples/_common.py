@@ -17,7 +17,7 @@ import minidl as md
 import minidl.nn.functional as F
 
 
-def parser(description: str, **defaults: Any) -> argparse.ArgumentParser:
+def parser(description: str, plot: bool = True, **defaults: Any) -> argparse.ArgumentParser:
     """The flags every example takes; ``defaults`` gives each example its own epochs, lr, batch size."""
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--backend", default="numpy", help="numpy (CPU), cupy (GPU) or array_api_strict (default: numpy)")
@@ -28,6 +28,8 @@ def parser(description: str, **defaults: Any) -> argparse.ArgumentParser:
                    help=f"default: {defaults['batch_size']}")
     p.add_argument("--quick", action="store_true", help="a few epochs only, to check that everything runs (CI)")
     p.add_argument("--quiet", action="store_true", help="print only the final result")
+    if plot:
+        p.add_argument("--plot", metavar="PATH", help="save the loss / accuracy curves to this image (matplotlib)")
     return p
 
 
@@ -95,6 +97,8 @@ def accuracy(model: md.nn.Module, loader: md.data.DataLoader) -> float:
 def fit(model: md.nn.Module, optimizer: Any, train: md.data.DataLoader, test: md.data.DataLoader, epochs: int,
         quiet: bool = False, scheduler: Any = None) -> dict[str, list[float]]:
     """Train for ``epochs``, testing after each; returns the history ``{"loss": [...], "accuracy": [...]}``."""
+    if not quiet:
+        print(f"{model}\n{sum(p.size for p in model.parameters())} parameters, backend {md.get_backend()}")
     history: dict[str, list[float]] = {"loss": [], "accuracy": []}
     for epoch in range(1, epochs + 1):
         progress = None if quiet else ProgressBar(len(train), f"epoch {epoch:{len(str(epochs))}d}/{epochs}")
@@ -106,6 +110,17 @@ def fit(model: md.nn.Module, optimizer: Any, train: md.data.DataLoader, test: md
         if progress is not None:
             progress.close(f"loss {loss:.4f}  test accuracy {100 * history['accuracy'][-1]:.2f}%")
     return history
+
+
+def report(history: dict[str, list[float]], args: argparse.Namespace, test_size: int, title: str) -> float:
+    """Print the final test accuracy, save the curves if ``--plot`` asked for them; return the accuracy."""
+    accuracy = history["accuracy"][-1]
+    epochs = len(history["loss"])
+    print(f"test accuracy: {100 * accuracy:.2f}% ({test_size} test images, {epochs} epoch{'s' * (epochs != 1)})")
+    if args.plot:
+        plot_history(history, args.plot, f"{title} ({args.backend})")
+        print(f"saved the training curves to {args.plot}")
+    return accuracy
 
 
 def plot_history(history: dict[str, list[float]], path: str, title: str) -> None:

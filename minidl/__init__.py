@@ -21,6 +21,8 @@ from minidl.ops import (abs, add, arange, astype, broadcast_to, clip, concat, di
                         pow, rand, randn, relu, reshape, sigmoid, sqrt, squeeze, stack, subtract, sum, sum_to, tanh,
                         tensor, where, zeros, zeros_like)
 from minidl.tools.gradcheck import GradcheckError, gradcheck
+from minidl.tools.profiler import profile
+from minidl.compile import CompileError, compile  # noqa: A004 - md.compile shadows the builtin here only
 from minidl.tools.anomaly import AnomalyError, detect_anomaly
 from minidl.tools.serialization import SerializationError, load, save
 from minidl import nn, optim, viz

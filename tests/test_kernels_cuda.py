@@ -37,8 +37,8 @@ GEMM_KERNELS = [name for name in registry.available("numba-cuda") if name != "ge
 # (m, k, n), tiny under the simulator: within one tile, then across tile edges in every dimension.
 TINY_SHAPES = [(1, 1, 1), (7, 7, 7), (33, 65, 34)]
 LARGE_TILE_SHAPE = (130, 31, 66)                            # crosses the 64- and 128-wide tiles too
-LARGE_TILE_KERNELS = ("blocktile1d", "blocktile2d", "transposed", "prefetch")
-GEMV_SHAPES = [(1, 1, 1), (1, 65, 33), (3, 31, 7)]          # few rows: one GEMV per row
+LARGE_TILE_KERNELS = ("blocktile1d", "blocktile2d", "conflict_free", "prefetch")
+GEMV_SHAPES = [(1, 1, 1), (1, 65, 33), (3, 31, 7), (2, 600, 40)]   # few rows; K over several chunks of 256
 GPU_SHAPES = [(31, 31, 31), (65, 65, 65), (1, 300, 257), (257, 33, 129), (1000, 520, 300)]
 
 

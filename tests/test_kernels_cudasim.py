@@ -20,12 +20,15 @@ TESTS = Path(__file__).resolve().parent
 
 
 @pytest.mark.slow
-def test_cuda_kernels_pass_under_the_simulator():
+@pytest.mark.parametrize("selection", ["not training", "training"], ids=["kernels", "training"])
+def test_cuda_kernel_tests_pass_under_the_simulator(selection):
     if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
         pytest.skip("this session already runs under the simulator: test_kernels_cuda.py runs in-process")
     env = {**os.environ, "NUMBA_ENABLE_CUDASIM": "1", "PYTHONPATH": str(TESTS.parent)}
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(TESTS / "test_kernels_cuda.py")]
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", selection,
+               str(TESTS / "test_kernels_cuda.py")]
     done = subprocess.run(command, cwd=TESTS.parent, env=env, capture_output=True, text=True, timeout=300)
     report = done.stdout[-4000:] + done.stderr[-2000:]
-    assert done.returncode == 0, f"CUDA kernel tests failed under the simulator:\n{report}"
-    assert " passed" in done.stdout and "skipped" not in done.stdout.splitlines()[-1], report
+    assert done.returncode == 0, f"CUDA kernel tests ({selection}) failed under the simulator:\n{report}"
+    summary = done.stdout.strip().splitlines()[-1]
+    assert " passed" in summary and "skipped" not in summary, report

@@ -16,7 +16,7 @@ import minidl as md
 import minidl.nn.functional as F
 
 # The backend fixture is set once per test and holds for every example: the health check does not apply.
-PROPERTY = settings(max_examples=20, deadline=None, derandomize=True, database=None,
+PROPERTY = settings(max_examples=30, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 SHAPES = array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=3)

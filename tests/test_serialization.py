@@ -65,6 +65,21 @@ def test_saved_on_one_backend_loads_on_another(tmp_path):
         assert md.load(tmp_path / "model.npz")["scalar"].backend == "array_api_strict"
 
 
+def test_keys_that_would_collide_in_the_archive_stay_apart(tmp_path):
+    state = {"a/b": md.ones((1,)), "a": {"b": md.zeros((1,))}, 0: md.ones((2,)), "0": md.zeros((2,)),
+             serialization.MANIFEST_KEY: md.full((3,), 7.0)}
+    md.save(state, tmp_path / "x.npz")
+    loaded = md.load(tmp_path / "x.npz")
+    assert loaded["a/b"].tolist() == [1.0] and loaded["a"]["b"].tolist() == [0.0]
+    assert loaded[0].tolist() == [1.0, 1.0] and loaded["0"].tolist() == [0.0, 0.0]
+    assert loaded[serialization.MANIFEST_KEY].tolist() == [7.0, 7.0, 7.0]
+
+
+def test_saving_into_a_missing_folder_says_so(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist; create it first"):
+        md.save({"w": md.ones((1,))}, tmp_path / "missing" / "x.npz")
+
+
 def test_an_object_with_state_dict_is_saved_as_its_state_dict(tmp_path):
     class Holder:
         def state_dict(self):
@@ -176,3 +191,39 @@ def test_a_pickle_bearing_file_is_refused_and_runs_no_code(tmp_path):
 def test_object_arrays_cannot_be_saved(tmp_path):
     with pytest.raises(TypeError, match="array of Python objects"):
         md.save({"bad": numpy.array([object()])}, tmp_path / "x.npz")
+
+
+def test_a_model_trained_on_one_backend_loads_into_a_model_on_another(tmp_path):
+    import minidl.nn as nn
+
+    with md.using_backend("array_api_strict"):
+        md.manual_seed(1)
+        trained = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ReLU(), nn.Linear(4, 2))
+        trained(md.randn(5, 3))  # updates BatchNorm's running statistics (buffers)
+        md.save(trained, tmp_path / "model.npz")
+        x = md.randn(2, 3)
+        expected = trained.eval()(x).numpy()
+    md.manual_seed(2)
+    fresh = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ReLU(), nn.Linear(4, 2))
+    fresh.load_state_dict(md.load(tmp_path / "model.npz"))
+    assert numpy.allclose(fresh.eval()(x.to("numpy")).numpy(), expected, atol=1e-6)
+
+
+def test_optimizer_state_round_trips_through_a_file(tmp_path):
+    import minidl.nn as nn
+    import minidl.optim as optim
+
+    model = nn.Linear(3, 2)
+    opt = optim.Adam(model.parameters(), lr=0.01)
+    model(md.ones((4, 3))).sum().backward()
+    opt.step()
+    md.save(opt, tmp_path / "opt.npz")
+    restored = optim.Adam(model.parameters(), lr=0.5)
+    restored.load_state_dict(md.load(tmp_path / "opt.npz"))
+    assert restored.param_groups[0]["lr"] == 0.01
+    saved, again = opt.state_dict()["state"], restored.state_dict()["state"]
+    assert list(saved) == list(again)
+    for index, values in saved.items():
+        for key, value in values.items():
+            other = again[index][key]
+            assert _same(other, value) if isinstance(value, md.Tensor) else other == value

@@ -176,3 +176,15 @@ def test_render_uses_the_python_package_when_dot_is_not_on_the_path(tmp_path, mo
     x = md.ones((2,), requires_grad=True)
     path = viz.render(x.sum(), tmp_path / "graph.svg")
     assert path.read_bytes() == b"<svg/>" and seen["format"] == "svg" and "Sum" in seen["source"]
+
+
+def test_parameters_of_a_model_are_labelled_by_their_names():
+    import minidl.nn as nn
+    import minidl.nn.functional as F
+
+    model = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2))
+    loss = F.cross_entropy(model(md.ones((5, 4))), md.tensor([0, 1, 0, 1, 1]))
+    source = viz.to_dot(loss, names=dict(model.named_parameters()))
+    for name in ("0.weight", "0.bias", "2.weight", "2.bias"):
+        assert f'label="{name}\\n' in source
+    assert source.count('label="Linear') == 2 and 'label="ReLU' in source

@@ -118,20 +118,24 @@ def make_problem(xp, sizes, batch, seed=0):
     return params, x, one_hot, labels
 
 
-def measure_cpu(name: str, sizes: tuple[int, ...]) -> dict[str, list[float]]:
+def measure_cpu(name: str, sizes: tuple[int, ...], sweeps: int) -> dict[str, list[float]]:
+    """Best time per batch size over ``sweeps`` passes over all sizes (drift hits every size alike)."""
     import minidl as md
 
-    numpy_times, minidl_times = [], []
-    for batch in CPU_BATCHES[name]:
-        params, x, one_hot, labels = make_problem(numpy, sizes, batch)
-        numpy_times.append(seconds_per_call(lambda: hand_written_step(numpy, params, x, one_hot)))
-        with md.using_backend("numpy"):
-            md_params = [(md.tensor(w, requires_grad=True), md.tensor(b, requires_grad=True)) for w, b in params]
-            md_x, md_target = md.tensor(x), md.tensor(labels)
-            minidl_times.append(seconds_per_call(lambda: minidl_step(md_params, md_x, md_target)))
-        print(f"  CPU {name} batch {batch:5d}: NumPy {numpy_times[-1] * 1e3:9.3f} ms, "
-              f"minidl {minidl_times[-1] * 1e3:9.3f} ms")
-    return {"batch": CPU_BATCHES[name], "numpy_s": numpy_times, "minidl_s": minidl_times}
+    batches = CPU_BATCHES[name]
+    numpy_times, minidl_times = [float("inf")] * len(batches), [float("inf")] * len(batches)
+    for sweep in range(sweeps):
+        for i, batch in enumerate(batches):
+            params, x, one_hot, labels = make_problem(numpy, sizes, batch)
+            numpy_times[i] = min(numpy_times[i], seconds_per_call(lambda: hand_written_step(numpy, params, x, one_hot)))
+            with md.using_backend("numpy"):
+                md_params = [(md.tensor(w, requires_grad=True), md.tensor(b, requires_grad=True)) for w, b in params]
+                md_x, md_target = md.tensor(x), md.tensor(labels)
+                minidl_times[i] = min(minidl_times[i],
+                                      seconds_per_call(lambda: minidl_step(md_params, md_x, md_target)))
+            print(f"  sweep {sweep + 1}/{sweeps} CPU {name} batch {batch:5d}: NumPy {numpy_times[i] * 1e3:9.3f} ms, "
+                  f"minidl {minidl_times[i] * 1e3:9.3f} ms")
+    return {"batch": batches, "numpy_s": numpy_times, "minidl_s": minidl_times}
 
 
 def measure_gpu(sizes: tuple[int, ...]) -> dict[str, list[float]]:
@@ -203,14 +207,17 @@ def plot(results: dict, path: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--gpu", action="store_true", help="also measure the CuPy step on this machine's GPU")
+    parser.add_argument("--sweeps", type=int, default=3, help="passes over all batch sizes; the best is kept")
     parser.add_argument("--out", type=Path, default=FIGURES)
     args = parser.parse_args()
     os.environ.setdefault("MINIDL_BACKEND", "numpy")
     results = {
         "cpu_machine": f"{cpu_name()}, {os.cpu_count()} cores, NumPy {numpy.__version__}",
+        "measured": time.strftime("%Y-%m-%d"),
+        "load_average_at_start": os.getloadavg()[0],
         "h100_reference": {"sgemm_flops": H100_SGEMM_FLOPS, "op_cost_s": H100_OP_COST_S,
                            "measured_steps": H100_MEASURED_STEPS, "source": "shared/design/gpu.md"},
-        "cpu": {name: measure_cpu(name, sizes) for name, sizes in NETWORKS.items()},
+        "cpu": {name: measure_cpu(name, sizes, args.sweeps) for name, sizes in NETWORKS.items()},
     }
     if args.gpu:
         results["gpu"] = {name: measure_gpu(sizes) for name, sizes in NETWORKS.items()}

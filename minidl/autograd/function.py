@@ -137,6 +137,8 @@ _hooks: contextvars.ContextVar[tuple] = contextvars.ContextVar("minidl_hooks", d
 
 def run_hooked(hooks: tuple, phase: str, node: Function, call: Any) -> Any:
     """Run ``call`` wrapped by every installed hook (the first installed is outermost)."""
+    if len(hooks) == 1:  # the usual case (one profiler): no wrapper closures
+        return getattr(hooks[0], phase)(node, call)
     for hook in reversed(hooks):
         call = (lambda hook, inner: lambda: getattr(hook, phase)(node, inner))(hook, call)
     return call()

@@ -4,7 +4,8 @@ Run once, by a maintainer, with scikit-learn installed (it is not needed
 afterwards): ``python -m minidl.data._make_digits``.
 
 Origin: the test set of the UCI "Optical Recognition of Handwritten Digits"
-data set (E. Alpaydin, C. Kaynak, 1998; https://doi.org/10.24432/C50P49),
+data set (E. Alpaydin, C. Kaynak, 1998;
+https://archive.ics.uci.edu/ml/datasets/Optical+Recognition+of+Handwritten+Digits),
 licensed CC BY 4.0, as bundled with scikit-learn (``sklearn.datasets.load_digits``):
 1797 images of 8x8 pixels with integer values 0..16, ten classes.
 

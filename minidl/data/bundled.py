@@ -1,11 +1,12 @@
 """Data sets bundled inside minidl: the 8x8 handwritten digits, a real data set that needs no download.
 
 Origin: the test set of the UCI "Optical Recognition of Handwritten Digits"
-data set (E. Alpaydin and C. Kaynak, 1998, https://doi.org/10.24432/C50P49),
+data set (E. Alpaydin and C. Kaynak, 1998,
+https://archive.ics.uci.edu/ml/datasets/Optical+Recognition+of+Handwritten+Digits),
 licensed under CC BY 4.0, as copied into scikit-learn. ``digits.npz`` next to
 this file was built from scikit-learn's copy by ``_make_digits.py``, which also
-fixes the train/test split (stratified by class, 20% test, seed 0: 1438 training
-and 359 test images) and stores it in the file.
+fixes the train/test split (stratified by class, 20% test, seed 0: 1438
+training and 359 test images) and stores it in the file.
 """
 
 from __future__ import annotations

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import urllib.request
 from pathlib import Path
 from typing import Sequence
+
+from minidl.tools.serialization import atomic_write
 
 CHUNK = 1 << 20
 
@@ -91,17 +92,10 @@ def fetch(filename: str, md5: str, folder: Path, mirrors: Sequence[str], downloa
 def _download(url: str, target: Path, md5: str, timeout: float = 30.0) -> None:
     """Stream ``url`` into a temporary file beside ``target``; rename it only if its MD5 is ``md5``."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    try:
-        digest = hashlib.md5(usedforsecurity=False)
-        with os.fdopen(handle, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
-            for chunk in iter(lambda: response.read(CHUNK), b""):
-                digest.update(chunk)
-                out.write(chunk)
-        if digest.hexdigest() != md5:
+    digest = hashlib.md5(usedforsecurity=False)
+    with atomic_write(target) as out, urllib.request.urlopen(url, timeout=timeout) as response:
+        for chunk in iter(lambda: response.read(CHUNK), b""):
+            digest.update(chunk)
+            out.write(chunk)
+        if digest.hexdigest() != md5:  # raising here deletes the temporary file
             raise ChecksumError(f"downloaded data has MD5 {digest.hexdigest()}, expected {md5}")
-        os.replace(temporary, target)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise

@@ -86,10 +86,7 @@ def blocktile2d_kernel(a, b, c):
     b_regs = cuda.local.array(TN, float32)
     m, n, depth = c.shape[0], c.shape[1], a.shape[1]
     tid = cuda.threadIdx.x
-    row0 = cuda.blockIdx.y * BM
-    col0 = cuda.blockIdx.x * BN
-    thread_row = tid // (BN // TN)       # 16 x 16 threads, each owning TM x TN outputs
-    thread_col = tid % (BN // TN)
+    row0, col0, thread_row, thread_col = square_of_thread()
     load_a_row, load_a_col = tid // BK, tid % BK
     load_b_row, load_b_col = tid // BN, tid % BN
     zero_tile(acc)
@@ -133,3 +130,10 @@ def write_tile(c, acc, row, col):
         for j in range(TN):
             if row + i < c.shape[0] and col + j < c.shape[1]:
                 c[row + i, col + j] = acc[i, j]
+
+
+@cuda_device
+def square_of_thread():
+    """Where this block's BM x BN tile of C starts, and which TM x TN square of it this thread owns."""
+    tid = cuda.threadIdx.x               # 16 x 16 threads, row-major over the squares
+    return cuda.blockIdx.y * BM, cuda.blockIdx.x * BN, tid // (BN // TN), tid % (BN // TN)

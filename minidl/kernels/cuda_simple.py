@@ -9,7 +9,8 @@ Rung 1, ``naive``: thread (x, y) computes C[x, y].  The 32 threads of a warp
 have consecutive x, so at each step they read 32 elements of A that are a
 whole row apart: 32 separate memory transactions where one would do.
 
-Rung 2, ``coalesced``: swap the roles, x indexes columns.  Now a warp reads
+Rung 2, ``coalesced``: swap the roles, x indexes columns (the two kernels
+differ in that one line: the arithmetic is the same ``dot_product``).  Now a warp reads
 B[k, j..j+31], 128 contiguous bytes, in one transaction, and all its threads
 read the same A[i, k] (a broadcast).
 
@@ -23,21 +24,27 @@ from __future__ import annotations
 
 from numba import cuda, float32
 
-from minidl.kernels.cuda_common import blocks, cuda_kernel
+from minidl.kernels.cuda_common import blocks, cuda_device, cuda_kernel
 
 BLOCK = 32   # threads per block side: 32 x 32 = 1024 threads, the maximum
 TILE = 32    # shared-memory tile side of rung 3 (equal to BLOCK: one element per thread)
+
+
+@cuda_device
+def dot_product(a, b, c, row, col):
+    """``c[row, col] = a[row, :] @ b[:, col]``, if (row, col) lies inside C."""
+    if row < c.shape[0] and col < c.shape[1]:
+        acc = float32(0.0)            # float32(0.0), not 0.0: a Python float would make acc float64
+        for k in range(a.shape[1]):
+            acc += a[row, k] * b[k, col]
+        c[row, col] = acc
 
 
 @cuda_kernel()
 def naive_kernel(a, b, c):
     row = cuda.blockIdx.x * cuda.blockDim.x + cuda.threadIdx.x   # x -> row: the uncoalesced choice
     col = cuda.blockIdx.y * cuda.blockDim.y + cuda.threadIdx.y
-    if row < c.shape[0] and col < c.shape[1]:
-        acc = float32(0.0)            # float32(0.0), not 0.0: a Python float would make acc float64
-        for k in range(a.shape[1]):
-            acc += a[row, k] * b[k, col]
-        c[row, col] = acc
+    dot_product(a, b, c, row, col)
 
 
 def naive(a, b, c) -> None:
@@ -50,11 +57,7 @@ def naive(a, b, c) -> None:
 def coalesced_kernel(a, b, c):
     col = cuda.blockIdx.x * cuda.blockDim.x + cuda.threadIdx.x   # x -> column: a warp reads one row segment
     row = cuda.blockIdx.y * cuda.blockDim.y + cuda.threadIdx.y
-    if row < c.shape[0] and col < c.shape[1]:
-        acc = float32(0.0)
-        for k in range(a.shape[1]):
-            acc += a[row, k] * b[k, col]
-        c[row, col] = acc
+    dot_product(a, b, c, row, col)
 
 
 def coalesced(a, b, c) -> None:

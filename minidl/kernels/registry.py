@@ -40,7 +40,7 @@ KERNELS: dict[str, dict[str, Kernel]] = {
         "tiled": Kernel("cuda_simple", "tiled", "32x32 tiles of A and B staged in shared memory"),
         "blocktile1d": Kernel("cuda_blocktile", "blocktile1d", "each thread computes 8 outputs of a column, in registers"),
         "blocktile2d": Kernel("cuda_blocktile", "blocktile2d", "each thread computes an 8x8 tile of C, in registers"),
-        "transposed": Kernel("cuda_tuned", "transposed", "A tile stored transposed: contiguous shared reads"),
+        "conflict_free": Kernel("cuda_tuned", "conflict_free", "strided columns per thread: no shared-memory bank conflicts"),
         "prefetch": Kernel("cuda_tuned", "prefetch", "double buffering: load the next tiles while computing this one"),
         "gemv": Kernel("cuda_gemv", "gemv", "matrix-vector product per row of A: the memory-bound twin of GEMM"),
     },

@@ -63,10 +63,10 @@ class SumTo(Function):
 
     def forward(self, a):
         lead = a.ndim - len(self.shape)
-        axes = tuple(range(lead)) + tuple(
-            lead + i for i, dim in enumerate(self.shape) if dim == 1 and a.shape[lead + i] != 1
-        )
-        summed = self.xp.sum(a, axis=axes, keepdims=True) if axes else a
+        stretched = tuple(lead + i for i, dim in enumerate(self.shape) if dim == 1 and a.shape[lead + i] != 1)
+        if not stretched and self.shape:  # only leading axes were added (a bias): one sum, no reshape
+            return self.xp.sum(a, axis=tuple(range(lead)))
+        summed = self.xp.sum(a, axis=tuple(range(lead)) + stretched, keepdims=True)
         return self.xp.reshape(summed, self.shape)
 
     def backward(self, grad):

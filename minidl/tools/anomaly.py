@@ -37,9 +37,9 @@ _backward_of: contextvars.ContextVar[Function | None] = contextvars.ContextVar("
 class AnomalyError(RuntimeError):
     """An op produced NaN or Inf inside ``md.detect_anomaly()``.
 
-    Attributes: ``op`` (its name), ``phase`` (``"forward"`` or ``"backward"``),
-    ``inputs`` (a list of ``(shape, dtype name)``) and ``origin`` (``file:line``
-    of the user code that created the op).
+    Besides its message it carries ``op`` (the op's name), ``phase``
+    (``"forward"`` or ``"backward"``), ``inputs`` (a list of ``(shape, dtype name)``)
+    and ``origin`` (``file:line`` of the user code that created the op).
     """
 
     def __init__(self, op: str, phase: str, inputs: list[tuple[tuple[int, ...], str]], origin: str,

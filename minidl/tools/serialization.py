@@ -14,12 +14,13 @@ previous file intact.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Iterator
 
 import numpy
 import numpy.lib.format
@@ -58,7 +59,7 @@ def save(obj: Any, path: str | os.PathLike) -> None:
     tree = _encode(obj, "", arrays)  # before touching the disk: a bad leaf fails with nothing written
     manifest = json.dumps({"format": FORMAT, "version": VERSION, "tree": tree})
     arrays[MANIFEST_KEY] = numpy.frombuffer(manifest.encode("utf-8"), dtype=numpy.uint8)
-    _atomic_write(Path(path), arrays)
+    _atomic_write_npz(Path(path), arrays)
 
 
 def load(path: str | os.PathLike, backend: str | None = None) -> Any:
@@ -179,14 +180,18 @@ def _write_npz(stream: BinaryIO, arrays: dict[str, numpy.ndarray]) -> None:
                 numpy.lib.format.write_array(member, array, allow_pickle=False)
 
 
-def _atomic_write(path: Path, arrays: dict[str, numpy.ndarray]) -> None:
-    folder = path.parent
-    if not folder.is_dir():
-        raise FileNotFoundError(f"md.save: the folder {folder} does not exist; create it first")
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+@contextlib.contextmanager
+def atomic_write(path: Path) -> Iterator[BinaryIO]:
+    """A binary stream to a temporary file beside ``path``, renamed over ``path`` when the block succeeds.
+
+    ``os.replace`` is atomic: readers see the old file or the complete new
+    one, never a half-written file. If the block raises, the temporary file
+    is deleted and ``path`` is untouched.
+    """
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as stream:
-            _write_npz(stream, arrays)
+            yield stream
             stream.flush()
             os.fsync(stream.fileno())  # on disk before the rename makes it visible
         os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
@@ -195,6 +200,13 @@ def _atomic_write(path: Path, arrays: dict[str, numpy.ndarray]) -> None:
         if os.path.exists(temporary):
             os.unlink(temporary)
         raise
+
+
+def _atomic_write_npz(path: Path, arrays: dict[str, numpy.ndarray]) -> None:
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"md.save: the folder {path.parent} does not exist; create it first")
+    with atomic_write(path) as stream:
+        _write_npz(stream, arrays)
 
 
 def _umask() -> int:

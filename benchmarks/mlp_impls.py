@@ -1,0 +1,207 @@
+"""The one SGD step of a ReLU MLP, written six ways, for ``benchmarks/mlp_step.py``.
+
+Every implementation starts from the same weights (drawn here with NumPy, as
+PyTorch's default uniform(-1/sqrt(in), 1/sqrt(in))) and trains on the same
+fixed batch, so their first losses agree: a check that they compute one
+thing before we time them.
+
+- ``handwritten``: NumPy (or CuPy, with the same code) by hand: the floor.
+- ``minidl``: minidl's functional API (``F.linear``, ``F.relu``,
+  ``F.cross_entropy``), ``loss.backward()``, and the same in-place update as
+  the hand-written step.
+- ``minidl-nn``: ``nn.Sequential`` of ``nn.Linear``/``nn.ReLU`` and ``optim.SGD``.
+- ``minidl-compiled``: the ``minidl-nn`` step traced once by ``md.compile``.
+- ``torch``: PyTorch eager, ``torch.nn`` and ``torch.optim.SGD``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy
+
+LEARNING_RATE = 0.01
+IMPLEMENTATIONS = ("handwritten", "minidl", "minidl-nn", "minidl-compiled", "torch")
+
+
+def initial_weights(sizes: tuple[int, ...], seed: int = 0) -> list[tuple[numpy.ndarray, numpy.ndarray]]:
+    """(weight (out, in), bias (out,)) per layer, float32, uniform in +-1/sqrt(in) like PyTorch."""
+    rng = numpy.random.default_rng(seed)
+    layers = []
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        bound = 1.0 / numpy.sqrt(fan_in)
+        weight = rng.uniform(-bound, bound, (fan_out, fan_in)).astype(numpy.float32)
+        bias = rng.uniform(-bound, bound, (fan_out,)).astype(numpy.float32)
+        layers.append((weight, bias))
+    return layers
+
+
+def fixed_batch(sizes: tuple[int, ...], batch: int, seed: int = 1) -> tuple[numpy.ndarray, numpy.ndarray]:
+    """One batch of inputs (float32) and integer labels, reused at every step."""
+    rng = numpy.random.default_rng(seed)
+    return rng.standard_normal((batch, sizes[0])).astype(numpy.float32), rng.integers(0, sizes[-1], batch)
+
+
+class Step:
+    """One implementation, ready to run: ``run()`` does one step, ``sync()`` waits for the device."""
+
+    def __init__(self, run: Callable[[], Any], sync: Callable[[], None], loss_of: Callable[[Any], float],
+                 arrays: Callable[[], list[Any]] | None = None) -> None:
+        self.run, self.sync, self.loss_of = run, sync, loss_of
+        self.arrays = arrays  # the parameter arrays, for the memory check
+
+
+def build(name: str, sizes: tuple[int, ...], batch: int, device: str) -> Step:
+    """The step of implementation ``name`` on ``device`` ("cpu" or "cuda")."""
+    builders = {"handwritten": _handwritten, "minidl": _minidl_functional, "minidl-nn": _minidl_nn,
+                "minidl-compiled": _minidl_compiled, "torch": _torch}
+    if name not in builders:
+        raise ValueError(f"unknown implementation {name!r}; known: {', '.join(IMPLEMENTATIONS)}")
+    return builders[name](sizes, batch, device)
+
+
+# ---- hand-written NumPy / CuPy ---------------------------------------------------------------------
+def _handwritten(sizes, batch, device) -> Step:
+    if device == "cuda":
+        import cupy as xp
+
+        sync = xp.cuda.get_current_stream().synchronize
+    else:
+        xp, sync = numpy, (lambda: None)
+    layers = [(xp.asarray(w), xp.asarray(b)) for w, b in initial_weights(sizes)]
+    x_host, y_host = fixed_batch(sizes, batch)
+    x, y = xp.asarray(x_host), xp.asarray(y_host)
+    rows = xp.arange(batch)
+
+    def run():
+        # Forward, keeping each layer's input for the backward pass.
+        inputs, h = [], x
+        for index, (weight, bias) in enumerate(layers):
+            inputs.append(h)
+            h = h @ weight.T + bias
+            if index < len(layers) - 1:
+                h = xp.maximum(h, 0)
+        shifted = h - h.max(axis=1, keepdims=True)
+        exps = xp.exp(shifted)
+        sums = exps.sum(axis=1, keepdims=True)
+        loss = -(shifted[rows, y] - xp.log(sums[:, 0])).mean()
+        # Backward: d loss / d logits = (softmax - one_hot) / N, then three GEMMs per layer.
+        grad = exps / sums
+        grad[rows, y] -= 1
+        grad /= batch
+        for index in range(len(layers) - 1, -1, -1):
+            weight, bias = layers[index]
+            grad_weight, grad_bias = grad.T @ inputs[index], grad.sum(axis=0)
+            if index > 0:
+                grad = grad @ weight
+                grad *= inputs[index] > 0  # ReLU's gradient: its output was positive
+            weight -= LEARNING_RATE * grad_weight
+            bias -= LEARNING_RATE * grad_bias
+        return loss
+
+    return Step(run, sync, float, lambda: [a for layer in layers for a in layer])
+
+
+# ---- minidl -------------------------------------------------------------------------------------------
+def _minidl_setup(sizes, batch, device):
+    import minidl as md
+
+    backend = "cupy" if device == "cuda" else "numpy"
+    md.set_backend(backend)
+    x_host, y_host = fixed_batch(sizes, batch)
+    sync = (lambda: md.backend.synchronize(backend))
+    return md, md.tensor(x_host), md.tensor(y_host), sync
+
+
+def _minidl_functional(sizes, batch, device) -> Step:
+    md, x, y, sync = _minidl_setup(sizes, batch, device)
+    import minidl.nn.functional as F
+
+    layers = [(md.tensor(w, requires_grad=True), md.tensor(b, requires_grad=True)) for w, b in initial_weights(sizes)]
+    params = [p for layer in layers for p in layer]
+
+    def run():
+        h = x
+        for index, (weight, bias) in enumerate(layers):
+            h = F.linear(h, weight, bias)
+            if index < len(layers) - 1:
+                h = F.relu(h)
+        loss = F.cross_entropy(h, y)
+        for p in params:
+            p.grad = None
+        loss.backward()
+        for p in params:  # the same in-place update as the hand-written step
+            p.data -= LEARNING_RATE * p.grad.data
+        return loss
+
+    return Step(run, sync, lambda loss: loss.item(), lambda: [p.data for p in params])
+
+
+def _nn_model(md, sizes):
+    import minidl.nn as nn
+
+    modules = []
+    for index, (weight, bias) in enumerate(initial_weights(sizes)):
+        layer = nn.Linear(weight.shape[1], weight.shape[0])
+        layer.weight.data, layer.bias.data = md.tensor(weight).data, md.tensor(bias).data
+        modules += [layer, nn.ReLU()] if index < len(sizes) - 2 else [layer]
+    return nn.Sequential(*modules)
+
+
+def _nn_step(sizes, batch, device):
+    md, x, y, sync = _minidl_setup(sizes, batch, device)
+    import minidl.nn.functional as F
+    import minidl.optim as optim
+
+    model = _nn_model(md, sizes)
+    optimizer = optim.SGD(model.parameters(), lr=LEARNING_RATE)
+
+    def train_step(inputs, labels):
+        optimizer.zero_grad()
+        loss = F.cross_entropy(model(inputs), labels)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    return md, train_step, x, y, sync, model
+
+
+def _minidl_nn(sizes, batch, device) -> Step:
+    md, train_step, x, y, sync, model = _nn_step(sizes, batch, device)
+    return Step(lambda: train_step(x, y), sync, lambda loss: loss.item(),
+                lambda: [p.data for p in model.parameters()])
+
+
+def _minidl_compiled(sizes, batch, device) -> Step:
+    md, train_step, x, y, sync, model = _nn_step(sizes, batch, device)
+    compiled = md.compile(train_step)
+    return Step(lambda: compiled(x, y), sync, lambda loss: loss.item(),
+                lambda: [p.data for p in model.parameters()])
+
+
+# ---- PyTorch --------------------------------------------------------------------------------------------
+def _torch(sizes, batch, device) -> Step:
+    import torch
+
+    target = torch.device(device)
+    modules = []
+    for index, (weight, bias) in enumerate(initial_weights(sizes)):
+        layer = torch.nn.Linear(weight.shape[1], weight.shape[0])
+        with torch.no_grad():
+            layer.weight.copy_(torch.from_numpy(weight))
+            layer.bias.copy_(torch.from_numpy(bias))
+        modules += [layer, torch.nn.ReLU()] if index < len(sizes) - 2 else [layer]
+    model = torch.nn.Sequential(*modules).to(target)
+    optimizer = torch.optim.SGD(model.parameters(), lr=LEARNING_RATE)
+    x_host, y_host = fixed_batch(sizes, batch)
+    x, y = torch.from_numpy(x_host).to(target), torch.from_numpy(y_host).to(target)
+    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+
+    def run():
+        optimizer.zero_grad()
+        loss = torch.nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    return Step(run, sync, lambda loss: loss.item(), lambda: [p.detach() for p in model.parameters()])

@@ -1,0 +1,138 @@
+"""From a trace to a program: drop dead work, then write the rest as one straight-line Python function.
+
+The generated function is what a replay runs: one line per array
+operation, arguments read from local variables (``s12``), arrays freed
+(``del s12``) after their last use, guards checked where the step read a
+value.  ``print(step.source)`` shows it: the whole training step as the
+list of array operations that Theano or TensorFlow 1 would have built as a
+graph before running anything.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any, Sequence
+
+from minidl.compile.tracer import CompileError, Guard, Instruction, Slot
+
+
+def slots_in(spec: Any) -> list[int]:
+    """Every slot an argument reads (arguments may nest tuples, lists and slices)."""
+    if isinstance(spec, Slot):
+        return [spec.index]
+    if isinstance(spec, (tuple, list)):
+        return [slot for item in spec for slot in slots_in(item)]
+    if isinstance(spec, slice):
+        return slots_in((spec.start, spec.stop, spec.step))
+    if isinstance(spec, dict):
+        return slots_in(tuple(spec.values()))
+    return []
+
+
+def reads(step: Instruction | Guard) -> list[int]:
+    if isinstance(step, Guard):
+        return [step.slot]
+    return slots_in(step.args) + slots_in(step.kwargs)
+
+
+def live_steps(steps: Sequence[Instruction | Guard], results: Sequence[int]) -> list[Instruction | Guard]:
+    """The steps that matter: those the results depend on, guards, and changes made in place."""
+    needed = set(results)
+    kept = []
+    for step in reversed(steps):
+        if isinstance(step, Guard) or step.mutates or step.out in needed:
+            kept.append(step)
+            needed.update(reads(step))
+    kept.reverse()
+    return kept
+
+
+class Program:
+    """A compiled trace: ``run(*source_values)`` returns the values of ``results``, in order."""
+
+    def __init__(self, steps: Sequence[Instruction | Guard], sources: Sequence[int], results: Sequence[int]) -> None:
+        self.steps = live_steps(steps, results)
+        self.guards = [step for step in self.steps if isinstance(step, Guard)]
+        self._names: dict[int, str] = {}       # id(constant) -> name in the generated code
+        self._globals: dict[str, Any] = {"_guard_failed": self._guard_failed}
+        self.source = self._generate(list(sources), list(results))
+        code = compile(self.source, "<minidl.compile replay>", "exec")
+        exec(code, self._globals)  # defines replay() in self._globals
+        self.run = self._globals["replay"]
+
+    @property
+    def instruction_count(self) -> int:
+        return sum(isinstance(step, Instruction) for step in self.steps)
+
+    def _generate(self, sources: list[int], results: list[int]) -> str:
+        last_read: dict[int, int] = {}
+        for position, step in enumerate(self.steps):
+            for slot in reads(step):
+                last_read[slot] = position
+        keep = set(results)
+        lines = [f"def replay({', '.join(f's{slot}' for slot in sources)}):"]
+        for position, step in enumerate(self.steps):
+            if isinstance(step, Guard):
+                number = self.guards.index(step)
+                lines.append(f"    if {self._name(step.convert)}(s{step.slot}) != {self._expression(step.expected)}: "
+                             f"_guard_failed({number}, s{step.slot})")
+            else:
+                arguments = [self._expression(arg) for arg in step.args]
+                arguments += [f"{key}={self._expression(value)}" for key, value in step.kwargs.items()]
+                call = f"{self._name(step.function)}({', '.join(arguments)})"
+                lines.append(f"    s{step.out} = {call}" if step.out is not None else f"    {call}")
+            dead = sorted(slot for slot in set(reads(step)) if last_read[slot] == position and slot not in keep)
+            if dead:
+                lines.append(f"    del {', '.join(f's{slot}' for slot in dead)}")
+        unread = [slot for slot in sources if slot not in last_read and slot not in keep]
+        if unread:  # arguments nothing reads (a parameter the step did not use after all)
+            lines.insert(1, f"    del {', '.join(f's{slot}' for slot in unread)}")
+        lines.append(f"    return ({''.join(f's{slot}, ' for slot in results)})")
+        return "\n".join(lines) + "\n"
+
+    def _expression(self, spec: Any) -> str:
+        """Python source for one argument: a slot, a literal, or the name of a constant."""
+        if isinstance(spec, Slot):
+            return f"s{spec.index}"
+        if spec is None or spec is Ellipsis or type(spec) in (bool, int, str):
+            return repr(spec)
+        if type(spec) is float and math.isfinite(spec):
+            return repr(spec)
+        if type(spec) in (tuple, list):
+            inner = ", ".join(self._expression(item) for item in spec) + ("," if len(spec) == 1 else "")
+            return f"({inner})" if type(spec) is tuple else f"[{inner}]"
+        if type(spec) is slice:
+            return f"slice({', '.join(self._expression(v) for v in (spec.start, spec.stop, spec.step))})"
+        return self._name(spec)
+
+    def _name(self, constant: Any) -> str:
+        """A name for a constant in the generated code (the function's own name where it has one)."""
+        if id(constant) in self._names:
+            return self._names[id(constant)]
+        base = getattr(constant, "__name__", None) or type(constant).__name__
+        base = re.sub(r"\W", "_", str(base))
+        if not base.isidentifier() or re.fullmatch(r"s\d+", base):  # s12 and the like name slots
+            base = f"c_{base}"
+        name, number = base, 1
+        while name in self._globals or name in ("replay", "del", "return", "if"):
+            number += 1
+            name = f"{base}_{number}"
+        self._names[id(constant)] = name
+        self._globals[name] = constant
+        return name
+
+    def _guard_failed(self, number: int, array: Any) -> None:
+        guard = self.guards[number]
+        raise CompileError(
+            f"the compiled step read a value into Python during its trace ({guard.convert.__name__}(...) at "
+            f"{guard.where}), which was {guard.expected!r} then and is {guard.convert(array)!r} now: the Python "
+            "code around it may take another path (an if on a tensor, a data check), so the trace no longer "
+            "describes the step. Keep value-dependent Python out of the compiled function, or run it without "
+            "md.compile")
+
+    def __str__(self) -> str:
+        return self.source
+
+
+__all__ = ["CompileError", "Program", "live_steps"]

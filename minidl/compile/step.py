@@ -1,0 +1,281 @@
+"""``md.compile(step_fn)``: trace a training step once, then replay its array operations.
+
+The contract (the long version is ``docs/static-graphs.md``):
+
+1. ``step = md.compile(step_fn)``; call ``step(...)`` as you would call
+   ``step_fn``, with Tensors (the batch) and Python values (frozen).
+2. The first call runs ``step_fn`` eagerly, as usual (optimizer state and
+   gradients take their steady form).  The second runs it once more, traced:
+   every array operation is recorded while it really runs.  Later calls
+   replay the recording: no Tensor, no graph node, no line of ``step_fn``
+   runs, only the array operations, in order.
+3. A replay reads the arrays of its Tensor arguments and the *current* arrays
+   of every leaf tensor the step used (its parameters), writes back what the
+   traced call left in their ``.data`` and ``.grad``, and returns fresh,
+   detached Tensors shaped like ``step_fn``'s return value.
+4. Errors instead of wrong numbers: other shapes, dtypes or backends than at
+   the trace; a value read into Python (an ``if`` on a tensor, a label check)
+   that changes; state kept between calls other than parameters and their
+   gradients (SGD momentum, Adam, running statistics); random numbers drawn
+   on the host (dropout); gradients summed over calls (no ``zero_grad``).
+5. Python values the step reads (the learning rate) are frozen at the trace:
+   after changing one, call ``step.reset()``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from minidl.autograd.function import Function, install_hook
+from minidl.autograd.tensor import Tensor
+from minidl.backend import host_rng
+from minidl.compile.program import Program
+from minidl.compile.tracer import CompileError, Trace, TracedArray, real_namespace
+
+
+class _Adopt:
+    """A hook that brings each leaf tensor (a parameter, a constant) into the trace when an op first uses it."""
+
+    def __init__(self, trace: Trace) -> None:
+        self.trace = trace
+        self.adopted: list[tuple[Tensor, int, Any, Any]] = []  # tensor, its slot, its xp, its grad before
+
+    def forward(self, node: Function, call: Callable[[], Any]) -> Any:
+        for tensor in node.inputs:
+            data = tensor.data
+            if not isinstance(data, TracedArray) or data.trace is not self.trace:
+                self.adopt(tensor)
+        node.xp = node.inputs[0].xp  # set before the hook ran, maybe from a tensor adopted just now
+        return call()
+
+    def backward(self, node: Function, call: Callable[[], Any]) -> Any:
+        return call()
+
+    def adopt(self, tensor: Tensor) -> None:
+        if isinstance(tensor.data, TracedArray):
+            raise CompileError("a tensor holds an array from an earlier, refused md.compile trace (kept in "
+                               "optimizer or module state?); recreate that state and run without md.compile")
+        slot = self.trace.new_slot()
+        self.adopted.append((tensor, slot, tensor.xp, tensor.grad))
+        tensor.data = self.trace.wrap(tensor.data, slot)
+        tensor.xp = self.trace.namespace(tensor.xp)
+
+    def restore(self) -> None:
+        """Put real arrays back into every adopted tensor and its gradient."""
+        for tensor, _, xp, _ in self.adopted:
+            if isinstance(tensor.data, TracedArray):
+                tensor.data = tensor.data.value
+            tensor.xp = xp
+            grad = tensor.grad
+            if grad is not None and isinstance(grad.data, TracedArray):
+                tensor.grad = Tensor._wrap(grad.data.value, xp, tensor.backend)
+
+
+class _Out:
+    """Marks where a Tensor goes in the step's return value."""
+
+    def __init__(self, index: int, xp: Any, backend: str) -> None:
+        self.index, self.xp, self.backend = index, xp, backend
+
+
+class CompiledStep:
+    """A step function traced once and replayed; made by :func:`compile`."""
+
+    def __init__(self, function: Callable[..., Any]) -> None:
+        self.function = function
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the trace: the next call runs eagerly, and the one after traces again."""
+        self.program: Program | None = None
+        self.calls = 0
+
+    @property
+    def source(self) -> str | None:
+        """The replayed program as Python source (None until the trace)."""
+        return self.program.source if self.program is not None else None
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if kwargs:
+            raise TypeError(f"a compiled step takes positional arguments only, got {sorted(kwargs)}")
+        self.calls += 1
+        if self.program is not None:
+            return self._replay(args)
+        if self.calls == 1:
+            return self.function(*args)
+        return self._trace(args)
+
+    # ---- the trace -----------------------------------------------------------------------------------------
+    def _trace(self, args: tuple) -> Any:
+        trace, signature = Trace(), _signature(args)
+        traced_args = [_traced(arg, trace) for arg in args]
+        sources = [arg.data.slot for arg in traced_args if isinstance(arg, Tensor)]
+        hook, rng = _Adopt(trace), host_rng()
+        rng_state = rng.bit_generator.state
+        try:
+            with install_hook(hook):
+                result = self.function(*traced_args)
+            if host_rng() is not rng or rng.bit_generator.state != rng_state:
+                raise CompileError("the step draws random numbers on the host (dropout, md.randn): a replay "
+                                   "would repeat the same numbers at every call; run it without md.compile")
+            template, returned = _template(result)
+            writes = _writes(hook)
+        except Exception as error:
+            hook.restore()
+            trace.finished = True
+            if isinstance(error, CompileError) or "TracedArray" not in str(error):
+                raise
+            raise CompileError(f"md.compile cannot trace this step: {error}. Reading a tensor's value on the "
+                               "host (.item(), .numpy(), print) inside the step is not possible: return the "
+                               "tensor and read it after the call") from error
+        hook.restore()
+        trace.finished = True
+        # The plan of what a replay returns: ("slot", s) is computed, ("value", array) was a constant.
+        self._returned = [("slot", a.slot) if isinstance(a, TracedArray) else ("value", a) for a in returned]
+        outputs = _rebuild(template, [a.value if isinstance(a, TracedArray) else a for a in returned])
+        del result, traced_args, returned
+        kept = trace.kept()
+        if kept:
+            shapes = ", ".join(str(tuple(t.shape)) for t in kept[:5])
+            raise CompileError(f"{len(kept)} arrays made inside the traced step are still held after it returned "
+                               f"(shapes {shapes}): state kept between calls, such as SGD momentum, Adam moments, "
+                               "running statistics or a list of tensors. A replay would not update it, so md.compile "
+                               "refuses this step; that state now holds traced arrays: recreate it (a new "
+                               "optimizer) and run the step without md.compile")
+        results = [s for kind, s in self._returned if kind == "slot"] + [w[2] for w in writes if w[1] != "none"]
+        self.program = Program(trace.steps, sources + [slot for _, slot, _, _ in hook.adopted], results)
+        self._template, self._writes, self._signature = template, writes, signature
+        self._leaves = [tensor for tensor, _, _, _ in hook.adopted]
+        return outputs
+
+    # ---- the replay -------------------------------------------------------------------------------------------
+    def _replay(self, args: tuple) -> Any:
+        _check_signature(self._signature, _signature(args))
+        values = iter(self.program.run(*[arg.data for arg in args if isinstance(arg, Tensor)],
+                                       *[tensor.data for tensor in self._leaves]))
+        returned = [next(values) if kind == "slot" else value for kind, value in self._returned]
+        for tensor, kind, _, xp in self._writes:
+            if kind == "data":
+                tensor.data = next(values)
+            elif kind == "grad":
+                tensor.grad = Tensor._wrap(next(values), xp, tensor.backend)
+            else:
+                tensor.grad = None
+        return _rebuild(self._template, returned)
+
+
+def _traced(arg: Any, trace: Trace) -> Any:
+    """A Tensor argument as the traced step sees it: its array in a new slot."""
+    if not isinstance(arg, Tensor):
+        return arg
+    return Tensor._wrap(trace.wrap(arg.data), trace.namespace(arg.xp), arg.backend)
+
+
+def _writes(hook: _Adopt) -> list[tuple[Tensor, str, int | None, Any]]:
+    """What a replay must write into each adopted tensor: (tensor, "data" | "grad" | "none", slot, xp)."""
+    read = {id(tensor) for tensor, _, _, _ in hook.adopted}
+    writes = []
+    for tensor, slot, xp, grad_before in hook.adopted:
+        if grad_before is not None and id(grad_before) in read:
+            raise CompileError(f"the step adds to a gradient left by an earlier call (tensor of shape "
+                               f"{tensor.shape}): a replay would not; call optimizer.zero_grad() (or set "
+                               "p.grad = None) inside the step")
+        data = tensor.data
+        if not isinstance(data, TracedArray):
+            raise CompileError(f"the step replaced the array of a tensor of shape {tensor.shape} by one made "
+                               "outside the trace; update parameters with minidl ops or an optimizer")
+        if data.slot != slot:
+            writes.append((tensor, "data", data.slot, xp))
+        grad = tensor.grad
+        if grad is None:
+            writes.append((tensor, "none", None, xp))
+        elif isinstance(grad.data, TracedArray):
+            writes.append((tensor, "grad", grad.data.slot, xp))
+        elif grad is not grad_before:
+            raise CompileError(f"the step set the gradient of a tensor of shape {tensor.shape} to one made "
+                               "outside the trace; md.compile cannot replay that")
+    return writes
+
+
+def _template(result: Any) -> tuple[Any, list]:
+    """The return value with each Tensor replaced by an :class:`_Out`, and the Tensors' arrays in order."""
+    arrays: list = []
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, Tensor):
+            arrays.append(value.data)
+            return _Out(len(arrays) - 1, real_namespace(value.xp), value.backend)
+        if value is None:
+            return None
+        if isinstance(value, (tuple, list)):
+            return type(value)(walk(item) for item in value)
+        if isinstance(value, dict):
+            return {key: walk(item) for key, item in value.items()}
+        raise CompileError(f"a compiled step must return Tensors (or tuples, lists or dicts of them, or None), "
+                           f"got a {type(value).__name__}: a Python value computed inside the step would be "
+                           "frozen at the trace. Return the tensor, and call .item() on what the step returns")
+
+    return walk(result), arrays
+
+
+def _rebuild(template: Any, arrays: list) -> Any:
+    if isinstance(template, _Out):
+        return Tensor._wrap(arrays[template.index], template.xp, template.backend)
+    if isinstance(template, (tuple, list)):
+        return type(template)(_rebuild(item, arrays) for item in template)
+    if isinstance(template, dict):
+        return {key: _rebuild(item, arrays) for key, item in template.items()}
+    return template
+
+
+def _signature(args: tuple) -> list[tuple]:
+    signature = []
+    for arg in args:
+        if isinstance(arg, Tensor):
+            signature.append(("tensor", arg.shape, arg.dtype.name, arg.backend))
+        elif arg is None or isinstance(arg, (bool, int, float, str)):
+            signature.append(("value", arg))
+        else:
+            raise TypeError(f"a compiled step takes Tensors and Python numbers, got a {type(arg).__name__}; "
+                            "wrap arrays with md.tensor(...)")
+    return signature
+
+
+def _check_signature(traced: list[tuple], now: list[tuple]) -> None:
+    if len(traced) != len(now):
+        raise CompileError(f"the compiled step was traced with {len(traced)} arguments, and is called with {len(now)}")
+    for index, (then, current) in enumerate(zip(traced, now)):
+        if then != current:
+            raise CompileError(f"argument {index} of the compiled step was {_describe(then)} at the trace and is "
+                               f"{_describe(current)} now: a trace fixes shapes, dtypes, backends and Python "
+                               "values. Compile one step per shape (or drop the last partial batch), or call "
+                               "step.reset() to trace again")
+
+
+def _describe(entry: tuple) -> str:
+    if entry[0] == "tensor":
+        return f"a {entry[2]} tensor of shape {entry[1]} on {entry[3]!r}"
+    return f"the value {entry[1]!r}"
+
+
+def compile(function: Callable[..., Any]) -> CompiledStep:  # noqa: A001 - md.compile, as in the API
+    """Trace ``function`` (a training step) once and replay its array operations at later calls.
+
+    >>> import minidl as md, minidl.nn.functional as F
+    >>> w = md.tensor([[0.5, -0.5]], requires_grad=True)
+    >>> def step(x, y):
+    ...     w.grad = None
+    ...     loss = F.mse_loss(x @ w.T, y)
+    ...     loss.backward()
+    ...     with md.no_grad():
+    ...         w.data = w.data - 0.1 * w.grad.data
+    ...     return loss
+    >>> compiled = md.compile(step)
+    >>> x, y = md.tensor([[1.0, 2.0]]), md.tensor([[1.0]])
+    >>> losses = [round(compiled(x, y).item(), 4) for _ in range(4)]  # eager, traced, replayed, replayed
+    >>> losses
+    [2.25, 0.0225, 0.0002, 0.0]
+    >>> print(compiled.source.splitlines()[0])
+    def replay(s0, s1, s2):
+    """
+    return CompiledStep(function)
