@@ -33,6 +33,7 @@ from minidl.kernels import registry  # noqa: E402
 
 DEFAULT_SIZES = {"cpu": [128, 256, 512, 1024], "cuda": [256, 512, 1024, 2048, 4096]}
 GEMV_SIZES = [4096, 8192, 16384]
+SPIN_PAUSE = 0.2   # seconds between two CPU runs: longer than BLAS and OpenMP threads spin after their work
 
 
 class CpuTarget:
@@ -51,10 +52,10 @@ class CpuTarget:
         """Best wall time of each run, over interleaved rounds, after one untimed call each (compilation).
 
         Interleaving gives every kernel the same chances on a machine that other programs share:
-        a busy moment slows one round of all of them, and the best round of each is kept.  Within a
-        round, each run gets one untimed call first: worker threads left spinning by the previous
-        one (OpenBLAS's and OpenMP's keep the cores busy for a while after their work) have gone
-        by then, and its own are awake.
+        a busy moment slows one round of all of them, and the best round of each is kept.  Between
+        two runs it pauses: the worker threads of OpenBLAS and of Numba's OpenMP layer keep spinning
+        on the cores for up to ~0.1 s after their work, and would slow whatever runs next.  Each run
+        then gets one untimed call, to wake its own threads.
         """
         best = {}
         for name, run in runs.items():
@@ -64,6 +65,7 @@ class CpuTarget:
         total = sum(best.values())
         for _ in range(max(1, min(rounds, int(budget / max(3 * total, 1e-9))))):
             for name, run in runs.items():
+                time.sleep(SPIN_PAUSE)
                 run()
                 for _ in range(2):
                     start = time.perf_counter()
@@ -146,12 +148,29 @@ def cpu_info() -> dict:
                            f"({blas[0].get('architecture')}, {blas[0].get('num_threads')} threads)"
     except ImportError:
         pass
-    if hasattr(os, "getloadavg"):  # other programs running at the same time change these figures
-        info["load_average_1min"] = round(os.getloadavg()[0], 2)
     import numba
 
     info["numba"], info["numba_threads"] = numba.__version__, numba.config.NUMBA_NUM_THREADS
     return info
+
+
+def cpu_ticks() -> tuple[float, float] | None:
+    """(busy, total) CPU seconds of the whole machine so far, all cores, from /proc/stat (None elsewhere)."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:8]]
+    except (OSError, ValueError):
+        return None
+    hertz = os.sysconf("SC_CLK_TCK")
+    return (sum(fields) - fields[3] - fields[4]) / hertz, sum(fields) / hertz   # minus idle and iowait
+
+
+def others_busy_percent(since: tuple | None, own_cpu_since: float) -> float | None:
+    """Percent of the machine's CPU time that other programs used since ``since``: they skew the figures."""
+    now = cpu_ticks()
+    if since is None or now is None:
+        return None
+    own = time.process_time() - own_cpu_since
+    return round(100 * max(0.0, (now[0] - since[0]) - own) / max(now[1] - since[1], 1e-9), 1)
 
 
 def gpu_info(cupy) -> dict:
@@ -299,10 +318,14 @@ def main(argv=None) -> None:
     sizes = args.sizes or DEFAULT_SIZES[args.device]
     print(f"GEMM ladder on {target.device}, float32, sizes {sizes}; reference: {target.blas_name}")
     print("  " + ", ".join(f"{key}: {value}" for key, value in target.info.items()), flush=True)
+    ticks, own_cpu = cpu_ticks(), time.process_time()
     rows = run_gemm(target, kernels, sizes)
     if args.device == "cuda" and args.gemv_sizes:
         rows += run_gemv(target, args.gemv_sizes)
 
+    if args.device == "cpu":
+        target.info["others_busy_percent"] = others_busy_percent(ticks, own_cpu)
+        print(f"other programs used {target.info['others_busy_percent']}% of the CPUs during the run")
     args.out.mkdir(parents=True, exist_ok=True)
     stem = args.out / f"gemm_{args.device}"
     with open(stem.with_suffix(".csv"), "w", newline="") as handle:

@@ -11,6 +11,8 @@ thing before we time them.
   the hand-written step.
 - ``minidl-nn``: ``nn.Sequential`` of ``nn.Linear``/``nn.ReLU`` and ``optim.SGD``.
 - ``minidl-compiled``: the ``minidl-nn`` step traced once by ``md.compile``.
+- ``minidl-profiled``: the ``minidl`` step, each one inside ``md.profile()``
+  (its ratio to ``minidl`` is the profiler's overhead).
 - ``torch``: PyTorch eager, ``torch.nn`` and ``torch.optim.SGD``.
 """
 
@@ -21,7 +23,7 @@ from typing import Any, Callable
 import numpy
 
 LEARNING_RATE = 0.01
-IMPLEMENTATIONS = ("handwritten", "minidl", "minidl-nn", "minidl-compiled", "torch")
+IMPLEMENTATIONS = ("handwritten", "minidl", "minidl-nn", "minidl-compiled", "minidl-profiled", "torch")
 
 
 def initial_weights(sizes: tuple[int, ...], seed: int = 0) -> list[tuple[numpy.ndarray, numpy.ndarray]]:
@@ -54,7 +56,7 @@ class Step:
 def build(name: str, sizes: tuple[int, ...], batch: int, device: str) -> Step:
     """The step of implementation ``name`` on ``device`` ("cpu" or "cuda")."""
     builders = {"handwritten": _handwritten, "minidl": _minidl_functional, "minidl-nn": _minidl_nn,
-                "minidl-compiled": _minidl_compiled, "torch": _torch}
+                "minidl-compiled": _minidl_compiled, "minidl-profiled": _minidl_profiled, "torch": _torch}
     if name not in builders:
         raise ValueError(f"unknown implementation {name!r}; known: {', '.join(IMPLEMENTATIONS)}")
     return builders[name](sizes, batch, device)
@@ -135,6 +137,20 @@ def _minidl_functional(sizes, batch, device) -> Step:
         return loss
 
     return Step(run, sync, lambda loss: loss.item(), lambda: [p.data for p in params])
+
+
+def _minidl_profiled(sizes, batch, device) -> Step:
+    import minidl as md
+
+    step = _minidl_functional(sizes, batch, device)
+    eager = step.run
+
+    def run():
+        with md.profile():
+            return eager()
+
+    step.run = run
+    return step
 
 
 def _nn_model(md, sizes):

@@ -64,11 +64,12 @@ def worker(name: str, device: str, shape: str) -> None:
         command = json.loads(line)
         if command["cmd"] == "time":
             step.sync()
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             for _ in range(command["steps"]):
                 step.run()
             step.sync()
-            _reply({"seconds": (time.perf_counter() - started) / command["steps"]})
+            _reply({"wall": (time.perf_counter() - started) / command["steps"],
+                    "cpu": (time.process_time() - cpu_started) / command["steps"]})
         elif command["cmd"] == "memory":
             _reply(_memory_run(step, command["steps"], device))
         else:
@@ -158,7 +159,7 @@ def measure_shape(shape: str, names: list[str], args) -> dict:
     for round_index in range(args.rounds):
         turn = round_index % len(workers)  # rotate the order, so no one is always first after a pause
         for w in workers[turn:] + workers[:turn]:
-            seconds[w.name].append(w.ask(cmd="time", steps=steps[w.name])["seconds"])
+            seconds[w.name].append(w.ask(cmd="time", steps=steps[w.name])[args.clock])
     memory = {}
     if args.memory_steps:
         for w in workers:
@@ -167,7 +168,8 @@ def measure_shape(shape: str, names: list[str], args) -> dict:
     for w in workers:
         w.close()
     base = seconds["handwritten"]
-    result = {"sizes": SHAPES[shape][0], "batch": SHAPES[shape][1], "skipped": skipped, "implementations": {}}
+    result = {"sizes": SHAPES[shape][0], "batch": SHAPES[shape][1], "clock": args.clock, "skipped": skipped,
+              "implementations": {}}
     for w in workers:
         ratios = [mine / theirs for mine, theirs in zip(seconds[w.name], base)]
         result["implementations"][w.name] = {
@@ -218,12 +220,17 @@ def report(results: dict) -> str:
     for shape in results["shapes"].values():
         rounds = len(next(iter(shape["implementations"].values()))["ratios"])
         lines += ["", f"{'-'.join(map(str, shape['sizes']))}, batch {shape['batch']}, on {env['device']} "
-                  f"(median of {rounds} interleaved rounds)",
+                  f"(median of {rounds} interleaved rounds, {shape['clock']} time)",
                   f"  {'implementation':<17}{'ms/step':>9}{'x hand-written':>16}{'first loss':>12}"]
         for name, entry in shape["implementations"].items():
             lines.append(f"  {name:<17}{entry['median_ms']:>9.3f}{entry['median_ratio']:>16.3f}"
                          f"{entry['first_loss']:>12.6f}")
         lines += [f"  {name}: skipped ({reason})" for name, reason in shape["skipped"].items()]
+        entries = shape["implementations"]
+        if "minidl-profiled" in entries and "minidl" in entries:
+            overhead = statistics.median(p / e for p, e in zip(entries["minidl-profiled"]["seconds_per_step"],
+                                                             entries["minidl"]["seconds_per_step"])) - 1
+            lines.append(f"  profiler overhead (minidl-profiled / minidl - 1): {overhead * 100:.1f}%")
         for name, entry in shape["implementations"].items():
             if entry["memory"]:
                 marks = entry["memory"]["marks"]
@@ -248,9 +255,14 @@ def main() -> None:
     parser.add_argument("--memory-steps", type=int, help="0 skips the memory run")
     parser.add_argument("--threads", type=int, help="BLAS/OpenMP threads of every worker (default: as the machine "
                         "is set); on a busy machine, 1 avoids threads waiting on each other")
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                        help="cpu: the process's CPU time, which a busy machine does not inflate (use it with "
+                        "--threads 1, on CPU only)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--shape", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.clock == "cpu" and args.device == "cuda":
+        parser.error("--clock cpu measures host CPU time: use the wall clock on the GPU")
     if args.threads:
         for variable in THREAD_VARIABLES:  # read by OpenBLAS, MKL and OpenMP when a worker starts
             os.environ[variable] = str(args.threads)

@@ -156,12 +156,10 @@ class _DotWriter:
                     stack.append(creator)
 
     def tensor_node(self, tensor: "Tensor") -> str:
-        key = id(tensor)
-        if key in self.tensor_ids:
-            return self.tensor_ids[key]
-        node_id = f"t{len(self.tensor_ids)}"
-        self.tensor_ids[key] = node_id
-        name = self.label_of.get(key) or tensor.name
+        node_id, fresh = _node_id(self.tensor_ids, tensor, "t")
+        if not fresh:
+            return node_id
+        name = self.label_of.get(id(tensor)) or tensor.name
         shape = "(" + ", ".join(str(d) for d in tensor.shape) + ("," if tensor.ndim == 1 else "") + ")"
         parts = [name] if name else []
         parts.append(f"{shape} {tensor.dtype.name}")
@@ -173,32 +171,34 @@ class _DotWriter:
             kind = "parameter" if tensor.requires_grad else "constant"
         if kind == "parameter":
             parts.append("requires grad" + (" (has .grad)" if tensor.grad is not None else ""))
-        self.lines.append(
-            f'  {node_id} [label="{_escape(chr(10).join(parts))}", shape=ellipse, style=filled, '
-            f'fillcolor="{COLORS[kind]}"];'
-        )
+        self.lines.append(f'  {node_id} [label="{_escape(chr(10).join(parts))}", shape=ellipse, style=filled, '
+                          f'fillcolor="{COLORS[kind]}"];')
         return node_id
 
     def op_node(self, node: "Function") -> str:
-        key = id(node)
-        if key in self.op_ids:
-            return self.op_ids[key]
-        node_id = f"f{len(self.op_ids)}"
-        self.op_ids[key] = node_id
+        node_id, fresh = _node_id(self.op_ids, node, "f")
+        if not fresh:
+            return node_id
         parts = [node.name]
         if node.released:
             parts.append("(freed by backward)")
         elif self.show_params:
             parts.extend(f"{k}={v!r}" for k, v in sorted(vars(node).items()) if _is_small_setting(v))
-        self.lines.append(
-            f'  {node_id} [label="{_escape(chr(10).join(parts))}", shape=box, style="rounded,filled", '
-            f'fillcolor="#eeeeee"];'
-        )
+        self.lines.append(f'  {node_id} [label="{_escape(chr(10).join(parts))}", shape=box, '
+                          f'style="rounded,filled", fillcolor="#eeeeee"];')
         return node_id
 
     def edge(self, source: str, target: str, label: str | None = None) -> None:
         extra = f' [label="{label}", fontsize=9]' if label is not None else ""
         self.lines.append(f"  {source} -> {target}{extra};")
+
+
+def _node_id(ids: dict[int, str], obj: Any, prefix: str) -> tuple[str, bool]:
+    """The dot name of ``obj`` (``t0``, ``f3``...), and whether it was just assigned."""
+    if id(obj) in ids:
+        return ids[id(obj)], False
+    ids[id(obj)] = f"{prefix}{len(ids)}"
+    return ids[id(obj)], True
 
 
 def _is_small_setting(value: Any) -> bool:

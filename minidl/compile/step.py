@@ -98,9 +98,10 @@ class CompiledStep:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if kwargs:
             raise TypeError(f"a compiled step takes positional arguments only, got {sorted(kwargs)}")
-        self.calls += 1
         if self.program is not None:
             return self._replay(args)
+        _signature(args)  # refuse at once what the trace would refuse
+        self.calls += 1
         if self.calls == 1:
             return self.function(*args)
         return self._trace(args)
@@ -125,9 +126,11 @@ class CompiledStep:
             trace.finished = True
             if isinstance(error, CompileError) or "TracedArray" not in str(error):
                 raise
-            raise CompileError(f"md.compile cannot trace this step: {error}. Reading a tensor's value on the "
-                               "host (.item(), .numpy(), print) inside the step is not possible: return the "
-                               "tensor and read it after the call") from error
+            raise CompileError(f"md.compile cannot trace this step: {error}. Two usual causes: reading a "
+                               "tensor's value on the host (.item(), .numpy(), print, an if on a tensor) inside "
+                               "the step: return the tensor and read it after the call; or arrays kept outside "
+                               "the step (optimizer state such as SGD momentum or Adam moments) mixed into it: "
+                               "md.compile supports steps whose only state is parameters and gradients") from error
         hook.restore()
         trace.finished = True
         # The plan of what a replay returns: ("slot", s) is computed, ("value", array) was a constant.
@@ -232,6 +235,10 @@ def _signature(args: tuple) -> list[tuple]:
     signature = []
     for arg in args:
         if isinstance(arg, Tensor):
+            if arg.requires_grad:
+                raise CompileError(f"a compiled step takes its batch as tensors that do not require grad, but "
+                                   f"argument {len(signature)} (shape {arg.shape}) does: a replay would not fill "
+                                   "its .grad; pass arg.detach(), or run this step without md.compile")
             signature.append(("tensor", arg.shape, arg.dtype.name, arg.backend))
         elif arg is None or isinstance(arg, (bool, int, float, str)):
             signature.append(("value", arg))
@@ -268,13 +275,13 @@ def compile(function: Callable[..., Any]) -> CompiledStep:  # noqa: A001 - md.co
     ...     loss = F.mse_loss(x @ w.T, y)
     ...     loss.backward()
     ...     with md.no_grad():
-    ...         w.data = w.data - 0.1 * w.grad.data
+    ...         w.data = w.data - 0.05 * w.grad.data
     ...     return loss
     >>> compiled = md.compile(step)
     >>> x, y = md.tensor([[1.0, 2.0]]), md.tensor([[1.0]])
     >>> losses = [round(compiled(x, y).item(), 4) for _ in range(4)]  # eager, traced, replayed, replayed
     >>> losses
-    [2.25, 0.0225, 0.0002, 0.0]
+    [2.25, 0.5625, 0.1406, 0.0352]
     >>> print(compiled.source.splitlines()[0])
     def replay(s0, s1, s2):
     """

@@ -120,7 +120,8 @@ class Trace:
     def read(self, traced: "TracedArray", convert: Callable[[Any], Any]) -> Any:
         """A Python value read from an array: computed now, and re-checked at every replay."""
         value = convert(traced.value)
-        frames = [f for f in traceback.extract_stack()[:-3] if "/minidl/compile/" not in f.filename]
+        frames = [f for f in traceback.extract_stack()
+                  if "/minidl/compile/" not in f.filename and "/minidl/autograd/" not in f.filename]
         where = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else "unknown"
         self.steps.append(Guard(convert, traced.slot, value, where))
         return value

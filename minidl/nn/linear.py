@@ -11,6 +11,7 @@ from minidl.autograd.tensor import Tensor
 from minidl.nn import init
 from minidl.nn.module import Module
 from minidl.nn.parameter import Parameter
+from minidl.ops.conv import expect_tensor
 from minidl.ops.creation import zeros
 from minidl.ops.linalg import linear
 from minidl.ops.shape import flatten
@@ -41,6 +42,7 @@ class Linear(Module):
         init.default_layer_init_(self.weight, self.bias)
 
     def forward(self, x: Tensor) -> Tensor:
+        expect_tensor("Linear", x)  # a NumPy batch would otherwise fail deep in F.linear
         return linear(x, self.weight, self.bias)
 
     def extra_repr(self) -> str:
@@ -60,6 +62,7 @@ class Flatten(Module):
         self.start_axis = start_axis
 
     def forward(self, x: Tensor) -> Tensor:
+        expect_tensor("Flatten", x)
         if x.ndim <= self.start_axis:
             raise ValueError(f"Flatten(start_axis={self.start_axis}) needs an input with more than "
                              f"{self.start_axis} dimensions, got shape {x.shape}")

@@ -13,6 +13,8 @@ that keeps small models fast.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from os import PathLike
 from typing import Any, Callable, Iterator, NamedTuple
 
 from minidl import backend as _backend
@@ -88,6 +90,12 @@ class Module:
                 raise TypeError(f"cannot assign a {type(value).__name__} to the submodule {name!r}; "
                                 "assign a Module (or None)")
             self._modules[name] = None
+        elif isinstance(value, Tensor) and value.requires_grad and value.creator is None:
+            # A learner's classic bug: the tensor trains nowhere, silently. (Outputs of ops are allowed.)
+            raise TypeError(f"{type(self).__name__}.{name}: a plain Tensor with requires_grad=True is not a parameter "
+                            "(parameters() would miss it, so no optimizer would update it, and state_dict() would "
+                            f"not save it); assign nn.Parameter(tensor), or use self.register_buffer({name!r}, "
+                            "tensor.detach()) for state that is not learned")
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
@@ -241,17 +249,26 @@ class Module:
         Each value is copied onto the parameter's own backend and dtype, so a
         state saved on one backend loads on another. Shapes must match; with
         ``strict`` the key sets must match too. All problems are reported in
-        one RuntimeError, before anything is changed.
+        one RuntimeError, before anything is changed; the values are all
+        converted before the first one is assigned, so a failed load leaves
+        the module as it was.
         """
+        if not isinstance(state, Mapping):
+            hint = ("to load a file, call model.load_state_dict(md.load(path))" if isinstance(state, (str, PathLike))
+                    else "pass other.state_dict()" if isinstance(state, Module)
+                    else "pass model.state_dict() or md.load(path)")
+            raise TypeError(f"load_state_dict expects a dict of name -> Tensor, got a {type(state).__name__}; {hint}")
         targets = self._state_targets()
         missing = [key for key in targets if key not in state]
         unexpected = [key for key in state if key not in targets]
         mismatched = []
         for key, target in targets.items():
             if key in state:
-                shape = tuple(getattr(state[key], "shape", ()))
-                if shape != target.shape:
-                    mismatched.append(f"{key}: checkpoint has shape {shape}, this model has {target.shape}")
+                shape = getattr(state[key], "shape", None)
+                if shape is None:
+                    mismatched.append(f"{key}: checkpoint has a {type(state[key]).__name__}, not a Tensor or array")
+                elif tuple(shape) != target.shape:
+                    mismatched.append(f"{key}: checkpoint has shape {tuple(shape)}, this model has {target.shape}")
         problems = []
         if strict and missing:
             problems.append("missing keys: " + ", ".join(missing))
@@ -259,12 +276,21 @@ class Module:
             problems.append("unexpected keys: " + ", ".join(unexpected))
         if mismatched:
             problems.append("shape mismatch: " + "; ".join(mismatched))
+        nested = [key for key in unexpected if isinstance(state[key], Mapping) and set(state[key]) & set(targets)]
         if problems:
-            raise RuntimeError(f"load_state_dict into {type(self).__name__} failed: " + " | ".join(problems)
-                           + (" (pass strict=False to load only the matching keys)" if not mismatched else ""))
+            hint = (f" (the weights are nested under {nested[0]!r}: pass state[{nested[0]!r}])" if nested
+                    else "" if mismatched else " (pass strict=False to load only the matching keys)")
+            raise RuntimeError(f"load_state_dict into {type(self).__name__} failed: " + " | ".join(problems) + hint)
+        values = {}
         for key, target in targets.items():
             if key in state:
-                target.data = _copy_onto(state[key], target)
+                try:
+                    values[key] = _copy_onto(state[key], target)
+                except (TypeError, ValueError) as error:
+                    raise TypeError(f"load_state_dict into {type(self).__name__}: {key!r} cannot be read as "
+                                    f"{target.dtype.name} numbers ({error}); nothing was loaded") from None
+        for key, value in values.items():  # only now: a failed conversion above changed nothing
+            targets[key].data = value
         return LoadResult(missing, unexpected)
 
     # ---- printing ----------------------------------------------------------------------------------

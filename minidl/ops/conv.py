@@ -111,7 +111,19 @@ class Col2Im(Function):
         return (im2col(grad, self.kernel, self.stride, self.padding),)
 
 
+def expect_tensor(op: str, x: object) -> None:
+    """Refuse a raw array (or list) where a Tensor is needed, saying how to make one.
+
+    Without this, a NumPy batch fed to a model fails deep inside with an
+    AttributeError about ``memoryview`` or ``dtype``.
+    """
+    if not isinstance(x, Tensor):
+        kind = type(x).__name__ if type(x).__module__ == "builtins" else f"{type(x).__module__}.{type(x).__name__}"
+        raise TypeError(f"{op} expects a minidl Tensor, got a {kind}; convert it with md.tensor(...)")
+
+
 def check_image(op: str, x: Tensor) -> None:
+    expect_tensor(op, x)
     if x.ndim != 4:
         raise ValueError(f"{op} expects an input of shape (N, C, H, W), got {x.ndim} dimensions: {x.shape}; "
                          "a single image needs a batch axis (x.reshape((1,) + x.shape))")
@@ -162,10 +174,16 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: int | 
         raise ValueError(f"conv2d expects a weight of shape (out_channels, in_channels, kh, kw), got {weight.shape}")
     out_channels, in_channels, kh, kw = weight.shape
     if x.shape[1] != in_channels:
+        fix = (f"the input looks channels-last (N, H, W, C): minidl wants (N, C, H, W), so pass "
+               f"md.permute_dims(x, (0, 3, 1, 2))" if x.shape[3] == in_channels else
+               f"give {in_channels}-channel images, or a layer with in_channels={x.shape[1]}")
         raise ValueError(f"conv2d: the input has {x.shape[1]} channels (shape {x.shape}) but the weight "
-                         f"{weight.shape} expects {in_channels}")
+                         f"{weight.shape} expects {in_channels}; {fix}")
     if bias is not None and bias.shape != (out_channels,):
         raise ValueError(f"conv2d: bias shape {bias.shape} should be ({out_channels},)")
+    if x.backend != weight.backend:  # before the dtype check: dtypes of two libraries never compare equal
+        raise ValueError(f"conv2d got an input on {x.backend!r} and a weight on {weight.backend!r}; move the input "
+                         f"with x.to({weight.backend!r}) or the model with model.to({x.backend!r})")
     if x.data.dtype != weight.data.dtype:
         raise TypeError(f"conv2d: input is {x.dtype.name} but the weight is {weight.dtype.name}; "
                         f"convert the input with .astype(md.{weight.dtype.name})")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from minidl import backend as _backend
 from minidl.autograd.tensor import Tensor
+from minidl.ops.conv import expect_tensor
 from minidl.ops.elementwise import Masked
 
 
@@ -42,6 +43,7 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     """
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability must lie in [0, 1], got {p}")
+    expect_tensor("dropout", x)
     if not training or p == 0.0:
         return x
     if p == 1.0:

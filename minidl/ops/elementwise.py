@@ -156,14 +156,15 @@ class Masked(Function):
     """Multiply by a constant mask computed in forward: the backward of relu, abs, clip, max/min."""
 
     def backward(self, grad):
-        return (grad * self.mask,)
+        return (Multiply.apply(grad, self.mask),)  # same shape and dtype by construction: no operands() checks
 
 
 class ReLU(Masked):
     def forward(self, a):
         xp = self.xp
         self.mask = Tensor._wrap(xp.astype(a > 0, a.dtype), xp, self.inputs[0].backend)
-        return xp.multiply(a, self.mask.data)
+        # maximum, not a * mask: one pass less than a multiply, and a NaN stays NaN
+        return xp.maximum(a, xp.zeros((), dtype=a.dtype))
 
 
 class Abs(Masked):

@@ -31,6 +31,10 @@ def embedding(indices: Any, weight: Tensor) -> Tensor:
     if weight.ndim != 2:
         raise ValueError(f"embedding expects a weight of shape (num_embeddings, dim), got {weight.shape}")
     indices = constant_like(indices, weight)
+    if indices.backend != weight.backend:
+        raise ValueError(f"embedding got indices on {indices.backend!r} and a table (weight) on {weight.backend!r}; "
+                         f"move the indices with .to({weight.backend!r}) or the model with "
+                         f"model.to({indices.backend!r})")
     xp = indices.xp
     if not xp.isdtype(indices.data.dtype, "integral"):
         raise TypeError(f"embedding indices must be integers, got {indices.dtype.name}; "

@@ -101,11 +101,13 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``x @ weight.T + bias`` with ``weight`` of shape (out_features, in_features), as in PyTorch."""
     x_shape, weight_shape = x.data.shape, weight.data.shape
     if len(x_shape) < 1 or len(weight_shape) != 2:
-        raise ValueError(f"linear: expected input (..., in_features) and weight (out, in), got {x.shape} and {weight.shape}")
+        raise ValueError(f"linear: expected input (..., in_features) and weight (out, in), got {x.shape} and "
+                         f"{weight.shape}; one sample is a 1-D tensor of features, a batch is 2-D (N, in_features)")
     if x_shape[-1] != weight_shape[1]:
         raise ValueError(
             f"linear: input has {x.shape[-1]} features (shape {x.shape}) but the weight expects "
             f"{weight.shape[1]} (weight shape {weight.shape}, i.e. in_features={weight.shape[1]})"
+            + ("; flatten images (N, C, H, W) first: nn.Flatten() before the layer" if len(x_shape) == 4 else "")
         )
     if bias is not None and tuple(bias.data.shape) != (weight_shape[0],):
         raise ValueError(f"linear: bias shape {bias.shape} should be ({weight.shape[0]},)")

@@ -13,7 +13,7 @@ from minidl.autograd.function import Function, is_grad_enabled
 from minidl.autograd.tensor import Tensor
 from minidl.ops.activation import softmax
 from minidl.ops.creation import constant_like
-from minidl.ops.elementwise import sigmoid
+from minidl.ops.elementwise import Multiply, sigmoid
 from minidl.ops.reduction import mean, sum
 
 _REDUCTIONS = ("mean", "sum")
@@ -61,7 +61,7 @@ class CrossEntropy(Function):
                 local_grad = local_grad / float(logits.shape[0])
         else:
             local_grad = Tensor._wrap(self.local_grad, self.xp, logits.backend)
-        return (local_grad * grad,)
+        return (Multiply.apply(local_grad, grad),)  # one dtype, and grad (a scalar) broadcasts
 
 
 def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tensor:

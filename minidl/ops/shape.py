@@ -117,9 +117,10 @@ def permute_dims(x: Tensor, axes: Sequence[int]) -> Tensor:
 
 def matrix_transpose(x: Tensor) -> Tensor:
     """Swap the last two axes."""
-    if x.ndim < 2:
+    ndim = len(x.data.shape)
+    if ndim < 2:
         raise ValueError(f"matrix_transpose needs at least 2 dimensions, got shape {x.shape}")
-    axes = tuple(range(x.ndim - 2)) + (x.ndim - 1, x.ndim - 2)
+    axes = (1, 0) if ndim == 2 else tuple(range(ndim - 2)) + (ndim - 1, ndim - 2)
     return PermuteDims.apply(x, axes=axes)
 
 

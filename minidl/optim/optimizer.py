@@ -26,10 +26,16 @@ class Optimizer:
         if isinstance(params, Tensor):
             raise TypeError("an optimizer takes an iterable of parameters (model.parameters()), not one Tensor; "
                             "wrap it in a list")
+        if callable(getattr(params, "parameters", None)):
+            raise TypeError(f"{type(self).__name__} got the model itself ({type(params).__name__}); "
+                            "pass model.parameters()")
+        one_shot = iter(params) is params  # a generator or iterator can be read only once
         params = list(params)
         if not params:
-            raise ValueError(f"{type(self).__name__} got an empty parameter list: nothing to optimize. "
-                             "Pass model.parameters() of a model that has layers with weights")
+            raise ValueError(f"{type(self).__name__} got an empty parameter list: nothing to optimize. " + (
+                "The iterator it got was already used up (model.parameters() is a generator and can be read "
+                "only once): call model.parameters() again for each optimizer, or keep list(model.parameters())"
+                if one_shot else "Pass model.parameters() of a model that has layers with weights"))
         self.defaults = defaults
         self.param_groups: list[dict[str, Any]] = []
         self.state: dict[Tensor, dict[str, Any]] = {}
@@ -44,7 +50,9 @@ class Optimizer:
         seen = {id(p) for existing in self.param_groups for p in existing["params"]}
         for p in params:
             if not isinstance(p, Tensor):
-                raise TypeError(f"{type(self).__name__} can only optimize Tensors, got a {type(p).__name__}")
+                named = isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], str)
+                raise TypeError(f"{type(self).__name__} can only optimize Tensors, got a {type(p).__name__}"
+                                + ("; pass model.parameters(), not model.named_parameters()" if named else ""))
             if not p.requires_grad or not p.is_leaf:
                 raise ValueError(f"{type(self).__name__} got a tensor of shape {p.shape} that is not a leaf "
                                  "requiring grad; pass nn.Parameter objects (model.parameters())")

@@ -133,6 +133,9 @@ def _store(array: numpy.ndarray, where: str, arrays: dict[str, numpy.ndarray]) -
 
 
 def _decode(node: dict[str, Any], arrays: dict[str, numpy.ndarray], backend: str) -> Any:
+    # Errors here are ValueErrors, which load() reports as a corrupted file, naming it.
+    if not isinstance(node, dict) or not node:
+        raise ValueError(f"the manifest holds {node!r} where an entry (a one-key dict) belongs")
     if "tensor" in node:
         return _to_tensor(arrays[node["tensor"]], backend, bool(node.get("requires_grad", False)))
     kind, payload = next(iter(node.items()))
@@ -145,7 +148,7 @@ def _decode(node: dict[str, Any], arrays: dict[str, numpy.ndarray], backend: str
         return items if kind == "list" else tuple(items)
     if kind == "value":
         return payload
-    raise SerializationError(f"unknown entry {kind!r} in the manifest (written by a newer minidl?)")
+    raise ValueError(f"unknown entry {kind!r} in the manifest (written by a newer minidl?)")
 
 
 def _to_tensor(host: numpy.ndarray, backend: str, requires_grad: bool) -> Tensor:
