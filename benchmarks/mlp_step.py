@@ -159,6 +159,7 @@ def measure_shape(shape: str, names: list[str], args) -> dict:
     for round_index in range(args.rounds):
         turn = round_index % len(workers)  # rotate the order, so no one is always first after a pause
         for w in workers[turn:] + workers[:turn]:
+            time.sleep(args.pause)  # let the last worker's BLAS threads stop spinning before the next starts
             seconds[w.name].append(w.ask(cmd="time", steps=steps[w.name])[args.clock])
     memory = {}
     if args.memory_steps:
@@ -258,6 +259,8 @@ def main() -> None:
     parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                         help="cpu: the process's CPU time, which a busy machine does not inflate (use it with "
                         "--threads 1, on CPU only)")
+    parser.add_argument("--pause", type=float, default=0.3,
+                        help="seconds between blocks: idle BLAS/OpenMP threads spin for a while after their work")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--shape", help=argparse.SUPPRESS)
     args = parser.parse_args()
