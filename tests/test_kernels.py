@@ -175,11 +175,12 @@ def test_import_minidl_never_imports_numba_and_env_selects_the_kernel():
     assert done.returncode == 0, done.stderr
 
 
-def test_using_a_kernel_without_numba_says_how_to_install_it():
+@pytest.mark.parametrize("spec", ["numba-cpu:packed", "numba-cuda:tiled"])
+def test_using_a_kernel_without_numba_says_how_to_install_it(spec):
     code = (
         "import sys; sys.modules['numba'] = None  # as if Numba were not installed\n"
         "import minidl as md\n"
-        "md.set_matmul('numba-cpu:packed')\n"
+        f"md.set_matmul({spec!r})\n"
         "md.ones((2, 2)) @ md.ones((2, 2))\n"
     )
     done = _run_python(code)

@@ -56,12 +56,15 @@ class Function:
     output Tensor (held weakly, so the graph has no reference cycle).
     """
 
-    __slots__ = ("inputs", "xp", "_output_ref", "released", "__weakref__", "__dict__")
+    __slots__ = ("inputs", "xp", "_output_ref", "__weakref__", "__dict__")
+
+    # A class-level default, not a slot: apply() then need not set it on every node,
+    # and release() sets it on the instance (in __dict__) once the node is used up.
+    released = False
 
     def __init__(self) -> None:
         self.inputs: tuple[Tensor, ...] | None = None
         self._output_ref: weakref.ref | None = None
-        self.released = False
 
     @property
     def output(self) -> "Tensor":
@@ -94,22 +97,28 @@ class Function:
         This runs for every operation, so it is written for speed: no generator
         expressions, no import, each attribute read once.
         """
-        node = cls()
+        # object.__new__, not cls(): no __init__ call per op. apply() sets every slot
+        # that later code reads (inputs, xp, and _output_ref when the node is recorded).
+        node = object.__new__(cls)
         if params:
             node.__dict__.update(params)
         first = inputs[0]
-        backend = first.backend
-        if len(inputs) > 1:
-            for other in inputs:
-                if other.backend != backend:
-                    raise ValueError(
-                        f"{cls.__name__} got tensors on two backends, {backend!r} and {other.backend!r}; "
-                        f"move one with .to({backend!r})"
-                    )
+        try:
+            backend = first.backend
+            if len(inputs) > 1:
+                for other in inputs:
+                    if other.backend != backend:
+                        raise ValueError(
+                            f"{cls.__name__} got tensors on two backends, {backend!r} and {other.backend!r}; "
+                            f"move one with .to({backend!r}) (a model: model.to({backend!r}))"
+                        )
+        except AttributeError:
+            names = ", ".join(type(t).__name__ for t in inputs)
+            raise TypeError(f"{cls.__name__} expects minidl Tensors, got {names}; convert with md.tensor(...)") from None
         node.inputs = inputs
         node.xp = first.xp
         hooks = _hooks.get()
-        if hooks:
+        if hooks:  # the arrays are read inside call(): a hook (md.compile) may swap them first
             data = run_hooked(hooks, "forward", node, lambda: node.forward(*[t.data for t in inputs]))
         else:
             data = node.forward(*[t.data for t in inputs])
@@ -125,6 +134,7 @@ class Function:
             node._output_ref = weakref.ref(out)
         else:
             node.inputs = None
+            node._output_ref = None
         return out
 
 

@@ -99,7 +99,8 @@ class Tensor:
 
     def item(self) -> float | int | bool:
         if self.size != 1:
-            raise ValueError(f"item() needs a tensor with one element, this one has shape {self.shape}")
+            raise ValueError(f"item() needs a tensor with one element, this one has shape {self.shape}; "
+                             "reduce it first (.sum(), .mean()) or read all values with .tolist()")
         return self.numpy().reshape(()).item()
 
     def tolist(self) -> Any:

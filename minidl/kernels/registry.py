@@ -121,7 +121,8 @@ def run_matmul(spec: str, xp: Any, a: Any, b: Any) -> Any:
     """``a @ b`` computed by the kernel ``spec``, with ``xp.matmul``'s rules for batch axes.
 
     ``a`` and ``b`` are raw backend arrays (any strides); the result is a new
-    C-contiguous array of the same backend.  CPU kernels take NumPy arrays in
+    C-contiguous array of the same backend.  ``xp`` is the engine's namespace,
+    kept for the signature: the arrays themselves say which library they are.  CPU kernels take NumPy arrays in
     float32 or float64; CUDA kernels take CuPy arrays (NumPy arrays under
     ``NUMBA_ENABLE_CUDASIM=1``) in float32 only.
 
@@ -130,11 +131,12 @@ def run_matmul(spec: str, xp: Any, a: Any, b: Any) -> Any:
     np.float32(3.0)
     """
     spec = parse_spec(spec)
+    run_2d = launcher(spec)            # first, so that a missing Numba is what gets reported
     array_module = _array_module(spec, a, b)
     _check_dtypes(spec, a, b)
     if a.ndim < 2 or b.ndim < 2 or a.shape[-1] != b.shape[-2]:
-        raise ValueError(f"matmul kernel {spec}: shapes {tuple(a.shape)} and {tuple(b.shape)} do not fit (need (..., m, k) @ (..., k, n))")
-    run_2d = launcher(spec)
+        raise ValueError(f"matmul kernel {spec}: shapes {tuple(a.shape)} and {tuple(b.shape)} do not fit "
+                         "(need (..., m, k) @ (..., k, n))")
     batch = tuple(array_module.broadcast_shapes(tuple(a.shape[:-2]), tuple(b.shape[:-2])))
     m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
     if b.ndim == 2 and batch:

@@ -67,6 +67,25 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
     return MatMul.apply(a, b)
 
 
+class TransposedMatMul(Function):
+    """``a.mT @ b`` as one node: Linear's weight gradient ``grad.T @ x``.
+
+    The same product as ``matmul(matrix_transpose(a), b)``, one node instead of
+    two: the weight gradient is computed for every layer at every step, so the
+    transpose node it saves is per-step overhead (the transpose itself is a view).
+    """
+
+    def forward(self, a, b):
+        return _gemm(self.xp, self.xp.matrix_transpose(a), b)
+
+    def backward(self, grad):
+        a, b = self.inputs
+        # C = A^T B, so dA = B dC^T and dB = A dC.
+        grad_a = MatMul.apply(b, matrix_transpose(grad)) if a.requires_grad else None
+        grad_b = MatMul.apply(a, grad) if b.requires_grad else None
+        return grad_a, grad_b
+
+
 class Linear(Function):
     """``y = x @ W.T + b``: one GEMM forward, two GEMMs (and a sum) backward."""
 
@@ -82,7 +101,7 @@ class Linear(Function):
         grad_x = MatMul.apply(grad, weight) if x.requires_grad else None     # (N, out) @ (out, in)
         grad_weight = None
         if weight.requires_grad:                                              # (out, N) @ (N, in)
-            grad_weight = MatMul.apply(matrix_transpose(_rows(grad)), _rows(x))
+            grad_weight = TransposedMatMul.apply(_rows(grad), _rows(x))
         grads = (grad_x, grad_weight)
         if len(self.inputs) == 3:
             bias = self.inputs[2]
@@ -99,6 +118,8 @@ def _rows(t: Tensor) -> Tensor:
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``x @ weight.T + bias`` with ``weight`` of shape (out_features, in_features), as in PyTorch."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"linear expects a minidl Tensor, got a {type(x).__name__}; convert it with md.tensor(...)")
     x_shape, weight_shape = x.data.shape, weight.data.shape
     if len(x_shape) < 1 or len(weight_shape) != 2:
         raise ValueError(f"linear: expected input (..., in_features) and weight (out, in), got {x.shape} and "

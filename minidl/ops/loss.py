@@ -47,7 +47,9 @@ class CrossEntropy(Function):
         if self.inputs[0].requires_grad and is_grad_enabled():
             local_grad = exps / sums
             local_grad -= self.one_hot  # in place: local_grad is a fresh array
-            self.local_grad = local_grad / count if self.reduction == "mean" else local_grad
+            if self.reduction == "mean":
+                local_grad /= count
+            self.local_grad = local_grad
         total = -xp.sum(log_probs * self.one_hot)
         return total / count if self.reduction == "mean" else total
 

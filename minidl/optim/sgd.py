@@ -59,4 +59,9 @@ class SGD(Optimizer):
                         buffer = momentum * buffer + (grad if dampening == 0.0 else (1.0 - dampening) * grad)
                     state["momentum_buffer"] = buffer
                     grad = grad + momentum * buffer if nesterov else buffer
-                p.data = p.data - lr * grad
+                # p - lr * g, into a fresh array: (g * -lr) is new, so adding p to it in place
+                # is allowed and saves a second temporary (the same bits as p - lr * g), while
+                # p still gets a new array (state_dict() snapshots stay as they were).
+                update = grad * -lr
+                update += p.data
+                p.data = update
