@@ -277,3 +277,14 @@ def test_activation_functions_in_functional(backend):
     for op in (F.relu, F.sigmoid, F.tanh):
         assert md.gradcheck(op, [x])
     assert math.isclose(F.sigmoid(md.tensor(0.0)).item(), 0.5)
+
+
+def test_transposed_matmul_node_and_its_second_derivative(backend):
+    from minidl.ops.linalg import TransposedMatMul
+
+    a, b = f64(5, 3), f64(5, 4)
+    close(TransposedMatMul.apply(a, b), a.numpy().T @ b.numpy(), tol=1e-10)
+    assert md.gradcheck(lambda a, b: TransposedMatMul.apply(a, b), [a, b])
+    # Linear's weight gradient is this node: differentiate through it once more.
+    x, weight = f64(5, 4), f64(3, 4)
+    assert md.gradcheck(lambda w: _grad_of(lambda u: (F.linear(x, u) ** 2).sum(), w), [weight])

@@ -56,6 +56,11 @@ def _matmul_flops(node: Function) -> int:
     return 2 * batch * a[-2] * a[-1] * b[-1]
 
 
+def _transposed_matmul_flops(node: Function) -> int:
+    a, b = node.inputs[0].shape, node.inputs[1].shape  # a.mT @ b, both 2-D (Linear's weight gradient)
+    return 2 * a[0] * a[1] * b[1]
+
+
 def _linear_flops(node: Function) -> int:
     x, weight = node.inputs[0].shape, node.inputs[1].shape
     return 2 * math.prod(x[:-1]) * weight[1] * weight[0]
@@ -68,6 +73,7 @@ def _broadcast(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
 
 
 register_flops("MatMul", _matmul_flops)
+register_flops("TransposedMatMul", _transposed_matmul_flops)
 register_flops("Linear", _linear_flops)
 # conv2d is im2col + one Linear (minidl.ops.conv), so its GEMM is counted as Linear; a fused
 # convolution op would call register_flops for itself.
