@@ -188,7 +188,8 @@ def gpu_info(cupy) -> dict:
         lanes = 64 if capability in (60, 70, 72, 75, 80) else 128  # FP32 units per SM
         info["peak_gflops"] = round(sms * clock_khz / 1e6 * lanes * 2, 1)
         info["peak_label"] = f"FP32 peak: {sms} SMs x {clock_khz / 1e6:.2f} GHz x {lanes * 2} FLOP/cycle"
-        info["bandwidth_gbs"] = round(attributes["MemoryClockRate"] * 2 * attributes["GlobalMemoryBusWidth"] / 8 / 1e6, 1)
+        bytes_per_clock = 2 * attributes["GlobalMemoryBusWidth"] / 8            # double data rate
+        info["bandwidth_gbs"] = round(attributes["MemoryClockRate"] * bytes_per_clock / 1e6, 1)
     except (KeyError, TypeError):
         info["peak_label"] = "FP32 peak unknown (device attributes unavailable)"
     return info
@@ -252,7 +253,8 @@ def markdown_table(rows, target) -> str:
     lines = ["| kernel | " + " | ".join(f"n = {n}" for n in sizes) + " |", "| --- |" + " ---: |" * len(sizes)]
     for name in names:
         cells = [next(row for row in gemm if row["kernel"] == name and row["n"] == n) for n in sizes]
-        lines.append(f"| {name} | " + " | ".join(f"{c['gflops']:.1f} ({c['percent_of_reference']:.0f}%)" for c in cells) + " |")
+        figures = [f"{cell['gflops']:.1f} ({cell['percent_of_reference']:.0f}%)" for cell in cells]
+        lines.append(f"| {name} | " + " | ".join(figures) + " |")
     gemv = [row for row in rows if row["kind"] == "gemv"]
     if gemv:
         lines += ["", "| GEMV, (1 x n) @ (n x n) | n | GB/s |", "| --- | ---: | ---: |"]

@@ -117,6 +117,12 @@ def test_autograd_uses_the_kernel_forward_and_backward(kernel):
         np.testing.assert_allclose(with_kernel, with_xp, rtol=1e-4)
 
 
+def test_gradcheck_passes_through_a_cpu_kernel_in_float64():
+    md.manual_seed(0)
+    with md.using_backend("numpy"), md.using_matmul("numba-cpu:packed"):
+        assert md.gradcheck(lambda a, b: md.tanh(a @ b).sum(), [md.randn(3, 5), md.randn(2, 5, 4)])
+
+
 def digits_batch(batch: int) -> tuple[md.Tensor, md.Tensor]:
     """The first ``batch`` training digits as tensors on the current backend."""
     images, labels = md.data.digits("train").arrays

@@ -11,11 +11,13 @@ block of C in registers for the whole K loop:
   128 multiply-adds on them, all from registers.
 - packing copies the part of A (and of B) that the micro-kernel walks into a
   small contiguous buffer, in exactly the order it reads it, so that its
-  loads are sequential, aligned and cache-resident, and ragged edges become
+  loads are sequential and cache-resident, and ragged edges become
   zero padding (the micro-kernel always computes a full 8 x 16 block; only
   the valid part is written back).
-- blocking as in rung 3 keeps the packed B panel (KC x NC) in L2 and the
-  packed A strip in L1; the bands of MC rows of C go to different cores.
+- blocking as in rung 3: a packed panel of B (KC = 256 rows; 1 MB at
+  n = 1024) stays in L2 while every band of MC = 64 rows of C uses it, and
+  the micro-kernel's strips (8 KB of A, 16 KB of B) stay in L1.  The bands
+  go to different cores.
 
 The partial sums live in ``stack_array``: an array on the stack with a size
 fixed at compile time.  After LLVM unrolls the 16-wide loops, every element
@@ -49,7 +51,7 @@ def _stack_pointer(typingctx, size, like):
     return types.CPointer(like.dtype)(size, like), codegen
 
 
-@njit(inline="always")
+@njit(inline="always")   # inlined into the caller, so the stack space is the caller's: still valid after return
 def stack_array(like):
     """A zeroed length-NR array of ``like``'s dtype on the stack: registers, once unrolled."""
     row = carray(_stack_pointer(NR, like), (NR,))

@@ -30,17 +30,17 @@ class Kernel(NamedTuple):
 KERNELS: dict[str, dict[str, Kernel]] = {
     "numba-cpu": {
         "naive": Kernel("cpu_loops", "naive", "i-j-k triple loop: the textbook formula, walking B down its columns"),
-        "ikj": Kernel("cpu_loops", "ikj", "loop order i-k-j: the inner loop streams rows of B and C (SIMD-friendly)"),
-        "blocked": Kernel("cpu_blocked", "blocked", "cache blocking: tiles that stay in cache, one band of rows per core"),
+        "ikj": Kernel("cpu_loops", "ikj", "loop order i-k-j: the inner loop streams rows of B and C (SIMD)"),
+        "blocked": Kernel("cpu_blocked", "blocked", "cache blocking: tiles that stay in cache, rows split over cores"),
         "packed": Kernel("cpu_packed", "packed", "packing + an 8x16 register micro-kernel, rows split over cores"),
     },
     "numba-cuda": {
         "naive": Kernel("cuda_simple", "naive", "one thread per output, neighbouring threads on neighbouring rows"),
-        "coalesced": Kernel("cuda_simple", "coalesced", "neighbouring threads on neighbouring columns: coalesced loads"),
+        "coalesced": Kernel("cuda_simple", "coalesced", "neighbouring threads on neighbouring columns: coalesced"),
         "tiled": Kernel("cuda_simple", "tiled", "32x32 tiles of A and B staged in shared memory"),
-        "blocktile1d": Kernel("cuda_blocktile", "blocktile1d", "each thread computes 8 outputs of a column, in registers"),
-        "blocktile2d": Kernel("cuda_blocktile", "blocktile2d", "each thread computes an 8x8 tile of C, in registers"),
-        "conflict_free": Kernel("cuda_tuned", "conflict_free", "strided columns per thread: no shared-memory bank conflicts"),
+        "blocktile1d": Kernel("cuda_blocktile", "blocktile1d", "each thread: 8 outputs of a column, in registers"),
+        "blocktile2d": Kernel("cuda_blocktile", "blocktile2d", "each thread: an 8x8 square of C, in registers"),
+        "conflict_free": Kernel("cuda_tuned", "conflict_free", "strided columns per thread: no bank conflicts"),
         "prefetch": Kernel("cuda_tuned", "prefetch", "double buffering: load the next tiles while computing this one"),
         "gemv": Kernel("cuda_gemv", "gemv", "matrix-vector product per row of A: the memory-bound twin of GEMM"),
     },
