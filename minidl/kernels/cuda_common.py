@@ -17,10 +17,12 @@ SIMULATING = bool(config.ENABLE_CUDASIM)
 def cuda_kernel(**hardware_options):
     """``cuda.jit`` with on-disk caching, plus options that only real hardware accepts.
 
-    >>> from minidl.kernels.cuda_common import cuda_kernel
-    >>> @cuda_kernel(launch_bounds=(256,))
-    ... def fill(out):
-    ...     out[0] = 1
+    Used as a decorator in the kernel modules (a kernel needs a source file
+    for the on-disk cache, so this is not a doctest)::
+
+        @cuda_kernel(launch_bounds=(256,))
+        def fill(out):
+            out[0] = 1
     """
     options = {} if SIMULATING else {"lineinfo": True, **hardware_options}
     return cuda.jit(cache=True, **options)
