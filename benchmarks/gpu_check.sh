@@ -55,7 +55,7 @@ print("gpu", cupy.cuda.runtime.getDeviceProperties(0)["name"].decode())'; } > "$
 step pytest-gpu 300 python3 -m pytest -m gpu -q -p no:cacheprovider --continue-on-collection-errors \
   --junitxml "$out/pytest-gpu.xml" tests
 step gemm-ladder 300 python3 benchmarks/gemm_ladder.py cuda "$out/gemm"
-# Further benchmark lines go here, one `step` each, writing under "$out", e.g.:
-# step mlp 120 python3 benchmarks/mlp_step.py --backend cupy "$out/mlp"
+step mlp 300 python3 benchmarks/mlp_step.py --device cuda --rounds 5 "$out/mlp"
+# Further benchmark lines go here, one `step` each, writing under "$out".
 
 echo "results in $out"

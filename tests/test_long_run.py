@@ -3,7 +3,7 @@
 ``test_memory.py`` holds the engine to this with hand-written parameters; here the
 same promise covers what a user actually writes: ``nn.Sequential`` of ``nn.Linear``
 and ``nn.ReLU``, batches from ``DataLoader``, and ``optim.SGD`` (with momentum) or
-``optim.Adam``, whose state is replaced by new arrays on every step.
+``optim.Adam``, which update parameters and their state in place (as PyTorch does).
 ``benchmarks/long_run.py --api nn`` runs the same loop for 10,000 steps.
 """
 
@@ -56,7 +56,7 @@ def setup(optimizer):
 
 
 def train_step(model, opt, batches, watch=None):
-    """One ordinary step; with ``watch``, also hand over what the step made: batch, activation, node, arrays."""
+    """One ordinary step; with ``watch``, also hand over what the step made: batch, activation, node, gradient."""
     x, labels = next(batches)
     model[2].watch = watch
     opt.zero_grad()
@@ -64,10 +64,8 @@ def train_step(model, opt, batches, watch=None):
     loss.backward()
     weight = model[0].weight
     if watch is not None:
-        watch += [x, loss.creator, weight.grad, weight.data]  # weight.data: the array this step replaces
+        watch += [x, loss.creator, weight.grad]
     opt.step()
-    if watch is not None:
-        watch += [value for value in opt.state[weight].values() if hasattr(value, "shape")]  # momentum, moments
     model[2].watch = None
     return loss.item()  # a number, as a history should keep
 
@@ -77,14 +75,21 @@ def test_what_a_finished_step_made_is_freed_without_the_garbage_collector(backen
     model, opt, batches = setup(optimizer)
     train_step(model, opt, batches)  # the optimizer state exists from here on
     gc.collect()  # what setting up left (the data file's zip reader, ...) is not a step's
+    weight = model[0].weight
+    arrays_before = [weight.data] + [value for value in opt.state[weight].values() if hasattr(value, "shape")]
     watched = []
     train_step(model, opt, batches, watch=watched)
-    assert len(watched) == (7 if optimizer == "adam" else 6)
+    assert len(watched) == 4
     refs = [weakref.ref(obj) for obj in watched]
     del watched
     train_step(model, opt, batches)
     alive = [type(ref()).__name__ for ref in refs if ref() is not None]
-    assert alive == []  # batch, activation, graph node, gradient, old weight, old optimizer state
+    assert alive == []  # batch, activation, graph node, gradient
+    # The weight and the optimizer state (momentum, moments) are updated in place: the same arrays, so a
+    # step allocates nothing that outlives it.
+    arrays_after = [weight.data] + [value for value in opt.state[weight].values() if hasattr(value, "shape")]
+    assert all(after is before for after, before in zip(arrays_after, arrays_before))
+    assert len(arrays_after) == len(arrays_before) == (3 if optimizer == "adam" else 2)
     assert gc.collect() == 0  # and no reference cycle was left for the collector
 
 

@@ -54,8 +54,13 @@ def host_asarray(data: Any) -> numpy.ndarray:
 def from_host(host_array: Any, backend: str, dtype: Any = None) -> Any:
     """Put a NumPy array (or nested list) on ``backend``, optionally casting to ``dtype``."""
     xp = namespace(backend)
-    if backend == "array_api_strict" and isinstance(host_array, numpy.ndarray) and host_array.ndim == 0:
-        host_array = host_array.item()  # strict refuses 0-d NumPy arrays
+    if backend == "array_api_strict" and isinstance(host_array, numpy.ndarray):
+        if host_array.ndim == 0:
+            host_array = host_array.item()  # strict refuses 0-d NumPy arrays
+        else:
+            # strict would wrap the caller's array without a copy; optimizers update parameters in
+            # place, so md.tensor(host_array) must own its memory, as it does on numpy and cupy.
+            return xp.asarray(host_array, dtype=dtype, copy=True)
     return xp.asarray(host_array, dtype=dtype)
 
 

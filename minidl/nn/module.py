@@ -219,8 +219,10 @@ class Module:
     def state_dict(self) -> dict[str, Tensor]:
         """Name -> Tensor for every parameter and persistent buffer, in registration order.
 
-        The tensors are detached views of the current arrays: a later
-        optimizer step does not change them (steps replace arrays).
+        The tensors are detached and share the current arrays, as in PyTorch:
+        optimizers update parameters in place, so a later step changes them
+        too. ``md.save(model.state_dict(), path)`` writes them out at once; to
+        keep a snapshot in memory, copy (``{k: md.tensor(v) for k, v in ...}``).
         """
         state: dict[str, Tensor] = {}
         for module_name, module in self.named_modules():

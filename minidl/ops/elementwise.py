@@ -162,6 +162,8 @@ class Masked(Function):
 class ReLU(Masked):
     def forward(self, a):
         xp = self.xp
+        # A float mask and a multiply in backward, not a bool mask and where(): NumPy's where
+        # is ~8x slower than a multiply on a random mask (measured at 512x1024 float32).
         self.mask = Tensor._wrap(xp.astype(a > 0, a.dtype), xp, self.inputs[0].backend)
         # maximum, not a * mask: one pass less than a multiply, and a NaN stays NaN
         return xp.maximum(a, xp.zeros((), dtype=a.dtype))

@@ -11,7 +11,7 @@ from minidl.autograd.dtypes import same_dtype
 from minidl.autograd.function import Function
 from minidl.autograd.tensor import Tensor
 from minidl.backend import get_matmul
-from minidl.ops.shape import broadcast_shapes, expand_dims, matrix_transpose, squeeze, unbroadcast
+from minidl.ops.shape import broadcast_shapes, expand_dims, matrix_transpose, reshape, squeeze, unbroadcast
 
 
 def _gemm(xp, a, b):
@@ -111,8 +111,6 @@ class Linear(Function):
 
 def _rows(t: Tensor) -> Tensor:
     """Fold leading batch axes into one, so the weight gradient is a single 2-D GEMM."""
-    from minidl.ops.shape import reshape
-
     return t if len(t.data.shape) == 2 else reshape(t, (-1, t.shape[-1]))
 
 

@@ -52,26 +52,29 @@ class Adam(Optimizer):
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                grad, data, xp = p.grad.data, p.data, p.xp
+                grad, xp = p.grad.data, p.xp
                 if weight_decay:
                     if decoupled:
-                        data = data * (1.0 - lr * weight_decay)
+                        p.data *= 1.0 - lr * weight_decay
                     else:
-                        grad = grad + weight_decay * data
+                        grad = grad + weight_decay * p.data
                 state = self.state_of(p)
                 step = state.get("step", 0) + 1
                 if step == 1:
-                    state["exp_avg"] = xp.zeros_like(data)
-                    state["exp_avg_sq"] = xp.zeros_like(data)
-                exp_avg = beta1 * state["exp_avg"] + (1.0 - beta1) * grad
-                exp_avg_sq = beta2 * state["exp_avg_sq"] + (1.0 - beta2) * (grad * grad)
-                state["step"], state["exp_avg"], state["exp_avg_sq"] = step, exp_avg, exp_avg_sq
+                    state["exp_avg"] = xp.zeros_like(p.data)
+                    state["exp_avg_sq"] = xp.zeros_like(p.data)
+                # The moments and the parameter change in place (as in PyTorch): no fresh arrays per step.
+                exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+                exp_avg *= beta1
+                exp_avg += (1.0 - beta1) * grad
+                exp_avg_sq *= beta2
+                exp_avg_sq += (1.0 - beta2) * (grad * grad)
+                state["step"] = step
                 # m_hat / (sqrt(v_hat) + eps) with both corrections folded into scalars:
                 # (m / bc1) / (sqrt(v) / sqrt(bc2) + eps) = (sqrt(bc2) / bc1) * m / (sqrt(v) + eps * sqrt(bc2)).
                 root_correction2 = math.sqrt(1.0 - beta2 ** step)
                 step_size = lr * root_correction2 / (1.0 - beta1 ** step)
-                p.data = data - step_size * (exp_avg / (xp.sqrt(exp_avg_sq) + eps * root_correction2))
-
+                p.data -= step_size * (exp_avg / (xp.sqrt(exp_avg_sq) + eps * root_correction2))
 
 class AdamW(Adam):
     """Adam with decoupled weight decay: ``p <- p * (1 - lr * weight_decay)`` before each Adam step."""

@@ -1,9 +1,12 @@
 """Optimizer: the base class that holds parameter groups and per-parameter state.
 
 An optimizer step is plain array arithmetic on ``p.data`` and ``p.grad.data``:
-no graph is recorded (raw arrays have no autograd), and each update
-replaces the parameter's array with a new one computed by ``p.xp``, so the
-state (momentum, Adam's moments) lives on the parameter's own backend.
+no graph is recorded (raw arrays have no autograd), computed by ``p.xp`` so
+the state (momentum, Adam's moments) lives on the parameter's own backend.
+Updates are in place, as in PyTorch: ``p.data`` (and the state arrays) keep
+their identity and change their values, so ``model.state_dict()``,
+``p.detach()`` and ``optimizer.state_dict()`` are live views that follow
+later steps (``md.save`` writes them out at once; copy to keep a snapshot).
 """
 
 from __future__ import annotations
@@ -99,7 +102,10 @@ class Optimizer:
 
     # ---- saving and loading -----------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
-        """``{"state": {index: {name: Tensor or number}}, "param_groups": [...]}``, parameters by index."""
+        """``{"state": {index: {name: Tensor or number}}, "param_groups": [...]}``, parameters by index.
+
+        The state tensors share the optimizer's arrays, which later steps change in place.
+        """
         index_of: dict[int, int] = {}
         groups = []
         for group in self.param_groups:

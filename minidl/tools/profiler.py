@@ -238,7 +238,7 @@ def profile(synchronize_device: bool = True) -> _Profiling:
     >>> x = md.randn(64, 32, requires_grad=True)
     >>> with md.profile() as prof:
     ...     (x @ x.T).sum().backward()
-    >>> prof.records[0]["op"] in ("MatMul", "Sum", "PermuteDims")
-    True
+    >>> sorted({record["op"] for record in prof.records})
+    ['Add', 'MatMul', 'PermuteDims', 'Sum']
     """
     return _Profiling(Profile(synchronize_device))
