@@ -62,8 +62,8 @@ def _check_cupy_usable() -> None:
         import cupy
     except ImportError as error:
         raise RuntimeError(
-            "the 'cupy' backend needs CuPy, which is not installed: pip install 'minidl[gpu]' "
-            "(or the cupy-cuda12x / cupy-cuda13x wheel that matches your CUDA driver)"
+            "the 'cupy' backend needs CuPy, which is not installed: pip install the cupy-cuda12x or cupy-cuda13x "
+            "wheel that matches your CUDA driver (or, from a minidl checkout, pip install '.[gpu]')"
         ) from error
     try:
         available = cupy.cuda.is_available()

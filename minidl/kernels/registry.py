@@ -46,7 +46,7 @@ KERNELS: dict[str, dict[str, Kernel]] = {
     },
 }
 
-_INSTALL_HINT = "pip install 'minidl[numba]'"
+_INSTALL_HINT = "pip install 'minidl[numba]' (from a minidl checkout: pip install '.[numba]')"
 
 
 class KernelSpec(NamedTuple):
