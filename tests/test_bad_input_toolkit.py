@@ -20,6 +20,7 @@ import minidl as md
 import minidl.nn as nn
 import minidl.nn.functional as F
 import minidl.optim as optim
+from minidl.backend import npz
 from minidl.tools import serialization
 from minidl.tools.serialization import SerializationError
 
@@ -208,7 +209,7 @@ def test_an_interrupt_mid_save_leaves_the_previous_checkpoint_intact(tmp_path, m
         stream.write(b"PK\x03\x04 a third of a file")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(serialization, "_write_npz", interrupted)
+    monkeypatch.setattr(npz, "write_npz", interrupted)
     with pytest.raises(KeyboardInterrupt):
         md.save(mlp(), path)
     assert path.read_bytes() == before and os.listdir(tmp_path) == ["model.npz"]
@@ -235,7 +236,7 @@ def test_a_malformed_manifest_is_reported_as_a_corrupted_file(tmp_path, tree):
     manifest = {"format": serialization.FORMAT, "version": serialization.VERSION, "tree": tree}
     arrays = {serialization.MANIFEST_KEY: np.frombuffer(json.dumps(manifest).encode(), dtype=np.uint8)}
     with open(path, "wb") as stream:
-        serialization._write_npz(stream, arrays)
+        npz.write_npz(stream, arrays)
     with pytest.raises(SerializationError, match=r"odd.npz is (truncated or )?corrupted"):
         md.load(path)
 

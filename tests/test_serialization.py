@@ -9,6 +9,7 @@ import numpy
 import pytest
 
 import minidl as md
+from minidl.backend import npz
 from minidl.tools import serialization
 from minidl.tools.serialization import SerializationError
 
@@ -104,7 +105,7 @@ def test_a_crash_mid_save_leaves_the_previous_file_intact(tmp_path, monkeypatch)
         stream.write(b"PK\x03\x04 half a file")
         raise RuntimeError("power cut")
 
-    monkeypatch.setattr(serialization, "_write_npz", crash)
+    monkeypatch.setattr(npz, "write_npz", crash)
     with pytest.raises(RuntimeError, match="power cut"):
         md.save({"w": md.zeros((3,))}, path)
     assert path.read_bytes() == before

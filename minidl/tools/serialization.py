@@ -22,10 +22,8 @@ import zipfile
 from pathlib import Path
 from typing import Any, BinaryIO, Iterator
 
-import numpy
-import numpy.lib.format
-
 from minidl import backend as _backend
+from minidl.backend import npz
 from minidl.autograd.dtypes import to_backend_dtype
 from minidl.autograd.tensor import Tensor
 
@@ -55,10 +53,10 @@ def save(obj: Any, path: str | os.PathLike) -> None:
     """
     if callable(getattr(obj, "state_dict", None)):
         obj = obj.state_dict()
-    arrays: dict[str, numpy.ndarray] = {}
+    arrays: dict[str, Any] = {}
     tree = _encode(obj, "", arrays)  # before touching the disk: a bad leaf fails with nothing written
     manifest = json.dumps({"format": FORMAT, "version": VERSION, "tree": tree})
-    arrays[MANIFEST_KEY] = numpy.frombuffer(manifest.encode("utf-8"), dtype=numpy.uint8)
+    arrays[MANIFEST_KEY] = npz.text_to_array(manifest)
     _atomic_write_npz(Path(path), arrays)
 
 
@@ -94,11 +92,11 @@ def load(path: str | os.PathLike, backend: str | None = None) -> Any:
 
 # ---- the structure around the tensors: JSON-friendly nodes -----------------------------------------
 
-def _encode(value: Any, where: str, arrays: dict[str, numpy.ndarray]) -> dict[str, Any]:
+def _encode(value: Any, where: str, arrays: dict[str, Any]) -> dict[str, Any]:
     if isinstance(value, Tensor):
         return {"tensor": _store(value.numpy(), where, arrays), "requires_grad": bool(value.requires_grad)}
-    if isinstance(value, numpy.ndarray):
-        if value.dtype.hasobject:
+    if npz.is_host_array(value):
+        if npz.holds_objects(value):
             raise TypeError(f"md.save: {where or 'the object'} is a NumPy array of Python objects; "
                             "only numeric and boolean arrays can be saved without pickle")
         return {"ndarray": _store(value, where, arrays)}
@@ -110,8 +108,7 @@ def _encode(value: Any, where: str, arrays: dict[str, numpy.ndarray]) -> dict[st
     if isinstance(value, (list, tuple)):
         kind = "list" if isinstance(value, list) else "tuple"
         return {kind: [_encode(item, _join(where, i), arrays) for i, item in enumerate(value)]}
-    if isinstance(value, numpy.generic):
-        value = value.item()
+    value = npz.as_python_scalar(value)
     if isinstance(value, _SCALARS):
         return {"value": value}
     raise TypeError(
@@ -124,7 +121,7 @@ def _join(where: str, key: Any) -> str:
     return f"{where}/{key}" if where else str(key)
 
 
-def _store(array: numpy.ndarray, where: str, arrays: dict[str, numpy.ndarray]) -> str:
+def _store(array: Any, where: str, arrays: dict[str, Any]) -> str:
     key = where or "tensor"
     if key in arrays or key == MANIFEST_KEY:
         key = f"{key}#{len(arrays)}"
@@ -132,7 +129,7 @@ def _store(array: numpy.ndarray, where: str, arrays: dict[str, numpy.ndarray]) -
     return key
 
 
-def _decode(node: dict[str, Any], arrays: dict[str, numpy.ndarray], backend: str) -> Any:
+def _decode(node: dict[str, Any], arrays: dict[str, Any], backend: str) -> Any:
     # Errors here are ValueErrors, which load() reports as a corrupted file, naming it.
     if not isinstance(node, dict) or not node:
         raise ValueError(f"the manifest holds {node!r} where an entry (a one-key dict) belongs")
@@ -151,7 +148,7 @@ def _decode(node: dict[str, Any], arrays: dict[str, numpy.ndarray], backend: str
     raise ValueError(f"unknown entry {kind!r} in the manifest (written by a newer minidl?)")
 
 
-def _to_tensor(host: numpy.ndarray, backend: str, requires_grad: bool) -> Tensor:
+def _to_tensor(host: Any, backend: str, requires_grad: bool) -> Tensor:
     xp = _backend.namespace(backend)
     # An explicit dtype, because array-api-strict gets 0-d arrays as Python scalars (float64 by default).
     data = _backend.from_host(host, backend, to_backend_dtype(xp, host.dtype.name))
@@ -160,27 +157,19 @@ def _to_tensor(host: numpy.ndarray, backend: str, requires_grad: bool) -> Tensor
 
 # ---- the file: a zip of .npy members, written atomically --------------------------------------------
 
-def _read_npz(path: Path) -> tuple[dict[str, Any], dict[str, numpy.ndarray]]:
-    with numpy.load(path, allow_pickle=False) as archive:
-        if MANIFEST_KEY not in archive.files:
-            raise SerializationError(f"{path} is an .npz archive but not a minidl file (it has no {MANIFEST_KEY!r} "
-                                     "entry); read it with numpy.load")
-        manifest = json.loads(archive[MANIFEST_KEY].tobytes().decode("utf-8"))
-        if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-            raise SerializationError(f"{path}: its {MANIFEST_KEY!r} entry is not a minidl manifest")
-        if not isinstance(manifest.get("version"), int) or manifest["version"] > VERSION:
-            raise SerializationError(f"{path} was written in minidl file format version {manifest.get('version')}, "
-                                     f"this minidl reads up to version {VERSION}: upgrade minidl")
-        # Reading every member now checks every CRC, so corruption is reported here, with the path.
-        arrays = {key: archive[key] for key in archive.files if key != MANIFEST_KEY}
+def _read_npz(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    # Reading every member now checks every CRC, so corruption is reported here, with the path.
+    arrays = npz.read_npz(path)
+    if MANIFEST_KEY not in arrays:
+        raise SerializationError(f"{path} is an .npz archive but not a minidl file (it has no {MANIFEST_KEY!r} "
+                                 "entry); read it with numpy.load")
+    manifest = json.loads(npz.array_to_text(arrays.pop(MANIFEST_KEY)))
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise SerializationError(f"{path}: its {MANIFEST_KEY!r} entry is not a minidl manifest")
+    if not isinstance(manifest.get("version"), int) or manifest["version"] > VERSION:
+        raise SerializationError(f"{path} was written in minidl file format version {manifest.get('version')}, "
+                                 f"this minidl reads up to version {VERSION}: upgrade minidl")
     return manifest, arrays
-
-
-def _write_npz(stream: BinaryIO, arrays: dict[str, numpy.ndarray]) -> None:
-    with zipfile.ZipFile(stream, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
-        for key, array in arrays.items():
-            with archive.open(key + ".npy", mode="w", force_zip64=True) as member:
-                numpy.lib.format.write_array(member, array, allow_pickle=False)
 
 
 @contextlib.contextmanager
@@ -205,11 +194,11 @@ def atomic_write(path: Path) -> Iterator[BinaryIO]:
         raise
 
 
-def _atomic_write_npz(path: Path, arrays: dict[str, numpy.ndarray]) -> None:
+def _atomic_write_npz(path: Path, arrays: dict[str, Any]) -> None:
     if not path.parent.is_dir():
         raise FileNotFoundError(f"md.save: the folder {path.parent} does not exist; create it first")
     with atomic_write(path) as stream:
-        _write_npz(stream, arrays)
+        npz.write_npz(stream, arrays)
 
 
 def _umask() -> int:
