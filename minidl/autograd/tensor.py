@@ -13,7 +13,7 @@ from typing import Any
 
 from minidl import backend as _backend
 from minidl.autograd import engine
-from minidl.autograd.dtypes import DType, dtype_of, to_backend_dtype
+from minidl.autograd.dtypes import DType, dtype_of
 from minidl.autograd.function import Function
 
 

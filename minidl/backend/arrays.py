@@ -37,13 +37,10 @@ def is_gpu_available() -> bool:
 
 def to_host(array: Any) -> numpy.ndarray:
     """A NumPy copy (or view, for NumPy arrays) of a backend array."""
-    name = backend_of(array)
-    if name == "numpy":
-        return numpy.asarray(array)  # also turns NumPy scalars into 0-d arrays
-    if name == "cupy":
+    if backend_of(array) == "cupy":
         import cupy
         return cupy.asnumpy(array)
-    return numpy.asarray(array)
+    return numpy.asarray(array)  # NumPy (scalars become 0-d arrays) and array-api-strict
 
 
 def host_asarray(data: Any) -> numpy.ndarray:

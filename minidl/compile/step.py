@@ -100,15 +100,15 @@ class CompiledStep:
             raise TypeError(f"a compiled step takes positional arguments only, got {sorted(kwargs)}")
         if self.program is not None:
             return self._replay(args)
-        _signature(args)  # refuse at once what the trace would refuse
+        signature = _signature(args)  # refuse at once what the trace would refuse
         self.calls += 1
         if self.calls == 1:
             return self.function(*args)
-        return self._trace(args)
+        return self._trace(args, signature)
 
     # ---- the trace -----------------------------------------------------------------------------------------
-    def _trace(self, args: tuple) -> Any:
-        trace, signature = Trace(), _signature(args)
+    def _trace(self, args: tuple, signature: list[tuple]) -> Any:
+        trace = Trace()
         traced_args = [_traced(arg, trace) for arg in args]
         sources = [arg.data.slot for arg in traced_args if isinstance(arg, Tensor)]
         hook, rng = _Adopt(trace), host_rng()

@@ -62,7 +62,6 @@ class Trace:
 
     steps: list = field(default_factory=list)   # Instructions and Guards, in the order they ran
     slot_count: int = 0
-    external: dict = field(default_factory=dict)  # slot -> how a replay reads it (set by the caller)
     made: list = field(default_factory=list)      # a weak reference to every TracedArray made (leak check)
     finished: bool = False
     _namespaces: dict = field(default_factory=dict)

@@ -11,8 +11,7 @@ from minidl.autograd.tensor import Tensor
 from minidl.nn import init
 from minidl.nn.module import Module
 from minidl.nn.parameter import Parameter
-from minidl.ops.conv import expect_tensor
-from minidl.ops.creation import zeros
+from minidl.ops.creation import expect_tensor, zeros
 from minidl.ops.linalg import linear
 from minidl.ops.shape import flatten
 

@@ -224,18 +224,10 @@ class Module:
         too. ``md.save(model.state_dict(), path)`` writes them out at once; to
         keep a snapshot in memory, copy (``{k: md.tensor(v) for k, v in ...}``).
         """
-        state: dict[str, Tensor] = {}
-        for module_name, module in self.named_modules():
-            dotted = f"{module_name}." if module_name else ""
-            for name, parameter in module._parameters.items():
-                if parameter is not None:
-                    state[dotted + name] = parameter.detach()
-            for name, buffer in module._buffers.items():
-                if buffer is not None and name not in module._non_persistent:
-                    state[dotted + name] = buffer.detach()
-        return state
+        return {key: tensor.detach() for key, tensor in self._state_targets().items()}
 
     def _state_targets(self) -> dict[str, Tensor]:
+        """Name -> the live Tensor behind each entry of ``state_dict`` (parameters never are non-persistent)."""
         targets: dict[str, Tensor] = {}
         for module_name, module in self.named_modules():
             dotted = f"{module_name}." if module_name else ""

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from minidl.autograd.function import Function
 from minidl.autograd.tensor import Tensor
+from minidl.ops.creation import expect_tensor
 from minidl.ops.linalg import linear
 from minidl.ops.shape import permute_dims, reshape
 
@@ -111,17 +112,6 @@ class Col2Im(Function):
         return (im2col(grad, self.kernel, self.stride, self.padding),)
 
 
-def expect_tensor(op: str, x: object) -> None:
-    """Refuse a raw array (or list) where a Tensor is needed, saying how to make one.
-
-    Without this, a NumPy batch fed to a model fails deep inside with an
-    AttributeError about ``memoryview`` or ``dtype``.
-    """
-    if not isinstance(x, Tensor):
-        kind = type(x).__name__ if type(x).__module__ == "builtins" else f"{type(x).__module__}.{type(x).__name__}"
-        raise TypeError(f"{op} expects a minidl Tensor, got a {kind}; convert it with md.tensor(...)")
-
-
 def check_image(op: str, x: Tensor) -> None:
     expect_tensor(op, x)
     if x.ndim != 4:
@@ -174,8 +164,8 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: int | 
         raise ValueError(f"conv2d expects a weight of shape (out_channels, in_channels, kh, kw), got {weight.shape}")
     out_channels, in_channels, kh, kw = weight.shape
     if x.shape[1] != in_channels:
-        fix = (f"the input looks channels-last (N, H, W, C): minidl wants (N, C, H, W), so pass "
-               f"md.permute_dims(x, (0, 3, 1, 2))" if x.shape[3] == in_channels else
+        fix = ("the input looks channels-last (N, H, W, C): minidl wants (N, C, H, W), so pass "
+               "md.permute_dims(x, (0, 3, 1, 2))" if x.shape[3] == in_channels else
                f"give {in_channels}-channel images, or a layer with in_channels={x.shape[1]}")
         raise ValueError(f"conv2d: the input has {x.shape[1]} channels (shape {x.shape}) but the weight "
                          f"{weight.shape} expects {in_channels}; {fix}")

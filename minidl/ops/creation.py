@@ -25,6 +25,17 @@ def _shape(shape: tuple) -> tuple[int, ...]:
     return tuple(shape)
 
 
+def expect_tensor(op: str, x: object) -> None:
+    """Refuse a raw array (or list) where a Tensor is needed, saying how to make one.
+
+    Without this, a NumPy batch fed to a model fails deep inside with an
+    AttributeError about ``memoryview`` or ``dtype``.
+    """
+    if not isinstance(x, Tensor):
+        kind = type(x).__name__ if type(x).__module__ == "builtins" else f"{type(x).__module__}.{type(x).__name__}"
+        raise TypeError(f"{op} expects a minidl Tensor, got a {kind}; convert it with md.tensor(...)")
+
+
 def _resolve(backend: str | None) -> tuple[str, Any]:
     name = _backend.get_backend() if backend is None else _backend.resolve_name(backend)
     return name, _backend.namespace(name)

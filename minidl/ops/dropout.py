@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from minidl import backend as _backend
 from minidl.autograd.tensor import Tensor
-from minidl.ops.conv import expect_tensor
+from minidl.ops.creation import expect_tensor
 from minidl.ops.elementwise import Masked
 
 

@@ -16,7 +16,7 @@ from minidl import backend as _backend
 from minidl.autograd.function import Function
 from minidl.autograd.tensor import Tensor
 from minidl.ops.creation import tensor as _tensor
-from minidl.ops.shape import permute_dims, reshape
+from minidl.ops.shape import broadcast_shapes, permute_dims, reshape
 
 
 class GetItem(Function):
@@ -142,8 +142,6 @@ def _gather(x: Tensor, key: tuple) -> Tensor:
 
 
 def _common_shape(shapes: list[tuple[int, ...]]) -> tuple[int, ...]:
-    from minidl.ops.shape import broadcast_shapes
-
     result: tuple[int, ...] = ()
     for shape in shapes:
         result = broadcast_shapes("getitem", result, shape)

@@ -11,6 +11,7 @@ from minidl.autograd.dtypes import same_dtype
 from minidl.autograd.function import Function
 from minidl.autograd.tensor import Tensor
 from minidl.backend import get_matmul
+from minidl.ops.creation import constant_like, expect_tensor
 from minidl.ops.shape import broadcast_shapes, expand_dims, matrix_transpose, reshape, squeeze, unbroadcast
 
 
@@ -43,8 +44,6 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
     (2, 4)
     """
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
-        from minidl.ops.creation import constant_like
-
         a, b = (constant_like(a, b), b) if isinstance(b, Tensor) else (a, constant_like(b, a))
     shape_a, shape_b = a.data.shape, b.data.shape
     if not shape_a or not shape_b:
@@ -116,8 +115,7 @@ def _rows(t: Tensor) -> Tensor:
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``x @ weight.T + bias`` with ``weight`` of shape (out_features, in_features), as in PyTorch."""
-    if not isinstance(x, Tensor):
-        raise TypeError(f"linear expects a minidl Tensor, got a {type(x).__name__}; convert it with md.tensor(...)")
+    expect_tensor("linear", x)
     x_shape, weight_shape = x.data.shape, weight.data.shape
     if len(x_shape) < 1 or len(weight_shape) != 2:
         raise ValueError(f"linear: expected input (..., in_features) and weight (out, in), got {x.shape} and "

@@ -20,7 +20,7 @@ the batch mean and variance, comes from autograd and supports
 from __future__ import annotations
 
 from minidl.autograd.tensor import Tensor
-from minidl.ops.conv import expect_tensor
+from minidl.ops.creation import expect_tensor
 from minidl.ops.elementwise import sqrt
 from minidl.ops.reduction import mean
 from minidl.ops.shape import reshape

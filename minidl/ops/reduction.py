@@ -75,8 +75,10 @@ class Extreme(Function):
         return (_spread(grad, self) * self.share,)
 
 
-def _reduce(cls, x: Tensor, axis, keepdims: bool, op: str, **params) -> Tensor:
+def _reduce(cls, x: Tensor, axis, keepdims: bool, op: str, nonempty: bool = False, **params) -> Tensor:
     axes = normalize_axes(axis, x.ndim, op)
+    if nonempty:
+        _check_not_empty(x, axes, op)
     return cls.apply(x, axes=axes, keepdims=bool(keepdims), **params)
 
 
@@ -97,8 +99,7 @@ def mean(x: Tensor, axis: int | Sequence[int] | None = None, keepdims: bool = Fa
     """
     if not x.dtype.is_floating:
         raise TypeError(f"mean needs a floating-point tensor, got {x.dtype.name}; use .astype(md.float32)")
-    _check_not_empty(x, normalize_axes(axis, x.ndim, "mean"), "mean")
-    return _reduce(Mean, x, axis, keepdims, "mean")
+    return _reduce(Mean, x, axis, keepdims, "mean", nonempty=True)
 
 
 def _check_not_empty(x: Tensor, axes: tuple[int, ...], op: str) -> None:
@@ -108,11 +109,9 @@ def _check_not_empty(x: Tensor, axes: tuple[int, ...], op: str) -> None:
 
 def max(x: Tensor, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
     """Largest value over ``axis``; at ties the gradient is split evenly between the tied entries."""
-    _check_not_empty(x, normalize_axes(axis, x.ndim, "max"), "max")
-    return _reduce(Extreme, x, axis, keepdims, "max", largest=True)
+    return _reduce(Extreme, x, axis, keepdims, "max", nonempty=True, largest=True)
 
 
 def min(x: Tensor, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
     """Smallest value over ``axis``; at ties the gradient is split evenly between the tied entries."""
-    _check_not_empty(x, normalize_axes(axis, x.ndim, "min"), "min")
-    return _reduce(Extreme, x, axis, keepdims, "min", largest=False)
+    return _reduce(Extreme, x, axis, keepdims, "min", nonempty=True, largest=False)

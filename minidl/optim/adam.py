@@ -76,6 +76,7 @@ class Adam(Optimizer):
                 step_size = lr * root_correction2 / (1.0 - beta1 ** step)
                 p.data -= step_size * (exp_avg / (xp.sqrt(exp_avg_sq) + eps * root_correction2))
 
+
 class AdamW(Adam):
     """Adam with decoupled weight decay: ``p <- p * (1 - lr * weight_decay)`` before each Adam step."""
 

@@ -48,10 +48,8 @@ def gradcheck(fn: Callable[..., Tensor], inputs: Sequence[Any], eps: float = 1e-
 
 
 def _as_leaf(value: Any) -> Any:
-    if isinstance(value, Tensor):
-        if value.dtype.is_floating:
-            return value.detach().astype(float64).detach().requires_grad_(True)
-        return value
+    if isinstance(value, Tensor) and value.dtype.is_floating:
+        return value.detach().astype(float64).requires_grad_(True)  # detached first: astype records no node
     return value
 
 

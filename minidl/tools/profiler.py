@@ -32,7 +32,8 @@ from time import perf_counter
 from typing import Any, Callable, Iterator
 
 from minidl.autograd.function import Function, install_hook
-from minidl.backend import synchronize
+from minidl.backend import get_backend, synchronize
+from minidl.ops.shape import broadcast_shapes
 
 # Floating-point operations of one forward call, by node type; a type in here is a GEMM.
 FlopCounter = Callable[[Function], int]
@@ -52,7 +53,7 @@ def register_flops(op_name: str, counter: FlopCounter) -> None:
 
 def _matmul_flops(node: Function) -> int:
     a, b = node.inputs[0].shape, node.inputs[1].shape  # both >= 2-D: matmul() reshapes 1-D operands first
-    batch = math.prod(_broadcast(a[:-2], b[:-2])) if len(a) > 2 or len(b) > 2 else 1
+    batch = math.prod(broadcast_shapes("matmul", a[:-2], b[:-2])) if len(a) > 2 or len(b) > 2 else 1
     return 2 * batch * a[-2] * a[-1] * b[-1]
 
 
@@ -64,12 +65,6 @@ def _transposed_matmul_flops(node: Function) -> int:
 def _linear_flops(node: Function) -> int:
     x, weight = node.inputs[0].shape, node.inputs[1].shape
     return 2 * math.prod(x[:-1]) * weight[1] * weight[0]
-
-
-def _broadcast(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
-    width = max(len(a), len(b))
-    a, b = (1,) * (width - len(a)) + a, (1,) * (width - len(b)) + b
-    return tuple(max(x, y) for x, y in zip(a, b))
 
 
 register_flops("MatMul", _matmul_flops)
@@ -90,7 +85,6 @@ class Profile:
     """
 
     def __init__(self, synchronize_device: bool = True) -> None:
-        self._synchronize = synchronize_device
         self._wait_for = _DEVICE_BACKENDS if synchronize_device else ()
         self._rows: dict[tuple[str, str], list] = {}  # (op, phase) -> [calls, seconds, flops]
         self._depth = 0             # > 0 while an op runs; ops inside it are charged to the outermost
@@ -199,10 +193,9 @@ class Profile:
 
     # ---- the with block ---------------------------------------------------------------------------------------
     def _wait_for_devices(self) -> None:
-        if self._synchronize:
-            for backend in self._backends:
-                if backend in _DEVICE_BACKENDS:
-                    synchronize(backend)
+        for backend in self._backends:
+            if backend in self._wait_for:
+                synchronize(backend)
 
 
 class _Profiling:
@@ -213,8 +206,6 @@ class _Profiling:
         self._hook: Iterator[Any] | None = None
 
     def __enter__(self) -> Profile:
-        from minidl.backend import get_backend
-
         self.profile._backends.add(get_backend())
         self.profile._wait_for_devices()
         self._hook = install_hook(self.profile)
