@@ -54,6 +54,11 @@ class Function:
     ``backward(self, grad_output)`` returning one gradient Tensor (or None)
     per input.  ``self.inputs`` are the input Tensors; ``self.output`` is the
     output Tensor (held weakly, so the graph has no reference cycle).
+
+    The ops that every training step runs (linear, matmul, relu, add,
+    multiply, cross-entropy) also define ``backward_arrays(self, grad)``: the
+    same formulas on raw arrays, which ``backward()`` uses unless it must
+    record the gradient computation (``create_graph=True``).
     """
 
     __slots__ = ("inputs", "xp", "_output_ref", "__weakref__", "__dict__")
@@ -61,6 +66,7 @@ class Function:
     # A class-level default, not a slot: apply() then need not set it on every node,
     # and release() sets it on the instance (in __dict__) once the node is used up.
     released = False
+    backward_arrays = None  # optional fast path: see the class docstring
 
     def __init__(self) -> None:
         self.inputs: tuple[Tensor, ...] | None = None

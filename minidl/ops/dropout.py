@@ -26,8 +26,8 @@ class Dropout(Masked):
         tensor = self.inputs[0]
         keep = _backend.host_rng().random(a.shape) >= self.p
         scaled = keep.astype(tensor.dtype.name) / (1.0 - self.p)
-        self.mask = Tensor._wrap(_backend.from_host(scaled, tensor.backend), self.xp, tensor.backend)
-        return a * self.mask.data
+        self.mask = _backend.from_host(scaled, tensor.backend)
+        return a * self.mask
 
 
 def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:

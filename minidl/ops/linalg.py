@@ -12,7 +12,8 @@ from minidl.autograd.function import Function
 from minidl.autograd.tensor import Tensor
 from minidl.backend import get_matmul
 from minidl.ops.creation import constant_like, expect_tensor
-from minidl.ops.shape import broadcast_shapes, expand_dims, matrix_transpose, reshape, squeeze, unbroadcast
+from minidl.ops.shape import (broadcast_shapes, expand_dims, matrix_transpose, reshape, squeeze, sum_array_to,
+                              unbroadcast)
 
 
 def _gemm(xp, a, b):
@@ -33,6 +34,13 @@ class MatMul(Function):
         # Shapes were checked on the way forward, so the products skip matmul()'s checks.
         grad_a = unbroadcast(MatMul.apply(grad, matrix_transpose(b)), a.shape) if a.requires_grad else None
         grad_b = unbroadcast(MatMul.apply(matrix_transpose(a), grad), b.shape) if b.requires_grad else None
+        return grad_a, grad_b
+
+    def backward_arrays(self, grad):
+        a, b = self.inputs
+        xp = self.xp
+        grad_a = sum_array_to(xp, _gemm(xp, grad, xp.matrix_transpose(b.data)), a.shape) if a.requires_grad else None
+        grad_b = sum_array_to(xp, _gemm(xp, xp.matrix_transpose(a.data), grad), b.shape) if b.requires_grad else None
         return grad_a, grad_b
 
 
@@ -84,12 +92,18 @@ class TransposedMatMul(Function):
         grad_b = MatMul.apply(a, grad) if b.requires_grad else None
         return grad_a, grad_b
 
+    def backward_arrays(self, grad):
+        a, b = self.inputs
+        xp = self.xp
+        return (_gemm(xp, b.data, xp.matrix_transpose(grad)) if a.requires_grad else None,
+                _gemm(xp, a.data, grad) if b.requires_grad else None)
+
 
 class Linear(Function):
     """``y = x @ W.T + b``: one GEMM forward, two GEMMs (and a sum) backward."""
 
     def forward(self, x, weight, bias=None):
-        y = _gemm(self.xp, x, self.xp.matrix_transpose(weight))
+        y = _gemm(self.xp, x, weight.T)  # .T, not xp.matrix_transpose: weight is 2-D, and .T is a cheap view
         if bias is not None:
             y += bias  # in place: y is a fresh array, and one less temporary counts at large batch
         return y
@@ -106,6 +120,20 @@ class Linear(Function):
             bias = self.inputs[2]
             grads += (unbroadcast(grad, bias.shape) if bias.requires_grad else None,)
         return grads
+
+    def backward_arrays(self, grad):
+        inputs, xp = self.inputs, self.xp
+        x, weight = inputs[0].data, inputs[1].data
+        grad_x = _gemm(xp, grad, weight) if inputs[0].requires_grad else None
+        grad_weight = None
+        if inputs[1].requires_grad:
+            rows = grad if grad.ndim == 2 else xp.reshape(grad, (-1, grad.shape[-1]))
+            x_rows = x if x.ndim == 2 else xp.reshape(x, (-1, x.shape[-1]))
+            grad_weight = _gemm(xp, rows.T, x_rows)
+        if len(inputs) == 2:
+            return grad_x, grad_weight
+        grad_bias = xp.sum(grad, axis=tuple(range(grad.ndim - 1))) if inputs[2].requires_grad else None
+        return grad_x, grad_weight, grad_bias
 
 
 def _rows(t: Tensor) -> Tensor:

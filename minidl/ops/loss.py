@@ -65,6 +65,9 @@ class CrossEntropy(Function):
             local_grad = Tensor._wrap(self.local_grad, self.xp, logits.backend)
         return (Multiply.apply(local_grad, grad),)  # one dtype, and grad (a scalar) broadcasts
 
+    def backward_arrays(self, grad):
+        return (self.local_grad * grad,)
+
 
 def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """Softmax cross-entropy between ``logits`` (N, C) and integer class labels ``target`` (N,).

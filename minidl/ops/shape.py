@@ -62,12 +62,7 @@ class SumTo(Function):
     """Sum over the axes that broadcasting added or stretched: the gradient of broadcast_to."""
 
     def forward(self, a):
-        lead = a.ndim - len(self.shape)
-        stretched = tuple(lead + i for i, dim in enumerate(self.shape) if dim == 1 and a.shape[lead + i] != 1)
-        if not stretched and self.shape:  # only leading axes were added (a bias): one sum, no reshape
-            return self.xp.sum(a, axis=tuple(range(lead)))
-        summed = self.xp.sum(a, axis=tuple(range(lead)) + stretched, keepdims=True)
-        return self.xp.reshape(summed, self.shape)
+        return sum_array_to(self.xp, a, self.shape)
 
     def backward(self, grad):
         return (broadcast_to(grad, self.inputs[0].shape),)
@@ -140,6 +135,18 @@ def sum_to(x: Tensor, shape: Sequence[int]) -> Tensor:
     if shape == x.shape:
         return x
     return SumTo.apply(x, shape=shape)
+
+
+def sum_array_to(xp, a, shape: tuple[int, ...]):
+    """``sum_to`` on a raw array (SumTo's forward, and the array backwards of broadcasting ops)."""
+    if tuple(a.shape) == shape:
+        return a
+    lead = a.ndim - len(shape)
+    stretched = tuple(lead + i for i, dim in enumerate(shape) if dim == 1 and a.shape[lead + i] != 1)
+    if not stretched and shape:  # only leading axes were added (a bias): one sum, no reshape
+        return xp.sum(a, axis=tuple(range(lead)))
+    summed = xp.sum(a, axis=tuple(range(lead)) + stretched, keepdims=True)
+    return xp.reshape(summed, shape)
 
 
 def unbroadcast(grad: Tensor, shape: tuple[int, ...]) -> Tensor:

@@ -107,9 +107,12 @@ class _AnomalyHook:
         finally:
             _backward_of.reset(token)
         for index, grad in enumerate(grads):
-            if grad is not None and not _finite(grad.xp, grad.data):
-                raise _error(node, inputs, "backward", _kind(grad.xp, grad.data),
-                             f" (in the gradient of input {index}, shape {tuple(grad.shape)})")
+            if grad is None:
+                continue
+            array = grad.data if isinstance(grad, Function.tensor_type) else grad  # backward_arrays gives arrays
+            if not _finite(node.xp, array):
+                raise _error(node, inputs, "backward", _kind(node.xp, array),
+                             f" (in the gradient of input {index}, shape {tuple(array.shape)})")
         return grads
 
 

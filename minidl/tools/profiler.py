@@ -67,6 +67,11 @@ def _linear_flops(node: Function) -> int:
     return 2 * math.prod(x[:-1]) * weight[1] * weight[0]
 
 
+def _backward_flops(forward: FlopCounter) -> FlopCounter:
+    """A GEMM's backward: one product of the forward's size per matrix operand that wants a gradient."""
+    return lambda node: forward(node) * sum(t.requires_grad for t in node.inputs[:2])
+
+
 register_flops("MatMul", _matmul_flops)
 register_flops("TransposedMatMul", _transposed_matmul_flops)
 register_flops("Linear", _linear_flops)
@@ -107,7 +112,9 @@ class Profile:
 
     def _timed(self, node: Function, call: Callable[[], Any], phase: str) -> Any:
         # Runs around every op while profiling: kept lean, its cost is the profiler's overhead.
-        counter = FLOP_COUNTERS.get(type(node).__name__) if phase == "forward" else None
+        counter = FLOP_COUNTERS.get(type(node).__name__)
+        if counter is not None and phase == "backward":
+            counter = _backward_flops(counter)
         outermost = self._depth == 0
         if outermost:
             self._flops_of_outermost = 0
@@ -128,12 +135,11 @@ class Profile:
             self._depth -= 1
             if gemm:
                 self._inside_gemm = False
-        if counter is not None:
+        if gemm:  # a GEMM inside a GEMM's backward (create_graph) is already counted by that backward
             flops = counter(node)
             self._flops_of_outermost += flops
-            if gemm:
-                self.gemm_seconds += elapsed
-                self.gemm_flops += flops
+            self.gemm_seconds += elapsed
+            self.gemm_flops += flops
         if outermost:
             key = (type(node).__name__, phase)
             row = self._rows.get(key)
