@@ -10,7 +10,8 @@ thing before we time them.
   ``F.cross_entropy``), ``loss.backward()``, and the same in-place update as
   the hand-written step.
 - ``minidl-nn``: ``nn.Sequential`` of ``nn.Linear``/``nn.ReLU`` and ``optim.SGD``.
-- ``minidl-compiled``: the ``minidl-nn`` step traced once by ``md.compile``.
+- ``minidl-compiled``: the ``minidl-nn`` step traced once by ``md.compile`` (on CuPy: a CUDA graph).
+- ``minidl-replay``: the same, replayed op by op (``cuda_graph=False``).
 - ``minidl-profiled``: the ``minidl`` step, each one inside ``md.profile()``
   (its ratio to ``minidl`` is the profiler's overhead).
 - ``torch``: PyTorch eager, ``torch.nn`` and ``torch.optim.SGD``.
@@ -23,7 +24,7 @@ from typing import Any, Callable
 import numpy
 
 LEARNING_RATE = 0.01
-IMPLEMENTATIONS = ("handwritten", "minidl", "minidl-nn", "minidl-compiled", "minidl-profiled", "torch")
+IMPLEMENTATIONS = ("handwritten", "minidl", "minidl-nn", "minidl-compiled", "minidl-replay", "minidl-profiled", "torch")
 
 
 def initial_weights(sizes: tuple[int, ...], seed: int = 0) -> list[tuple[numpy.ndarray, numpy.ndarray]]:
@@ -48,15 +49,17 @@ class Step:
     """One implementation, ready to run: ``run()`` does one step, ``sync()`` waits for the device."""
 
     def __init__(self, run: Callable[[], Any], sync: Callable[[], None], loss_of: Callable[[Any], float],
-                 arrays: Callable[[], list[Any]] | None = None) -> None:
+                 arrays: Callable[[], list[Any]] | None = None, details: Callable[[], dict] | None = None) -> None:
         self.run, self.sync, self.loss_of = run, sync, loss_of
         self.arrays = arrays  # the parameter arrays, for the memory check
+        self.details = details  # what to report about the implementation once it has warmed up
 
 
 def build(name: str, sizes: tuple[int, ...], batch: int, device: str) -> Step:
     """The step of implementation ``name`` on ``device`` ("cpu" or "cuda")."""
     builders = {"handwritten": _handwritten, "minidl": _minidl_functional, "minidl-nn": _minidl_nn,
-                "minidl-compiled": _minidl_compiled, "minidl-profiled": _minidl_profiled, "torch": _torch}
+                "minidl-compiled": _minidl_compiled, "minidl-replay": lambda *a: _minidl_compiled(*a, cuda_graph=False),
+                "minidl-profiled": _minidl_profiled, "torch": _torch}
     if name not in builders:
         raise ValueError(f"unknown implementation {name!r}; known: {', '.join(IMPLEMENTATIONS)}")
     return builders[name](sizes, batch, device)
@@ -188,11 +191,12 @@ def _minidl_nn(sizes, batch, device) -> Step:
                 lambda: [p.data for p in model.parameters()])
 
 
-def _minidl_compiled(sizes, batch, device) -> Step:
+def _minidl_compiled(sizes, batch, device, cuda_graph=None) -> Step:
     md, train_step, x, y, sync, model = _nn_step(sizes, batch, device)
-    compiled = md.compile(train_step)
+    compiled = md.compile(train_step, cuda_graph=cuda_graph)
     return Step(lambda: compiled(x, y), sync, lambda loss: loss.item(),
-                lambda: [p.data for p in model.parameters()])
+                lambda: [p.data for p in model.parameters()],
+                lambda: {"cuda_graph": compiled.uses_cuda_graph, "graph_note": compiled.graph_note})
 
 
 # ---- PyTorch --------------------------------------------------------------------------------------------

@@ -15,6 +15,10 @@ steps while the driver watches its memory (resident set, bytes traced by
     python benchmarks/mlp_step.py --quick results/mlp-quick   # a smoke run, about a minute
     python benchmarks/mlp_step.py --device cuda results/mlp-gpu   # CuPy vs hand-written CuPy (and PyTorch CUDA)
 
+On the GPU, ``minidl-compiled`` launches a captured CUDA graph and
+``minidl-replay`` is the same replay without one (on the CPU they are one
+thing, so only the first runs).
+
 Results: ``OUT/mlp_step.json`` (every round, the environment) and ``OUT/mlp_step.txt`` (the tables).
 """
 
@@ -59,7 +63,7 @@ def worker(name: str, device: str, shape: str) -> None:
     except Exception as error:  # noqa: BLE001 - reported to the driver, which skips this implementation
         _reply({"error": f"{type(error).__name__}: {error}"})
         return
-    _reply({"first_loss": first_loss, "estimate": estimate, "details": _worker_details(name, device)})
+    _reply({"first_loss": first_loss, "estimate": estimate, "details": _worker_details(name, step)})
     for line in sys.stdin:
         command = json.loads(line)
         if command["cmd"] == "time":
@@ -80,11 +84,11 @@ def _reply(message: dict) -> None:
     print(json.dumps(message), flush=True)
 
 
-def _worker_details(name: str, device: str) -> dict:
+def _worker_details(name: str, step) -> dict:
     if name == "torch":
         import torch
         return {"torch": torch.__version__, "torch_threads": torch.get_num_threads()}
-    return {}
+    return step.details() if step.details else {}
 
 
 def _memory_run(step, steps: int, device: str) -> dict:
@@ -224,8 +228,10 @@ def report(results: dict) -> str:
                   f"(median of {rounds} interleaved rounds, {shape['clock']} time)",
                   f"  {'implementation':<17}{'ms/step':>9}{'x hand-written':>16}{'first loss':>12}"]
         for name, entry in shape["implementations"].items():
+            graph = entry["details"].get("cuda_graph")
+            note = "" if graph is None or env["device"] != "cuda" else ("  (CUDA graph)" if graph else f"  (no CUDA graph: {entry['details']['graph_note']})")
             lines.append(f"  {name:<17}{entry['median_ms']:>9.3f}{entry['median_ratio']:>16.3f}"
-                         f"{entry['first_loss']:>12.6f}")
+                         f"{entry['first_loss']:>12.6f}{note}")
         lines += [f"  {name}: skipped ({reason})" for name, reason in shape["skipped"].items()]
         entries = shape["implementations"]
         if "minidl-profiled" in entries and "minidl" in entries:
@@ -280,7 +286,8 @@ def main() -> None:
     args.rounds = args.rounds or (3 if args.quick else 7)
     args.block_seconds = args.block_seconds or (0.1 if args.quick else 0.5)
     args.memory_steps = args.memory_steps if args.memory_steps is not None else (200 if args.quick else 1000)
-    chosen = args.implementations.split(",") if args.implementations else list(IMPLEMENTATIONS)
+    chosen = args.implementations.split(",") if args.implementations else [
+        name for name in IMPLEMENTATIONS if args.device == "cuda" or name != "minidl-replay"]  # same as compiled on CPU
     names = ["handwritten"] + [name for name in chosen if name != "handwritten"]
 
     results = {"environment": environment(args.device), "shapes": {}}

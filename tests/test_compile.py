@@ -181,3 +181,139 @@ def test_an_argument_that_requires_grad_is_refused(backend):
     compiled = md.compile(lambda x: (x * x).sum())
     with pytest.raises(md.CompileError, match="do not require grad.*detach"):
         compiled(md.ones((2,), requires_grad=True))
+
+
+# ---- CUDA graphs (CuPy) and the guard check they run first ---------------------------------------------
+def test_the_guard_check_and_the_unguarded_program_split_the_replay(backend):
+    _, _, step = model_and_step()
+    compiled = md.compile(step)
+    x, y = batch()
+    for _ in range(3):
+        compiled(x, y)
+    check, unguarded = compiled.program.split_guards()
+    params = [t.data for t in compiled._leaves]
+    copies = lambda: [md.tensor(p, backend=backend).data for p in params]  # noqa: E731 - fresh copies
+    check(x.data, y.data, *copies())  # the labels are as at the trace: passes
+    bad = md.tensor([5] + [0] * 6).data
+    with pytest.raises(md.CompileError, match="read a value into Python"):
+        check(x.data, bad, *copies())
+    unguarded_values = unguarded(x.data, y.data, *copies())
+    replayed_values = compiled.program.run(x.data, y.data, *copies())
+    for a, b in zip(unguarded_values, replayed_values):
+        numpy.testing.assert_array_equal(md.tensor(a).numpy(), md.tensor(b).numpy())
+
+
+def test_a_guard_on_a_value_changed_in_place_cannot_be_checked_first(backend):
+    w = md.tensor([1.0, 2.0], requires_grad=True)
+
+    def step(x):
+        product = (w * x).sum()  # w enters the trace here
+        with md.no_grad():
+            w.data -= 0.1 * x.data
+        count = int(w.xp.sum(w.xp.astype(w.data > 0.0, w.data.dtype)))  # read from an array changed in place
+        return product * float(count)
+
+    compiled = md.compile(step)
+    x = md.tensor([1.0, 1.0])
+    for _ in range(3):
+        compiled(x)
+    with pytest.raises(md.CompileError, match="changed in place"):
+        compiled.program.split_guards()
+
+
+def test_cuda_graph_needs_cupy(backend):
+    if backend == "cupy":
+        pytest.skip("on CuPy the graph is captured")
+    _, _, step = model_and_step()
+    compiled = md.compile(step)
+    x, y = batch()
+    for _ in range(3):
+        compiled(x, y)
+    assert not compiled.uses_cuda_graph and "CuPy" in compiled.graph_note
+    strict = md.compile(model_and_step()[2], cuda_graph=True)
+    strict(x, y), strict(x, y)
+    with pytest.raises(md.CompileError, match="cuda_graph=True.*CuPy"):
+        strict(x, y)
+
+
+@pytest.mark.gpu
+def test_a_cuda_graph_replay_gives_the_eager_numbers_and_fresh_losses():
+    if not md.is_gpu_available():
+        pytest.skip("needs a CUDA GPU")
+    with md.using_backend("cupy"):
+        eager_model, _, eager_step = model_and_step()
+        compiled_model, _, step = model_and_step()
+        compiled = md.compile(step, cuda_graph=True)
+        losses, expected = [], []
+        for seed in range(6):  # eager, traced, captured and launched, then launched
+            x, y = batch(seed=seed)
+            expected.append(eager_step(x, y).item())
+            losses.append(compiled(x, y))
+        assert compiled.uses_cuda_graph and compiled.graph_note is None
+        # Each returned loss is its own array: later launches did not overwrite the earlier ones.
+        assert [loss.item() for loss in losses] == pytest.approx(expected, rel=1e-5, abs=1e-6)
+        for p, q in zip(eager_model.parameters(), compiled_model.parameters()):
+            numpy.testing.assert_allclose(q.numpy(), p.numpy(), rtol=1e-5, atol=1e-6)
+            numpy.testing.assert_allclose(q.grad.numpy(), p.grad.numpy(), rtol=1e-5, atol=1e-6)
+        # Bad labels fail in the check before the launch: the parameters are untouched.
+        before = [q.numpy().copy() for q in compiled_model.parameters()]
+        x, _ = batch()
+        with pytest.raises(md.CompileError):
+            compiled(x, md.tensor([7, 0, 1, 2, 0, 1, 2]))
+        for b, q in zip(before, compiled_model.parameters()):
+            numpy.testing.assert_array_equal(q.numpy(), b)
+        # A parameter given a new array (a load): the graph reads its values from then on.
+        first = next(compiled_model.parameters())
+        first.data = md.zeros(first.shape, backend="cupy").data
+        compiled(x, batch()[1])
+        assert first.grad is not None and numpy.isfinite(first.numpy()).all()
+
+
+class _StandInGraph:
+    """Behaves as a captured graph on the CPU: fixed output arrays, overwritten at each launch."""
+
+    def __init__(self, function, sources):
+        self.function, self.sources, self.outputs = function, sources, None
+
+    def launch(self):
+        values = self.function(*self.sources)
+        if self.outputs is None:  # (NumPy gives 0-d results as scalars; a graph's are arrays)
+            self.outputs = [numpy.asarray(v) if isinstance(v, numpy.generic) else v for v in values]
+        else:
+            for static, value in zip(self.outputs, values):
+                static[...] = value
+        return self.outputs
+
+
+def test_the_graph_replay_logic_with_a_stand_in_graph(backend, monkeypatch):
+    # What CuPy's capture adds (static inputs, the check before the launch, copied results) runs here on
+    # the CPU with a stand-in for the graph; the real capture is tested on a GPU (below).
+    import importlib
+
+    compiled_step = importlib.import_module("minidl.compile.step")  # md.compile, the function, hides the package
+    monkeypatch.setattr(compiled_step, "supports_graphs", lambda name: True)
+    monkeypatch.setattr(compiled_step, "CapturedGraph", _StandInGraph)
+    eager_model, _, eager_step = model_and_step()
+    compiled_model, _, step = model_and_step()
+    compiled = md.compile(step, cuda_graph=True)
+    batches = [batch(seed=seed) for seed in range(5)]
+    kept_x = [x.numpy().copy() for x, _ in batches]
+    losses = [compiled(x, y) for x, y in batches]
+    expected = [eager_step(x, y).item() for x, y in batches]
+    assert compiled.uses_cuda_graph
+    assert [loss.item() for loss in losses] == pytest.approx(expected, rel=1e-6, abs=1e-7)
+    for (x, _), kept in zip(batches, kept_x):  # the caller's batches were copied from, never written to
+        numpy.testing.assert_array_equal(x.numpy(), kept)
+    for p, q in zip(eager_model.parameters(), compiled_model.parameters()):
+        numpy.testing.assert_allclose(q.numpy(), p.numpy(), rtol=1e-6, atol=1e-7)
+    before = [q.numpy().copy() for q in compiled_model.parameters()]
+    with pytest.raises(md.CompileError, match="read a value into Python"):
+        compiled(batches[0][0], md.tensor([3, 0, 1, 2, 0, 1, 2]))
+    for b, q in zip(before, compiled_model.parameters()):  # checked before the launch: nothing changed
+        numpy.testing.assert_array_equal(q.numpy(), b)
+    # A parameter given a new array: its values are copied in, the new array itself is left alone.
+    first = next(compiled_model.parameters())
+    given = md.zeros(first.shape)
+    first.data = given.data
+    compiled(*batches[0])
+    assert not (given.numpy() != 0).any() and (first.numpy() != 0).any()

@@ -56,23 +56,53 @@ class Program:
         self.guards = [step for step in self.steps if isinstance(step, Guard)]
         self._names: dict[int, str] = {}       # id(constant) -> name in the generated code
         self._globals: dict[str, Any] = {"_guard_failed": self._guard_failed}
-        self.source = self._generate(list(sources), list(results))
-        code = compile(self.source, "<minidl.compile replay>", "exec")
-        exec(code, self._globals)  # defines replay() in self._globals
-        self.run = self._globals["replay"]
+        self._sources, self._results = list(sources), list(results)
+        self.source = self._generate(self.steps, self._sources, self._results)
+        self.run = self._define(self.source)
+
+    def _define(self, source: str, name: str = "replay") -> Any:
+        exec(compile(source, f"<minidl.compile {name}>", "exec"), self._globals)
+        return self._globals[name]
+
+    def split_guards(self) -> tuple[Any, Any]:
+        """``(check, unguarded)``, for a replay that cannot read values mid-way (a CUDA graph).
+
+        ``unguarded(*sources)`` is the program without its guards: all of its
+        work, none of its reads to the host.  ``check(*sources)`` (None if
+        there are no guards) computes only what the guards read, and checks
+        them: run it first, and nothing has changed when a guard fails.
+        Raises :class:`CompileError` if a guard depends on a change made in
+        place (checking it first would then need that change twice).
+        """
+        unguarded = self._define(self._generate([s for s in self.steps if not isinstance(s, Guard)],
+                                                self._sources, self._results, "unguarded"), "unguarded")
+        if not self.guards:
+            return None, unguarded
+        needed: set[int] = set()
+        prefix = []
+        for step in reversed(self.steps):
+            if isinstance(step, Guard) or step.out in needed:
+                if isinstance(step, Instruction) and step.mutates:
+                    raise CompileError("a value the step reads into Python depends on an array changed in "
+                                       f"place ({self._name(step.function)}), so it cannot be checked "
+                                       "before the step runs")
+                prefix.append(step)
+                needed.update(reads(step))
+        prefix.reverse()
+        return self._define(self._generate(prefix, self._sources, [], "check"), "check"), unguarded
 
     @property
     def instruction_count(self) -> int:
         return sum(isinstance(step, Instruction) for step in self.steps)
 
-    def _generate(self, sources: list[int], results: list[int]) -> str:
+    def _generate(self, steps: list, sources: list[int], results: list[int], name: str = "replay") -> str:
         last_read: dict[int, int] = {}
-        for position, step in enumerate(self.steps):
+        for position, step in enumerate(steps):
             for slot in reads(step):
                 last_read[slot] = position
         keep = set(results)
-        lines = [f"def replay({', '.join(f's{slot}' for slot in sources)}):"]
-        for position, step in enumerate(self.steps):
+        lines = [f"def {name}({', '.join(f's{slot}' for slot in sources)}):"]
+        for position, step in enumerate(steps):
             if isinstance(step, Guard):
                 number = self.guards.index(step)
                 lines.append(f"    if {self._name(step.convert)}(s{step.slot}) != {self._expression(step.expected)}: "
@@ -115,7 +145,7 @@ class Program:
         if not base.isidentifier() or re.fullmatch(r"s\d+", base):  # s12 and the like name slots
             base = f"c_{base}"
         name, number = base, 1
-        while name in self._globals or name in ("replay", "del", "return", "if"):
+        while name in self._globals or name in ("replay", "unguarded", "check", "del", "return", "if"):
             number += 1
             name = f"{base}_{number}"
         self._names[id(constant)] = name

@@ -20,6 +20,13 @@ The contract (the long version is ``docs/static-graphs.md``):
    on the host (dropout); gradients summed over calls (no ``zero_grad``).
 5. Python values the step reads (the learning rate) are frozen at the trace:
    after changing one, call ``step.reset()``.
+6. On CuPy, the first replay also captures the program as a CUDA graph
+   (``cuda_graph=None``, the default; ``True`` insists, ``False`` never
+   tries) and later replays launch it with one call.  Each batch is copied
+   into the graph's own input arrays, and the leaf tensors (parameters)
+   move into arrays of the graph at the capture; the guards run just before
+   the launch; returned tensors are fresh copies, while parameters and
+   gradients are the graph's arrays, updated in place at each call.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from typing import Any, Callable
 from minidl.autograd.function import Function, install_hook
 from minidl.autograd.tensor import Tensor
 from minidl.backend import host_rng
+from minidl.backend.graphs import CapturedGraph, supports_graphs
 from minidl.compile.program import Program
 from minidl.compile.tracer import CompileError, Trace, TracedArray, real_namespace
 
@@ -81,14 +89,22 @@ class _Out:
 class CompiledStep:
     """A step function traced once and replayed; made by :func:`compile`."""
 
-    def __init__(self, function: Callable[..., Any]) -> None:
+    def __init__(self, function: Callable[..., Any], cuda_graph: bool | None = None) -> None:
         self.function = function
+        self.cuda_graph_mode = cuda_graph
         self.reset()
 
     def reset(self) -> None:
         """Forget the trace: the next call runs eagerly, and the one after traces again."""
         self.program: Program | None = None
         self.calls = 0
+        self._graph: _GraphReplay | None = None
+        self.graph_note: str | None = None  # why replays do not use a CUDA graph (None: they do, or no replay yet)
+
+    @property
+    def uses_cuda_graph(self) -> bool:
+        """Whether replays launch a captured CUDA graph."""
+        return self._graph is not None
 
     @property
     def source(self) -> str | None:
@@ -154,9 +170,16 @@ class CompiledStep:
     # ---- the replay -------------------------------------------------------------------------------------------
     def _replay(self, args: tuple) -> Any:
         _check_signature(self._signature, _signature(args))
-        values = iter(self.program.run(*[arg.data for arg in args if isinstance(arg, Tensor)],
-                                       *[tensor.data for tensor in self._leaves]))
-        returned = [next(values) if kind == "slot" else value for kind, value in self._returned]
+        sources = [arg.data for arg in args if isinstance(arg, Tensor)] + [tensor.data for tensor in self._leaves]
+        if self.calls == 2:  # the first replay: capture a CUDA graph if wanted and possible
+            self.calls += 1
+            self._graph = self._capture(args, sources)
+        if self._graph is not None:
+            values = iter(self._graph.run(sources, self._leaves))
+            returned = [self._copy(next(values)) if kind == "slot" else value for kind, value in self._returned]
+        else:
+            values = iter(self.program.run(*sources))
+            returned = [next(values) if kind == "slot" else value for kind, value in self._returned]
         for tensor, kind, _, xp in self._writes:
             if kind == "data":
                 tensor.data = next(values)
@@ -165,6 +188,62 @@ class CompiledStep:
             else:
                 tensor.grad = None
         return _rebuild(self._template, returned)
+
+
+    def _capture(self, args: tuple, sources: list) -> "_GraphReplay | None":
+        backends = {arg.backend for arg in args if isinstance(arg, Tensor)} | {t.backend for t in self._leaves}
+        if self.cuda_graph_mode is False:
+            self.graph_note = "cuda_graph=False"
+            return None
+        if len(backends) != 1 or not supports_graphs(next(iter(backends))):
+            self.graph_note = f"CUDA graphs need every array on CuPy with a GPU; this step uses {sorted(backends)}"
+        else:
+            try:
+                self._namespace = next(t.xp for t in [*self._leaves, *args] if isinstance(t, Tensor))
+                return _GraphReplay(self.program, sources, self._leaves, self._namespace)
+            except Exception as error:  # noqa: BLE001 - reported, or raised when graphs were asked for
+                self.graph_note = f"capture failed: {type(error).__name__}: {error}"
+        if self.cuda_graph_mode:
+            raise CompileError(f"md.compile(cuda_graph=True) cannot use a CUDA graph: {self.graph_note}")
+        return None
+
+    def _copy(self, array: Any) -> Any:
+        """A returned array of a graph, copied: the next launch overwrites the graph's own."""
+        return self._namespace.asarray(array, copy=True)
+
+
+class _GraphReplay:
+    """The program as a CUDA graph, the input arrays it owns, and the guard check that runs before each launch.
+
+    A graph reads fixed addresses, so it owns one array per input: each call
+    copies the batch in, and the step's leaf tensors (its parameters) move
+    into the graph's arrays at the capture, where updates then happen in
+    place.  A leaf given a new array later is copied in the same way; no
+    array the caller passes in is ever written to.
+    """
+
+    def __init__(self, program: Program, sources: list, leaves: list[Tensor], xp: Any) -> None:
+        self.check, unguarded = program.split_guards()
+        self.batch_count = len(sources) - len(leaves)
+        self.inputs = [xp.asarray(array, copy=True) for array in sources]
+        for leaf, static in zip(leaves, self.inputs[self.batch_count:]):
+            leaf.data = static
+        self.graph = CapturedGraph(unguarded, self.inputs)
+
+    def run(self, sources: list, leaves: list[Tensor]) -> Any:
+        for index, (new, static) in enumerate(zip(sources, self.inputs)):
+            if new is static:
+                continue
+            if tuple(new.shape) != tuple(static.shape) or new.dtype != static.dtype:
+                raise CompileError(f"a tensor the compiled step reads changed shape or dtype since the capture "
+                                   f"({tuple(static.shape)} {static.dtype} -> {tuple(new.shape)} {new.dtype}); "
+                                   "call step.reset() to trace again")
+            static[...] = new  # a copy on the device, queued before the launch
+            if index >= self.batch_count:
+                leaves[index - self.batch_count].data = static
+        if self.check is not None:
+            self.check(*self.inputs)
+        return self.graph.launch()
 
 
 def _traced(arg: Any, trace: Trace) -> Any:
@@ -265,8 +344,12 @@ def _describe(entry: tuple) -> str:
     return f"the value {entry[1]!r}"
 
 
-def compile(function: Callable[..., Any]) -> CompiledStep:  # noqa: A001 - md.compile, as in the API
+def compile(function: Callable[..., Any], cuda_graph: bool | None = None) -> CompiledStep:  # noqa: A001
     """Trace ``function`` (a training step) once and replay its array operations at later calls.
+
+    ``cuda_graph``: on CuPy, replay as one captured CUDA graph (None: when
+    possible, else plain replays, with the reason in ``step.graph_note``;
+    True: raise :class:`CompileError` if not possible; False: never).
 
     >>> import minidl as md, minidl.nn.functional as F
     >>> w = md.tensor([[0.5, -0.5]], requires_grad=True)
@@ -285,4 +368,4 @@ def compile(function: Callable[..., Any]) -> CompiledStep:  # noqa: A001 - md.co
     >>> print(compiled.source.splitlines()[0])
     def replay(s0, s1, s2):
     """
-    return CompiledStep(function)
+    return CompiledStep(function, cuda_graph)
