@@ -234,3 +234,26 @@ def test_scheduler_arguments_are_checked():
         optim.lr_scheduler.StepLR(make_sgd(), step_size=0)
     with pytest.raises(TypeError, match="minidl optimizer"):
         optim.lr_scheduler.CosineAnnealingLR(object(), T_max=3)
+
+
+def test_zero_grad_sets_none_and_the_old_gradients_live_only_until_step(backend):
+    import gc
+    import weakref
+
+    w = nn.Parameter(md.tensor([1.0, 2.0]))
+    optimizer = optim.SGD([w], lr=0.1)
+    (w * w).sum().backward()
+    old = weakref.ref(w.grad)
+    optimizer.zero_grad()
+    gc.collect()
+    assert w.grad is None and old() is not None  # held through the next forward and backward
+    (w * w).sum().backward()
+    optimizer.step()
+    gc.collect()
+    assert old() is None  # step() let the replaced gradients go
+    assert [round(v, 6) for v in w.tolist()] == [0.8, 1.6]
+    newer = weakref.ref(w.grad)
+    optimizer.zero_grad()
+    optimizer.zero_grad()  # a second call holds only what it replaced itself: nothing
+    gc.collect()
+    assert newer() is None
