@@ -19,7 +19,7 @@ from minidl.ops.shape import (broadcast_shapes, expand_dims, matrix_transpose, r
 def _gemm(xp, a, b):
     spec = get_matmul()
     if spec == "xp":
-        return xp.matmul(a, b)
+        return a @ b  # the standard's operator: xp.matmul without array-api-compat's wrapper around it
     from minidl.kernels.registry import run_matmul
 
     return run_matmul(spec, xp, a, b)
@@ -156,8 +156,9 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         )
     if bias is not None and tuple(bias.data.shape) != (weight_shape[0],):
         raise ValueError(f"linear: bias shape {bias.shape} should be ({weight.shape[0]},)")
+    dtype = x.data.dtype
     for other in (weight,) if bias is None else (weight, bias):
-        if not same_dtype(other.data.dtype, x.data.dtype):  # the GEMM would promote silently
+        if other.data.dtype is not dtype and not same_dtype(other.data.dtype, dtype):  # GEMM would promote
             raise TypeError(f"linear: input is {x.dtype.name} but a parameter is {other.dtype.name}; "
                             f"convert one with .astype()")
     if len(x_shape) == 1:
