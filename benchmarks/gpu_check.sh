@@ -54,13 +54,13 @@ print("gpu", cupy.cuda.runtime.getDeviceProperties(0)["name"].decode())'; } > "$
 
 # Limits sum to about 540 s: the machine is lent for minutes, so each step is sized to fit, the most
 # wanted first, and each writes its own files (a step that runs out of time loses only itself).
-step mlp-small 120 python3 benchmarks/mlp_step.py --device cuda --shapes small --rounds 5 --memory-steps 300 \
+step mlp-small 120 python3 benchmarks/mlp_step.py --device cuda --shapes small --rounds 11 --memory-steps 300 \
   "$out/mlp-small"
 core=(tests/test_compile.py tests/test_backward_paths.py tests/test_profiler.py tests/test_kernels_cuda.py
       tests/test_ops_gradients.py)
 step pytest-gpu-core 90 python3 -m pytest -m gpu -q -p no:cacheprovider --junitxml "$out/pytest-gpu-core.xml" \
   "${core[@]}"
-step mlp-large 170 python3 benchmarks/mlp_step.py --device cuda --shapes large,huge --rounds 5 "$out/mlp-large"
+step mlp-large 170 python3 benchmarks/mlp_step.py --device cuda --shapes large,huge --rounds 7 "$out/mlp-large"
 step gemm-ladder 100 python3 benchmarks/gemm_ladder.py cuda "$out/gemm" --sizes 1024 2048 4096
 step pytest-gpu-rest 60 python3 -m pytest -m gpu -q -p no:cacheprovider --continue-on-collection-errors \
   --junitxml "$out/pytest-gpu-rest.xml" "${core[@]/#/--ignore=}" tests

@@ -272,6 +272,9 @@ def test_a_cuda_graph_replay_gives_the_eager_numbers_and_fresh_losses():
 class _StandInGraph:
     """Behaves as a captured graph on the CPU: fixed output arrays, overwritten at each launch."""
 
+    products: list = []  # shapes of the products it computed (the program's matmuls must come here)
+    matmul = staticmethod(lambda a, b: _StandInGraph.products.append((a.shape, b.shape)) or a @ b)
+
     def __init__(self, function, sources):
         self.function, self.sources, self.outputs = function, sources, None
 
@@ -293,6 +296,7 @@ def test_the_graph_replay_logic_with_a_stand_in_graph(backend, monkeypatch):
     compiled_step = importlib.import_module("minidl.compile.step")  # md.compile, the function, hides the package
     monkeypatch.setattr(compiled_step, "supports_graphs", lambda name: True)
     monkeypatch.setattr(compiled_step, "CapturedGraph", _StandInGraph)
+    monkeypatch.setattr(_StandInGraph, "products", [])
     eager_model, _, eager_step = model_and_step()
     compiled_model, _, step = model_and_step()
     compiled = md.compile(step, cuda_graph=True)
@@ -300,7 +304,8 @@ def test_the_graph_replay_logic_with_a_stand_in_graph(backend, monkeypatch):
     kept_x = [x.numpy().copy() for x, _ in batches]
     losses = [compiled(x, y) for x, y in batches]
     expected = [eager_step(x, y).item() for x, y in batches]
-    assert compiled.uses_cuda_graph
+    # 3 launches (calls 3 to 5) of 8 products each: 3 forward, 5 backward (no gradient for the input)
+    assert compiled.uses_cuda_graph and len(_StandInGraph.products) == 3 * 8
     assert [loss.item() for loss in losses] == pytest.approx(expected, rel=1e-6, abs=1e-7)
     for (x, _), kept in zip(batches, kept_x):  # the caller's batches were copied from, never written to
         numpy.testing.assert_array_equal(x.numpy(), kept)
@@ -317,3 +322,28 @@ def test_the_graph_replay_logic_with_a_stand_in_graph(backend, monkeypatch):
     first.data = given.data
     compiled(*batches[0])
     assert not (given.numpy() != 0).any() and (first.numpy() != 0).any()
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_the_captured_cublas_gemm_handles_every_layout(dtype):
+    if not md.is_gpu_available():
+        pytest.skip("needs a CUDA GPU")
+    import cupy
+
+    from minidl.backend.graphs import CapturedGraph
+
+    rng = cupy.random.default_rng(0)
+    a = rng.standard_normal((7, 5)).astype(dtype)
+    b = rng.standard_normal((5, 3)).astype(dtype)
+    wide = rng.standard_normal((3, 12)).astype(dtype)
+    cases = (lambda: (a, b), lambda: (b.T, a.T), lambda: (a, wide.T[::2][:5].T.T[:5]),
+             lambda: (a[:, ::-1], b), lambda: (a[:1], b), lambda: (a.T.T, b[:, :1]))
+    inputs = [array for case in cases for array in case()]
+    graph = CapturedGraph(lambda *xs: [CapturedGraph.matmul(xs[i], xs[i + 1]) for i in range(0, len(xs), 2)],
+                          inputs)
+    got = graph.launch()
+    cupy.cuda.get_current_stream().synchronize()
+    for index, out in enumerate(got):
+        expected = cupy.matmul(inputs[2 * index], inputs[2 * index + 1])
+        cupy.testing.assert_allclose(out, expected, rtol=1e-5 if dtype == "float32" else 1e-12, atol=1e-6)

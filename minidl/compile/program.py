@@ -48,6 +48,18 @@ def live_steps(steps: Sequence[Instruction | Guard], results: Sequence[int]) -> 
     return kept
 
 
+def replace_function(step: Instruction, replace: dict) -> Instruction:
+    """The instruction calling ``replace[its function]`` instead, if there is one."""
+    function = step.function
+    try:
+        substitute = replace.get(function)
+    except TypeError:  # an unhashable callable: never replaced
+        substitute = None
+    if substitute is None:
+        return step
+    return Instruction(substitute, step.args, step.kwargs, step.out, step.mutates)
+
+
 class Program:
     """A compiled trace: ``run(*source_values)`` returns the values of ``results``, in order."""
 
@@ -64,18 +76,21 @@ class Program:
         exec(compile(source, f"<minidl.compile {name}>", "exec"), self._globals)
         return self._globals[name]
 
-    def split_guards(self) -> tuple[Any, Any]:
+    def split_guards(self, replace: dict | None = None) -> tuple[Any, Any]:
         """``(check, unguarded)``, for a replay that cannot read values mid-way (a CUDA graph).
 
         ``unguarded(*sources)`` is the program without its guards: all of its
         work, none of its reads to the host.  ``check(*sources)`` (None if
         there are no guards) computes only what the guards read, and checks
         them: run it first, and nothing has changed when a guard fails.
-        Raises :class:`CompileError` if a guard depends on a change made in
+        ``replace`` maps functions of the trace to others that ``unguarded``
+        calls instead (a CUDA graph's matmul).  Raises :class:`CompileError` if a guard depends on a change made in
         place (checking it first would then need that change twice).
         """
-        unguarded = self._define(self._generate([s for s in self.steps if not isinstance(s, Guard)],
-                                                self._sources, self._results, "unguarded"), "unguarded")
+        steps = [step for step in self.steps if not isinstance(step, Guard)]
+        if replace:
+            steps = [replace_function(step, replace) for step in steps]
+        unguarded = self._define(self._generate(steps, self._sources, self._results, "unguarded"), "unguarded")
         if not self.guards:
             return None, unguarded
         needed: set[int] = set()

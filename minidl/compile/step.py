@@ -31,6 +31,7 @@ The contract (the long version is ``docs/static-graphs.md``):
 
 from __future__ import annotations
 
+import operator
 from typing import Any, Callable
 
 from minidl.autograd.function import Function, install_hook
@@ -223,7 +224,9 @@ class _GraphReplay:
     """
 
     def __init__(self, program: Program, sources: list, leaves: list[Tensor], xp: Any) -> None:
-        self.check, unguarded = program.split_guards()
+        # Matrix products go through the graph's own cuBLAS call (CuPy's refuses to be captured).
+        self.check, unguarded = program.split_guards({operator.matmul: CapturedGraph.matmul,
+                                                      xp.matmul: CapturedGraph.matmul})
         self.batch_count = len(sources) - len(leaves)
         self.inputs = [xp.asarray(array, copy=True) for array in sources]
         for leaf, static in zip(leaves, self.inputs[self.batch_count:]):
