@@ -65,6 +65,30 @@ def test_a_replay_returns_detached_tensors_of_the_same_structure(backend):
     assert out["loss"].shape == () and not out["loss"].requires_grad and out["loss"].backend == backend
 
 
+def test_a_step_that_ends_with_zero_grad_compiles(backend):
+    x, y = batch()
+    models, steps = [], []
+    for _ in range(2):
+        md.manual_seed(0)
+        model = nn.Sequential(nn.Linear(6, 5), nn.ReLU(), nn.Linear(5, 3))
+        optimizer = optim.SGD(model.parameters(), lr=0.1)
+
+        def step(x, y, model=model, optimizer=optimizer):
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            optimizer.step()
+            optimizer.zero_grad()  # last: the gradients it replaces must not outlive the traced call
+            return loss
+
+        models.append(model)
+        steps.append(step)
+    compiled = md.compile(steps[1])
+    for _ in range(4):
+        assert compiled(x, y).item() == pytest.approx(steps[0](x, y).item(), rel=1e-6, abs=1e-7)
+    for p, q in zip(models[0].parameters(), models[1].parameters()):
+        numpy.testing.assert_allclose(q.numpy(), p.numpy(), rtol=1e-6, atol=1e-7)
+
+
 def test_the_program_is_straight_line_python(backend):
     _, _, step = model_and_step()
     compiled = md.compile(step)
@@ -221,6 +245,25 @@ def test_a_guard_on_a_value_changed_in_place_cannot_be_checked_first(backend):
         compiled.program.split_guards()
 
 
+def test_a_guard_on_an_array_filled_in_place_cannot_be_checked_first(backend):
+    # The gradient of w[1:] is zeros with the slice filled in (a setitem): a guard reading it must not
+    # be checked on the unfilled array.
+    w = md.tensor([1.0, 2.0, 3.0], requires_grad=True)
+
+    def step(x):
+        w.grad = None
+        loss = (w[1:] * x).sum()
+        loss.backward()
+        positive = bool(w.grad.data[1] > 0)  # read into Python: a guard
+        return loss * (1.0 if positive else 2.0)
+
+    compiled = md.compile(step)
+    x = md.tensor([1.0, 1.0])
+    assert [compiled(x).item() for _ in range(4)] == [5.0] * 4  # the plain replay is right
+    with pytest.raises(md.CompileError, match="changed in place"):
+        compiled.program.split_guards()
+
+
 def test_cuda_graph_needs_cupy(backend):
     if backend == "cupy":
         pytest.skip("on CuPy the graph is captured")
@@ -347,3 +390,53 @@ def test_the_captured_cublas_gemm_handles_every_layout(dtype):
     for index, out in enumerate(got):
         expected = cupy.matmul(inputs[2 * index], inputs[2 * index + 1])
         cupy.testing.assert_allclose(out, expected, rtol=1e-5 if dtype == "float32" else 1e-12, atol=1e-6)
+
+
+def test_tied_weights_stay_tied_through_a_stand_in_graph(backend, monkeypatch):
+    import importlib
+
+    compiled_step = importlib.import_module("minidl.compile.step")
+    monkeypatch.setattr(compiled_step, "supports_graphs", lambda name: True)
+    monkeypatch.setattr(compiled_step, "CapturedGraph", _StandInGraph)
+    shared = md.randn(3, 3)
+    w1, w2 = (md.Tensor._wrap(shared.data, shared.xp, shared.backend, True) for _ in range(2))
+
+    def step(x):
+        w1.grad = w2.grad = None
+        loss = ((x @ w1) @ w2).sum()
+        loss.backward()
+        with md.no_grad():
+            w1.data -= 0.01 * w1.grad.data
+        return loss
+
+    compiled = md.compile(step, cuda_graph=True)
+    x = md.randn(2, 3)
+    for _ in range(4):
+        compiled(x)
+    assert compiled.uses_cuda_graph and w1.data is w2.data  # one array, as in the eager step
+
+
+@pytest.mark.gpu
+def test_a_layer_on_sequences_is_captured_too():
+    if not md.is_gpu_available():
+        pytest.skip("needs a CUDA GPU")
+    with md.using_backend("cupy"):
+        results = []
+        for graph in (False, True):
+            md.manual_seed(0)
+            layer = nn.Linear(4, 3)
+            optimizer = optim.SGD(layer.parameters(), lr=0.1)
+
+            def step(x, layer=layer, optimizer=optimizer):
+                optimizer.zero_grad()
+                loss = (layer(x) ** 2).mean()   # x is (batch, sequence, features): a 3-D matmul
+                loss.backward()
+                optimizer.step()
+                return loss
+
+            compiled = md.compile(step, cuda_graph=graph)
+            md.manual_seed(1)
+            x = md.randn(2, 5, 4)
+            results.append([compiled(x).item() for _ in range(5)])
+            assert compiled.uses_cuda_graph == graph, compiled.graph_note
+        assert results[1] == pytest.approx(results[0], rel=1e-5, abs=1e-6)

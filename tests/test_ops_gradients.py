@@ -288,3 +288,9 @@ def test_transposed_matmul_node_and_its_second_derivative(backend):
     # Linear's weight gradient is this node: differentiate through it once more.
     x, weight = f64(5, 4), f64(3, 4)
     assert md.gradcheck(lambda w: _grad_of(lambda u: (F.linear(x, u) ** 2).sum(), w), [weight])
+
+
+def test_relu_keeps_integer_and_float_dtypes(backend):
+    for dtype in (md.int32, md.int64, md.float32, md.float64):
+        out = md.relu(md.tensor([-2, 0, 3], dtype=dtype))
+        assert out.dtype is dtype and out.tolist() == [0, 0, 3], dtype.name

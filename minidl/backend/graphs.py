@@ -93,7 +93,7 @@ class CapturedGraph:
 
     @staticmethod
     def matmul(a: Any, b: Any) -> Any:
-        """``a @ b`` for 2-D float32/float64 CuPy arrays, callable while a :class:`CapturedGraph` captures."""
+        """``a @ b`` for float32/float64 CuPy arrays, 2-D (or a stack of rows times a 2-D matrix), while capturing."""
         return _captured_gemm(a, b)
 
     def launch(self) -> Any:
@@ -147,6 +147,9 @@ def _captured_gemm(a: Any, b: Any) -> Any:
     active = getattr(_capturing, "cublas", None)
     if active is None:
         raise RuntimeError("CapturedGraph.matmul runs only inside a CUDA graph capture")
+    if a.ndim > 2 and b.ndim == 2:  # a stack of rows times one matrix (a layer on sequences): one GEMM
+        rows = _captured_gemm(cupy.reshape(a, (-1, a.shape[-1])), b)
+        return cupy.reshape(rows, tuple(a.shape[:-1]) + (b.shape[1],))
     if a.ndim != 2 or b.ndim != 2 or a.dtype != b.dtype or a.dtype not in (cupy.float32, cupy.float64):
         raise NotImplementedError(f"a captured matmul takes two 2-D float32 or float64 arrays, got shapes "
                                   f"{tuple(a.shape)} and {tuple(b.shape)} of {a.dtype} and {b.dtype}")

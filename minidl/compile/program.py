@@ -48,6 +48,44 @@ def live_steps(steps: Sequence[Instruction | Guard], results: Sequence[int]) -> 
     return kept
 
 
+def guard_prefix(steps: Sequence[Instruction | Guard]) -> list[Instruction | Guard]:
+    """The guards, and the instructions they read from, in order; CompileError if a change in place is among them.
+
+    A slot's *ancestry* is itself and, through the instructions that made it,
+    every slot it was computed from: all it may depend on or share memory
+    with (a view is made from its base).  Walking back from the end, an
+    instruction that changes an array in place refuses the split when that
+    array may share memory with something a later guard reads.
+    """
+    ancestry: dict[int, frozenset] = {}
+    for step in steps:
+        if isinstance(step, Instruction) and step.out is not None:
+            ancestry[step.out] = frozenset({step.out}).union(*(ancestry.get(slot, {slot}) for slot in reads(step)))
+    needed: set[int] = set()            # slots that the guards (and the work kept for them) read
+    needed_ancestry: set[int] = set()   # and everything those were made from
+    prefix = []
+    for step in reversed(steps):
+        if isinstance(step, Guard) or step.out in needed:
+            if isinstance(step, Instruction) and step.mutates:
+                raise _in_place_refusal(step)
+            prefix.append(step)
+            for slot in reads(step):
+                needed.add(slot)
+                needed_ancestry.update(ancestry.get(slot, {slot}))
+        elif step.mutates:
+            target = slots_in(step.args[:1])
+            if target and (ancestry.get(target[0], {target[0]}) & needed or target[0] in needed_ancestry):
+                raise _in_place_refusal(step)
+    prefix.reverse()
+    return prefix
+
+
+def _in_place_refusal(step: Instruction) -> CompileError:
+    name = getattr(step.function, "__name__", type(step.function).__name__)
+    return CompileError(f"a value the step reads into Python may depend on an array changed in place ({name}) "
+                        "before it is read, so it cannot be checked before the step runs")
+
+
 def replace_function(step: Instruction, replace: dict) -> Instruction:
     """The instruction calling ``replace[its function]`` instead, if there is one."""
     function = step.function
@@ -84,8 +122,9 @@ class Program:
         there are no guards) computes only what the guards read, and checks
         them: run it first, and nothing has changed when a guard fails.
         ``replace`` maps functions of the trace to others that ``unguarded``
-        calls instead (a CUDA graph's matmul).  Raises :class:`CompileError` if a guard depends on a change made in
-        place (checking it first would then need that change twice).
+        calls instead (a CUDA graph's matmul).  Raises :class:`CompileError`
+        if a guard may depend on a change made in place (checking it first
+        would then need that change, and the step would make it twice).
         """
         steps = [step for step in self.steps if not isinstance(step, Guard)]
         if replace:
@@ -93,17 +132,7 @@ class Program:
         unguarded = self._define(self._generate(steps, self._sources, self._results, "unguarded"), "unguarded")
         if not self.guards:
             return None, unguarded
-        needed: set[int] = set()
-        prefix = []
-        for step in reversed(self.steps):
-            if isinstance(step, Guard) or step.out in needed:
-                if isinstance(step, Instruction) and step.mutates:
-                    raise CompileError("a value the step reads into Python depends on an array changed in "
-                                       f"place ({self._name(step.function)}), so it cannot be checked "
-                                       "before the step runs")
-                prefix.append(step)
-                needed.update(reads(step))
-        prefix.reverse()
+        prefix = guard_prefix(self.steps)
         return self._define(self._generate(prefix, self._sources, [], "check"), "check"), unguarded
 
     @property

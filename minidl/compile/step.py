@@ -40,6 +40,7 @@ from minidl.backend import host_rng
 from minidl.backend.graphs import CapturedGraph, supports_graphs
 from minidl.compile.program import Program
 from minidl.compile.tracer import CompileError, Trace, TracedArray, real_namespace
+from minidl.optim.optimizer import free_replaced_gradients_at_once
 
 
 class _Adopt:
@@ -131,7 +132,7 @@ class CompiledStep:
         hook, rng = _Adopt(trace), host_rng()
         rng_state = rng.bit_generator.state
         try:
-            with install_hook(hook):
+            with install_hook(hook), free_replaced_gradients_at_once():
                 result = self.function(*traced_args)
             if host_rng() is not rng or rng.bit_generator.state != rng_state:
                 raise CompileError("the step draws random numbers on the host (dropout, md.randn): a replay "
@@ -173,8 +174,8 @@ class CompiledStep:
         _check_signature(self._signature, _signature(args))
         sources = [arg.data for arg in args if isinstance(arg, Tensor)] + [tensor.data for tensor in self._leaves]
         if self.calls == 2:  # the first replay: capture a CUDA graph if wanted and possible
+            self._graph = self._capture(args, sources)  # with cuda_graph=True, raises at each call it cannot
             self.calls += 1
-            self._graph = self._capture(args, sources)
         if self._graph is not None:
             values = iter(self._graph.run(sources, self._leaves))
             returned = [self._copy(next(values)) if kind == "slot" else value for kind, value in self._returned]
@@ -228,7 +229,11 @@ class _GraphReplay:
         self.check, unguarded = program.split_guards({operator.matmul: CapturedGraph.matmul,
                                                       xp.matmul: CapturedGraph.matmul})
         self.batch_count = len(sources) - len(leaves)
-        self.inputs = [xp.asarray(array, copy=True) for array in sources]
+        copies: dict[int, Any] = {}  # one copy per array: tensors that share one (tied weights) still do
+        for array in sources:
+            if id(array) not in copies:
+                copies[id(array)] = xp.asarray(array, copy=True)
+        self.inputs = [copies[id(array)] for array in sources]
         for leaf, static in zip(leaves, self.inputs[self.batch_count:]):
             leaf.data = static
         self.graph = CapturedGraph(unguarded, self.inputs)

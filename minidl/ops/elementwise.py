@@ -180,7 +180,7 @@ class ReLU(Masked):
         # is ~8x slower than a multiply on a random mask (measured at 512x1024 float32).
         self.mask = xp.astype(a > 0, a.dtype)
         # maximum, not a * mask: one pass less than a multiply, and a NaN stays NaN
-        return xp.maximum(a, 0.0)  # a Python scalar keeps the dtype of a (Array API 2024.12)
+        return xp.maximum(a, 0)  # a Python int keeps the dtype of a, float or integer (Array API 2024.12)
 
 
 class Abs(Masked):

@@ -11,11 +11,30 @@ later steps (``md.save`` writes them out at once; copy to keep a snapshot).
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+import contextlib
+import contextvars
+from typing import Any, Callable, Iterable, Iterator
 
 from minidl import backend as _backend
 from minidl.autograd.function import set_grad_enabled
 from minidl.autograd.tensor import Tensor
+
+
+_hold_replaced = contextvars.ContextVar("minidl_hold_replaced_gradients", default=True)
+
+
+@contextlib.contextmanager
+def free_replaced_gradients_at_once() -> Iterator[None]:
+    """Inside the block, ``zero_grad()`` lets the old gradients go at once (md.compile traces in one).
+
+    A traced step must leave nothing behind when it returns: a step that ends
+    with ``zero_grad()`` would otherwise leave its traced gradients held.
+    """
+    token = _hold_replaced.set(False)
+    try:
+        yield
+    finally:
+        _hold_replaced.reset(token)
 
 
 class Optimizer:
@@ -87,7 +106,7 @@ class Optimizer:
                 if p.grad is not None:
                     retired.append(p.grad)
                     p.grad = None
-        self._retired = retired
+        self._retired = retired if _hold_replaced.get() else []
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; ``closure`` (optional) recomputes the loss first."""
