@@ -336,7 +336,7 @@ def test_the_graph_replay_logic_with_a_stand_in_graph(backend, monkeypatch):
     # the CPU with a stand-in for the graph; the real capture is tested on a GPU (below).
     import importlib
 
-    compiled_step = importlib.import_module("minidl.compile.step")  # md.compile, the function, hides the package
+    compiled_step = importlib.import_module("minidl.compile.graph_replay")  # md.compile (a function) hides the package
     monkeypatch.setattr(compiled_step, "supports_graphs", lambda name: True)
     monkeypatch.setattr(compiled_step, "CapturedGraph", _StandInGraph)
     monkeypatch.setattr(_StandInGraph, "products", [])
@@ -395,7 +395,7 @@ def test_the_captured_cublas_gemm_handles_every_layout(dtype):
 def test_tied_weights_stay_tied_through_a_stand_in_graph(backend, monkeypatch):
     import importlib
 
-    compiled_step = importlib.import_module("minidl.compile.step")
+    compiled_step = importlib.import_module("minidl.compile.graph_replay")
     monkeypatch.setattr(compiled_step, "supports_graphs", lambda name: True)
     monkeypatch.setattr(compiled_step, "CapturedGraph", _StandInGraph)
     shared = md.randn(3, 3)

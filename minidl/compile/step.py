@@ -31,13 +31,12 @@ The contract (the long version is ``docs/static-graphs.md``):
 
 from __future__ import annotations
 
-import operator
 from typing import Any, Callable
 
 from minidl.autograd.function import Function, install_hook
 from minidl.autograd.tensor import Tensor
 from minidl.backend import host_rng
-from minidl.backend.graphs import CapturedGraph, supports_graphs
+from minidl.compile.graph_replay import GraphReplay, capture
 from minidl.compile.program import Program
 from minidl.compile.tracer import CompileError, Trace, TracedArray, real_namespace
 from minidl.optim.optimizer import free_replaced_gradients_at_once
@@ -100,7 +99,7 @@ class CompiledStep:
         """Forget the trace: the next call runs eagerly, and the one after traces again."""
         self.program: Program | None = None
         self.calls = 0
-        self._graph: _GraphReplay | None = None
+        self._graph: GraphReplay | None = None
         self.graph_note: str | None = None  # why replays do not use a CUDA graph (None: they do, or no replay yet)
 
     @property
@@ -178,7 +177,8 @@ class CompiledStep:
             self.calls += 1
         if self._graph is not None:
             values = iter(self._graph.run(sources, self._leaves))
-            returned = [self._copy(next(values)) if kind == "slot" else value for kind, value in self._returned]
+            returned = [self._graph.copy(next(values)) if kind == "slot" else value
+                        for kind, value in self._returned]
         else:
             values = iter(self.program.run(*sources))
             returned = [next(values) if kind == "slot" else value for kind, value in self._returned]
@@ -192,66 +192,13 @@ class CompiledStep:
         return _rebuild(self._template, returned)
 
 
-    def _capture(self, args: tuple, sources: list) -> "_GraphReplay | None":
-        backends = {arg.backend for arg in args if isinstance(arg, Tensor)} | {t.backend for t in self._leaves}
-        if self.cuda_graph_mode is False:
-            self.graph_note = "cuda_graph=False"
-            return None
-        if len(backends) != 1 or not supports_graphs(next(iter(backends))):
-            self.graph_note = f"CUDA graphs need every array on CuPy with a GPU; this step uses {sorted(backends)}"
-        else:
-            try:
-                self._namespace = next(t.xp for t in [*self._leaves, *args] if isinstance(t, Tensor))
-                return _GraphReplay(self.program, sources, self._leaves, self._namespace)
-            except Exception as error:  # noqa: BLE001 - reported, or raised when graphs were asked for
-                self.graph_note = f"capture failed: {type(error).__name__}: {error}"
-        if self.cuda_graph_mode:
+    def _capture(self, args: tuple, sources: list) -> "GraphReplay | None":
+        """The graph replay, or None with the reason in ``graph_note`` (an error when it was demanded)."""
+        tensors = [t for t in [*self._leaves, *args] if isinstance(t, Tensor)]
+        graph, self.graph_note = capture(self.program, sources, self._leaves, tensors, self.cuda_graph_mode)
+        if graph is None and self.cuda_graph_mode:
             raise CompileError(f"md.compile(cuda_graph=True) cannot use a CUDA graph: {self.graph_note}")
-        return None
-
-    def _copy(self, array: Any) -> Any:
-        """A returned array of a graph, copied: the next launch overwrites the graph's own."""
-        return self._namespace.asarray(array, copy=True)
-
-
-class _GraphReplay:
-    """The program as a CUDA graph, the input arrays it owns, and the guard check that runs before each launch.
-
-    A graph reads fixed addresses, so it owns one array per input: each call
-    copies the batch in, and the step's leaf tensors (its parameters) move
-    into the graph's arrays at the capture, where updates then happen in
-    place.  A leaf given a new array later is copied in the same way; no
-    array the caller passes in is ever written to.
-    """
-
-    def __init__(self, program: Program, sources: list, leaves: list[Tensor], xp: Any) -> None:
-        # Matrix products go through the graph's own cuBLAS call (CuPy's refuses to be captured).
-        self.check, unguarded = program.split_guards({operator.matmul: CapturedGraph.matmul,
-                                                      xp.matmul: CapturedGraph.matmul})
-        self.batch_count = len(sources) - len(leaves)
-        copies: dict[int, Any] = {}  # one copy per array: tensors that share one (tied weights) still do
-        for array in sources:
-            if id(array) not in copies:
-                copies[id(array)] = xp.asarray(array, copy=True)
-        self.inputs = [copies[id(array)] for array in sources]
-        for leaf, static in zip(leaves, self.inputs[self.batch_count:]):
-            leaf.data = static
-        self.graph = CapturedGraph(unguarded, self.inputs)
-
-    def run(self, sources: list, leaves: list[Tensor]) -> Any:
-        for index, (new, static) in enumerate(zip(sources, self.inputs)):
-            if new is static:
-                continue
-            if tuple(new.shape) != tuple(static.shape) or new.dtype != static.dtype:
-                raise CompileError(f"a tensor the compiled step reads changed shape or dtype since the capture "
-                                   f"({tuple(static.shape)} {static.dtype} -> {tuple(new.shape)} {new.dtype}); "
-                                   "call step.reset() to trace again")
-            static[...] = new  # a copy on the device, queued before the launch
-            if index >= self.batch_count:
-                leaves[index - self.batch_count].data = static
-        if self.check is not None:
-            self.check(*self.inputs)
-        return self.graph.launch()
+        return graph
 
 
 def _traced(arg: Any, trace: Trace) -> Any:
