@@ -49,8 +49,8 @@ def backward(root: "Tensor", grad: "Tensor", retain_graph: bool, create_graph: b
     With ``create_graph`` every node runs its Tensor ``backward`` (recorded, so the
     gradient can be differentiated again).  Without it, a node that also defines
     ``backward_arrays`` runs that instead: the same formulas on raw arrays, with
-    no graph node, no Tensor and no dispatch per product (a step of a small MLP
-    spends a fifth of its time there otherwise).  Both are tested to agree.
+    no graph node, no Tensor and no dispatch per product (6% of a 784-128-128-10
+    step at batch 64 on NumPy, measured).  Both are tested to agree.
     """
     order = topological_order(root.creator)
     arrays = not create_graph  # then the gradients travel as raw arrays
@@ -66,8 +66,6 @@ def backward(root: "Tensor", grad: "Tensor", retain_graph: bool, create_graph: b
                 continue
             if hooks:
                 input_grads = run_hooked(hooks, "backward", node, lambda: run(node, grad_output))
-            elif arrays and node.backward_arrays is not None:  # the usual case, without a call in between
-                input_grads = node.backward_arrays(grad_output)
             else:
                 input_grads = run(node, grad_output)
             for tensor, input_grad in zip(node.inputs, input_grads):
