@@ -101,11 +101,6 @@ class CapturedGraph:
         self._graph.launch(stream=self._cupy.cuda.get_current_stream())
         return self.outputs
 
-    @property
-    def pool_bytes(self) -> int:
-        """Device memory held by the graph's own pool (its intermediate and output arrays)."""
-        return self._pool.total_bytes()
-
 
 # ---- cuBLAS through ctypes, for the capture ------------------------------------------------------------
 def _cublas_library() -> ctypes.CDLL:

@@ -126,7 +126,8 @@ class Program:
         if a guard may depend on a change made in place (checking it first
         would then need that change, and the step would make it twice).
         """
-        steps = [step for step in self.steps if not isinstance(step, Guard)]
+        # Without its guards, the work that only fed them is dead too (the label check's sum).
+        steps = live_steps([step for step in self.steps if not isinstance(step, Guard)], self._results)
         if replace:
             steps = [replace_function(step, replace) for step in steps]
         unguarded = self._define(self._generate(steps, self._sources, self._results, "unguarded"), "unguarded")
