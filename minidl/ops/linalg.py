@@ -127,18 +127,21 @@ class Linear(Function):
         grad_x = _gemm(xp, grad, weight) if inputs[0].requires_grad else None
         grad_weight = None
         if inputs[1].requires_grad:
-            rows = grad if grad.ndim == 2 else xp.reshape(grad, (-1, grad.shape[-1]))
-            x_rows = x if x.ndim == 2 else xp.reshape(x, (-1, x.shape[-1]))
-            grad_weight = _gemm(xp, rows.T, x_rows)
+            grad_weight = _gemm(xp, _array_rows(xp, grad).T, _array_rows(xp, x))
         if len(inputs) == 2:
             return grad_x, grad_weight
-        grad_bias = xp.sum(grad, axis=tuple(range(grad.ndim - 1))) if inputs[2].requires_grad else None
-        return grad_x, grad_weight, grad_bias
+        bias = inputs[2]
+        return grad_x, grad_weight, sum_array_to(xp, grad, bias.shape) if bias.requires_grad else None
 
 
 def _rows(t: Tensor) -> Tensor:
     """Fold leading batch axes into one, so the weight gradient is a single 2-D GEMM."""
     return t if len(t.data.shape) == 2 else reshape(t, (-1, t.shape[-1]))
+
+
+def _array_rows(xp, array):
+    """``_rows`` on a raw array (Linear's array backward)."""
+    return array if array.ndim == 2 else xp.reshape(array, (-1, array.shape[-1]))
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
