@@ -11,10 +11,10 @@ array-api-strict.
 (2, 2)
 """
 
-from minidl.backend import (get_backend, get_matmul, is_gpu_available, manual_seed, set_backend, set_matmul,
-                            using_backend, using_matmul)
-from minidl.autograd import (DType, Function, Tensor, bool_, float32, float64, int32, int64, is_grad_enabled,
-                             no_grad, set_grad_enabled, uint8)
+from minidl.backend import get_backend, is_gpu_available, manual_seed, set_backend, using_backend
+from minidl.kernels.matmul import get_matmul, set_matmul, using_matmul
+from minidl.autograd import (DType, Function, Tensor, bool_, enable_grad, float32, float64, int32, int64,
+                             is_grad_enabled, no_grad, set_grad_enabled, uint8)
 from minidl.ops import (abs, add, arange, astype, broadcast_to, clip, concat, divide, equal, exp, expand_dims, eye,
                         flatten, full, greater, greater_equal, less, less_equal, log, matmul, matrix_transpose, max,
                         maximum, mean, min, minimum, multiply, negative, not_equal, ones, ones_like, permute_dims,
@@ -25,7 +25,8 @@ from minidl.tools.profiler import profile
 from minidl.compile import CompileError, compile  # noqa: A004 - md.compile shadows the builtin here only
 from minidl.tools.anomaly import AnomalyError, detect_anomaly
 from minidl.tools.serialization import SerializationError, load, save
-from minidl import nn, optim, viz
+from minidl import nn, optim
+from minidl.tools import viz
 from minidl import data
 
 bool = bool_  # md.bool, as in api.md (shadows the builtin only inside this namespace)

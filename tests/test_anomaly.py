@@ -7,7 +7,7 @@ import pytest
 
 import minidl as md
 import minidl.nn.functional as F
-from minidl.autograd.function import installed_hooks
+from minidl.autograd.hooks import installed_hooks
 
 
 def ieee_quiet():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy
 import pytest
 
@@ -312,13 +314,23 @@ def test_a_cuda_graph_replay_gives_the_eager_numbers_and_fresh_losses():
         assert first.grad is not None and numpy.isfinite(first.numpy()).all()
 
 
+class _StandInGemm:
+    """Stands in for the graph's own cuBLAS call: records each product's shapes."""
+
+    def __call__(self, a, b):
+        _StandInGraph.products.append((a.shape, b.shape))
+        return a @ b
+
+    def bound_to(self, stream):
+        return contextlib.nullcontext()
+
+
 class _StandInGraph:
     """Behaves as a captured graph on the CPU: fixed output arrays, overwritten at each launch."""
 
     products: list = []  # shapes of the products it computed (the program's matmuls must come here)
-    matmul = staticmethod(lambda a, b: _StandInGraph.products.append((a.shape, b.shape)) or a @ b)
 
-    def __init__(self, function, sources):
+    def __init__(self, function, sources, bind=None):
         self.function, self.sources, self.outputs = function, sources, None
 
     def launch(self):
@@ -339,6 +351,7 @@ def test_the_graph_replay_logic_with_a_stand_in_graph(backend, monkeypatch):
     compiled_step = importlib.import_module("minidl.compile.graph_replay")  # md.compile (a function) hides the package
     monkeypatch.setattr(compiled_step, "supports_graphs", lambda name: True)
     monkeypatch.setattr(compiled_step, "CapturedGraph", _StandInGraph)
+    monkeypatch.setattr(compiled_step, "GraphGemm", _StandInGemm)
     monkeypatch.setattr(_StandInGraph, "products", [])
     eager_model, _, eager_step = model_and_step()
     compiled_model, _, step = model_and_step()
@@ -375,6 +388,7 @@ def test_the_captured_cublas_gemm_handles_every_layout(dtype):
     import cupy
 
     from minidl.backend.graphs import CapturedGraph
+    from minidl.kernels.matmul import GraphGemm
 
     rng = cupy.random.default_rng(0)
     a = rng.standard_normal((7, 5)).astype(dtype)
@@ -383,8 +397,9 @@ def test_the_captured_cublas_gemm_handles_every_layout(dtype):
     cases = (lambda: (a, b), lambda: (b.T, a.T), lambda: (a, wide.T[::2][:5].T.T[:5]),
              lambda: (a[:, ::-1], b), lambda: (a[:1], b), lambda: (a.T.T, b[:, :1]))
     inputs = [array for case in cases for array in case()]
-    graph = CapturedGraph(lambda *xs: [CapturedGraph.matmul(xs[i], xs[i + 1]) for i in range(0, len(xs), 2)],
-                          inputs)
+    graph_gemm = GraphGemm()
+    graph = CapturedGraph(lambda *xs: [graph_gemm(xs[i], xs[i + 1]) for i in range(0, len(xs), 2)],
+                          inputs, bind=graph_gemm.bound_to)
     got = graph.launch()
     cupy.cuda.get_current_stream().synchronize()
     for index, out in enumerate(got):
@@ -398,6 +413,7 @@ def test_tied_weights_stay_tied_through_a_stand_in_graph(backend, monkeypatch):
     compiled_step = importlib.import_module("minidl.compile.graph_replay")
     monkeypatch.setattr(compiled_step, "supports_graphs", lambda name: True)
     monkeypatch.setattr(compiled_step, "CapturedGraph", _StandInGraph)
+    monkeypatch.setattr(compiled_step, "GraphGemm", _StandInGemm)
     shared = md.randn(3, 3)
     w1, w2 = (md.Tensor._wrap(shared.data, shared.xp, shared.backend, True) for _ in range(2))
 

@@ -5,7 +5,7 @@ import pytest
 
 import minidl as md
 import minidl.nn.functional as F
-from minidl.autograd.function import install_hook
+from minidl.autograd.hooks import install_hook
 from minidl.ops.conv import col2im, im2col
 from conftest import f64
 

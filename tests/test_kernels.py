@@ -32,7 +32,7 @@ def random_pair(m: int, k: int, n: int, dtype=np.float32, seed: int = 0) -> tupl
 
 def assert_matches_matmul(spec: str, a: np.ndarray, b: np.ndarray) -> None:
     """The kernel's ``a @ b`` equals NumPy's to float32 accuracy (sums of K products in another order)."""
-    result = registry.run_matmul(spec, np, a, b)
+    result = registry.run_matmul(spec, a, b)
     expected = np.matmul(a, b)
     assert result.shape == expected.shape and result.dtype == expected.dtype
     tolerance = 1e-5 if a.dtype == np.float32 else 1e-12
@@ -66,8 +66,8 @@ def test_kernel_broadcasts_batch_axes_like_matmul(shapes):
 
 def test_kernel_handles_empty_dimensions():
     a, b = random_pair(3, 0, 4)
-    np.testing.assert_array_equal(registry.run_matmul("numba-cpu:ikj", np, a, b), np.zeros((3, 4), np.float32))
-    assert registry.run_matmul("numba-cpu:ikj", np, *random_pair(0, 3, 4)).shape == (0, 4)
+    np.testing.assert_array_equal(registry.run_matmul("numba-cpu:ikj", a, b), np.zeros((3, 4), np.float32))
+    assert registry.run_matmul("numba-cpu:ikj", *random_pair(0, 3, 4)).shape == (0, 4)
 
 
 def test_parse_spec_splits_device_and_name():
@@ -96,7 +96,7 @@ def test_cuda_kernel_refuses_numpy_arrays_on_real_hardware():
     if numba.config.ENABLE_CUDASIM:
         pytest.skip("under NUMBA_ENABLE_CUDASIM=1 the CUDA kernels run on NumPy arrays by design")
     with pytest.raises(TypeError, match="numba-cuda:tiled runs on cupy arrays, but got numpy"):
-        registry.run_matmul("numba-cuda:tiled", np, *random_pair(2, 2, 2))
+        registry.run_matmul("numba-cuda:tiled", *random_pair(2, 2, 2))
 
 
 @pytest.mark.parametrize("kernel", ["ikj", "packed"])

@@ -45,10 +45,10 @@ GPU_SHAPES = [(31, 31, 31), (65, 65, 65), (1, 300, 257), (257, 33, 129), (1000, 
 def device_matmul(spec: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Run a kernel on host data: moved to the GPU first when there is one."""
     if SIMULATING:
-        return registry.run_matmul(spec, np, a, b)
+        return registry.run_matmul(spec, a, b)
     import cupy
 
-    return cupy.asnumpy(registry.run_matmul(spec, None, cupy.asarray(a), cupy.asarray(b)))
+    return cupy.asnumpy(registry.run_matmul(spec, cupy.asarray(a), cupy.asarray(b)))
 
 
 def assert_kernel_matches(spec: str, shape: tuple[int, int, int]) -> None:
@@ -83,11 +83,11 @@ def test_cuda_kernel_runs_batched_matmul():
     rng = np.random.default_rng(2)
     a, b = rng.standard_normal((2, 3, 5)).astype(np.float32), rng.standard_normal((2, 5, 4)).astype(np.float32)
     if SIMULATING:
-        result = registry.run_matmul("numba-cuda:coalesced", np, a, b)
+        result = registry.run_matmul("numba-cuda:coalesced", a, b)
     else:
         import cupy
 
-        result = cupy.asnumpy(registry.run_matmul("numba-cuda:coalesced", None, cupy.asarray(a), cupy.asarray(b)))
+        result = cupy.asnumpy(registry.run_matmul("numba-cuda:coalesced", cupy.asarray(a), cupy.asarray(b)))
     np.testing.assert_allclose(result, a @ b, rtol=1e-5, atol=1e-5)
 
 

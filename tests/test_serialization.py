@@ -9,7 +9,7 @@ import numpy
 import pytest
 
 import minidl as md
-from minidl.backend import npz
+from minidl.tools import npz
 from minidl.tools import serialization
 from minidl.tools.serialization import SerializationError
 

@@ -1,64 +1,48 @@
 """Function: one node of the graph, with its forward and its backward side by side.
 
-A subclass computes ``forward`` on raw ``xp`` arrays and ``backward`` on
-Tensors, using minidl's own differentiable ops.  Writing the backward with
-Tensors is what makes ``backward(create_graph=True)`` work: the gradient
-computation is itself recorded as a graph, so it can be differentiated again.
+A subclass computes ``forward`` on raw ``xp`` arrays and writes its
+derivative ONCE, in ``backward(self, grad, *inputs)``, with operators and
+other ops' ``apply``. The engine decides what that formula computes on:
+
+- an ordinary ``loss.backward()`` hands it raw arrays (``grad`` and the
+  inputs' arrays), and every op the formula calls runs straight on those
+  arrays, recording nothing: the chain rule at the cost of the array calls;
+- ``loss.backward(create_graph=True)`` hands it Tensors, so the same formula
+  records a graph of its own, which can be differentiated again.
+
+>>> import minidl as md
+>>> class Cube(md.Function):
+...     def forward(self, a):
+...         return a * a * a
+...     def backward(self, grad, a):
+...         return grad * 3.0 * a * a      # one input: a tuple of one gradient, or the gradient alone
+>>> x = md.tensor([2.0], requires_grad=True)
+>>> Cube.apply(x).backward(md.ones((1,)))
+>>> x.grad.tolist()
+[12.0]
 """
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import weakref
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import Any
 
-if TYPE_CHECKING:
-    from minidl.autograd.tensor import Tensor
-
-_grad_enabled: contextvars.ContextVar[bool] = contextvars.ContextVar("minidl_grad_enabled", default=True)
-
-
-def is_grad_enabled() -> bool:
-    """True unless inside ``md.no_grad()``."""
-    return _grad_enabled.get()
-
-
-@contextlib.contextmanager
-def set_grad_enabled(enabled: bool) -> Iterator[None]:
-    """Turn graph recording on or off inside a ``with`` block."""
-    token = _grad_enabled.set(bool(enabled))
-    try:
-        yield
-    finally:
-        _grad_enabled.reset(token)
-
-
-def no_grad() -> contextlib.AbstractContextManager[None]:
-    """A context manager in which operations record no graph (evaluation, optimizer steps).
-
-    >>> import minidl as md
-    >>> w = md.ones((2,), requires_grad=True)
-    >>> with md.no_grad():
-    ...     y = w * 2
-    >>> y.requires_grad
-    False
-    """
-    return set_grad_enabled(False)
+from minidl.autograd.grad_mode import _grad_enabled, _raw_namespace
+from minidl.autograd.hooks import _hooks, run_hooked
+from minidl.autograd.tensor import Tensor
 
 
 class Function:
     """Base class of every differentiable operation.
 
-    Subclasses implement ``forward(self, *arrays)`` returning one array, and
-    ``backward(self, grad_output)`` returning one gradient Tensor (or None)
-    per input.  ``self.inputs`` are the input Tensors; ``self.output`` is the
+    ``forward(self, *arrays)`` returns one array; ``backward(self, grad,
+    *inputs)`` returns one gradient (or None) per input, of the input's shape
+    and dtype, for inputs that are all arrays or all Tensors (see the module
+    docstring). ``self.inputs`` are the input Tensors, ``self.output`` the
     output Tensor (held weakly, so the graph has no reference cycle).
 
-    The ops that every training step runs (linear, matmul, relu, add,
-    multiply, cross-entropy) also define ``backward_arrays(self, grad)``: the
-    same formulas on raw arrays, which ``backward()`` uses unless it must
-    record the gradient computation (``create_graph=True``).
+    An op's parameters (an axis, a shape) are declared as class annotations
+    and passed to ``apply`` by keyword: ``Sum.apply(x, axes=(0,), keepdims=False)``.
     """
 
     __slots__ = ("inputs", "xp", "_output_ref", "__weakref__", "__dict__")
@@ -66,25 +50,35 @@ class Function:
     # A class-level default, not a slot: apply() then need not set it on every node,
     # and release() sets it on the instance (in __dict__) once the node is used up.
     released = False
-    backward_arrays = None  # optional fast path: see the class docstring
+    # Floating-point operations of one forward call, for ops that are GEMMs (read by the profiler).
+    gemm_flops = None
+    _param_names: frozenset[str] = frozenset()
 
-    def __init__(self) -> None:
-        self.inputs: tuple[Tensor, ...] | None = None
-        self._output_ref: weakref.ref | None = None
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        declared = set(cls._param_names)
+        declared.update(name for name in cls.__dict__.get("__annotations__", {}) if not name.startswith("_"))
+        cls._param_names = frozenset(declared)
 
     @property
-    def output(self) -> "Tensor":
+    def output(self) -> Tensor:
         return self._output_ref()
 
     def forward(self, *arrays: Any) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def backward(self, grad_output: "Tensor") -> tuple["Tensor | None", ...]:  # pragma: no cover - abstract
+    def backward(self, grad: Any, *inputs: Any) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def needs_grad(self, index: int) -> bool:
-        """Whether input ``index`` wants a gradient (skip the work when not)."""
-        return self.inputs[index].requires_grad
+    @property
+    def needs_input_grad(self) -> tuple[bool, ...]:
+        """For each input, whether it wants a gradient (skip the work when not), as in PyTorch."""
+        return tuple([tensor.requires_grad for tensor in self.inputs])
+
+    def output_like(self, grad: Any) -> Any:
+        """The op's result in the kind of ``grad``: the output Tensor, or its array."""
+        output = self._output_ref()
+        return output if isinstance(grad, Tensor) else output.data
 
     def release(self) -> None:
         """Free what the node holds once backward has used it."""
@@ -97,31 +91,29 @@ class Function:
         return type(self).__name__
 
     @classmethod
-    def apply(cls, *inputs: "Tensor", **params: Any) -> "Tensor":
-        """Run the op on Tensors: compute forward, and record the node if needed.
+    def apply(cls, *inputs: Any, **params: Any) -> Any:
+        """Run the op: on Tensors, compute forward and record the node if needed; on raw arrays
+        (inside a ``backward()`` walk), compute forward and return the array.
 
         This runs for every operation, so it is written for speed: no generator
         expressions, no import, each attribute read once.
         """
-        # object.__new__, not cls(): no __init__ call per op. apply() sets every slot
-        # that later code reads (inputs, xp, and _output_ref when the node is recorded).
+        # object.__new__, not cls(): no __init__ per op. apply() sets every slot that
+        # later code reads (inputs, xp, and _output_ref when the node is recorded).
         node = object.__new__(cls)
         if params:
+            if not cls._param_names.issuperset(params):
+                unknown = ", ".join(sorted(set(params) - cls._param_names))
+                raise TypeError(f"{cls.__name__}.apply got undeclared parameters {unknown}; "
+                                f"declare them as annotations on the class")
             node.__dict__.update(params)
-        first = inputs[0]
-        try:
-            backend = first.backend
-            if len(inputs) > 1:
-                for other in inputs:
-                    if other.backend != backend:
-                        raise ValueError(
-                            f"{cls.__name__} got tensors on two backends, {backend!r} and {other.backend!r}; "
-                            f"move one with .to({backend!r}) (a model: model.to({backend!r}))"
-                        )
-        except AttributeError:
-            names = ", ".join(type(t).__name__ for t in inputs)
-            raise TypeError(f"{cls.__name__} expects minidl Tensors, got {names}; convert with md.tensor(...)") from None
         node.inputs = inputs
+        first = inputs[0]
+        if not isinstance(first, Tensor):
+            return cls._apply_to_arrays(node, inputs)
+        backend = first.backend
+        if len(inputs) > 1:
+            check_same_backend(cls.__name__, inputs)
         node.xp = first.xp
         hooks = _hooks.get()
         if hooks:  # the arrays are read inside call(): a hook (md.compile) may swap them first
@@ -134,41 +126,35 @@ class Function:
                 if tensor.requires_grad:
                     record = True
                     break
-        out = cls.tensor_type._wrap(data, first.xp, backend, record)  # first.xp: a hook may have swapped it
+        out = Tensor._wrap(data, first.xp, backend, record)  # first.xp: a hook may have swapped it
         if record:
             out.creator = node
             node._output_ref = weakref.ref(out)
         else:
             node.inputs = None
-            node._output_ref = None
         return out
 
-
-# ---- hooks: how tools (profiler, anomaly detection) watch every op -------------------------
-# A hook is an object with ``forward(node, call)`` and ``backward(node, call)`` methods;
-# ``call()`` runs the real work and returns its result, which the hook must return.
-# With no hook installed, the only cost is one ContextVar lookup per op.
-_hooks: contextvars.ContextVar[tuple] = contextvars.ContextVar("minidl_hooks", default=())
-
-
-def run_hooked(hooks: tuple, phase: str, node: Function, call: Any) -> Any:
-    """Run ``call`` wrapped by every installed hook (the first installed is outermost)."""
-    if len(hooks) == 1:  # the usual case (one profiler): no wrapper closures
-        return getattr(hooks[0], phase)(node, call)
-    for hook in reversed(hooks):
-        call = (lambda hook, inner: lambda: getattr(hook, phase)(node, inner))(hook, call)
-    return call()
+    @staticmethod
+    def _apply_to_arrays(node: "Function", arrays: tuple) -> Any:
+        xp = _raw_namespace.get()
+        if xp is None:
+            names = ", ".join(type(a).__name__ for a in arrays)
+            raise TypeError(f"{node.name} expects minidl Tensors, got {names}; convert with md.tensor(...)")
+        node.xp = xp
+        hooks = _hooks.get()
+        if hooks:
+            return run_hooked(hooks, "forward", node, lambda: node.forward(*arrays))
+        return node.forward(*arrays)
 
 
-def installed_hooks() -> tuple:
-    return _hooks.get()
-
-
-@contextlib.contextmanager
-def install_hook(hook: Any) -> Iterator[Any]:
-    """Install ``hook`` for the duration of a ``with`` block (in this thread/context only)."""
-    token = _hooks.set(_hooks.get() + (hook,))
+def check_same_backend(op: str, tensors: Any) -> None:
+    """Refuse Tensors of two backends in one op, naming both and the fix (the one place this is checked)."""
     try:
-        yield hook
-    finally:
-        _hooks.reset(token)
+        backend = tensors[0].backend
+        for other in tensors:
+            if other.backend != backend:
+                raise ValueError(f"{op} got tensors on two backends, {backend!r} and {other.backend!r}; "
+                                 f"move one with .to({backend!r}) (a model: model.to({backend!r}))")
+    except AttributeError:
+        names = ", ".join(type(t).__name__ for t in tensors)
+        raise TypeError(f"{op} expects minidl Tensors, got {names}; convert with md.tensor(...)") from None

@@ -3,7 +3,9 @@
 A Tensor keeps its array (``data``), the namespace that array belongs to
 (``xp``, looked up once here, never per op), the backend's name, whether it
 wants a gradient, its gradient, and the Function that created it.
-Operators and methods forward to :mod:`minidl.ops`.
+Operators and methods forward to :mod:`minidl.ops`: the one place where a
+lower layer calls a higher one (as in DeZero and needle), so that ``a + b``
+reads as it does in NumPy.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from typing import Any
 from minidl import backend as _backend
 from minidl.autograd import engine
 from minidl.autograd.dtypes import DType, dtype_of
-from minidl.autograd.function import Function
 
 
 class Tensor:
@@ -27,7 +28,7 @@ class Tensor:
     [2.0, 4.0, 6.0]
     """
 
-    __slots__ = ("data", "xp", "backend", "requires_grad", "grad", "creator", "name", "__weakref__")
+    __slots__ = ("data", "xp", "backend", "requires_grad", "grad", "creator", "name", "grad_hooks", "__weakref__")
     __array_priority__ = 1000  # so numpy_array * tensor calls Tensor.__rmul__
 
     def __init__(self, data: Any, requires_grad: bool = False) -> None:
@@ -36,6 +37,7 @@ class Tensor:
         made = _make(data, requires_grad=requires_grad)
         self.data, self.xp, self.backend = made.data, made.xp, made.backend
         self.requires_grad, self.grad, self.creator, self.name = made.requires_grad, None, None, None
+        self.grad_hooks = None
 
     @classmethod
     def _wrap(cls, data: Any, xp: ModuleType, backend: str, requires_grad: bool = False) -> "Tensor":
@@ -48,6 +50,7 @@ class Tensor:
         tensor.grad = None
         tensor.creator = None
         tensor.name = None
+        tensor.grad_hooks = None
         return tensor
 
     # ---- what it is -------------------------------------------------------
@@ -172,6 +175,26 @@ class Tensor:
     def zero_grad(self) -> None:
         self.grad = None
 
+    def register_post_accumulate_grad_hook(self, hook: Any) -> "RemovableHandle":
+        """Call ``hook(self)`` each time ``backward()`` has added into ``self.grad`` (a leaf), as in PyTorch.
+
+        Data-parallel training uses it to send a gradient off as soon as it is
+        ready. Returns a handle whose ``remove()`` takes the hook out again.
+
+        >>> import minidl as md
+        >>> w = md.ones((2,), requires_grad=True)
+        >>> handle = w.register_post_accumulate_grad_hook(lambda t: print("ready", t.grad.tolist()))
+        >>> (w * 3).sum().backward()
+        ready [3.0, 3.0]
+        >>> handle.remove()
+        """
+        if self.creator is not None:
+            raise RuntimeError("register_post_accumulate_grad_hook works on leaf tensors only (parameters); "
+                               "this tensor was made by an op")
+        if self.grad_hooks is None:
+            self.grad_hooks = {}
+        return RemovableHandle(self.grad_hooks, hook)
+
     # ---- operators ---------------------------------------------------------------
     __hash__ = object.__hash__
 
@@ -234,6 +257,19 @@ class Tensor:
         return _ops.matrix_transpose(self)
 
 
-Function.tensor_type = Tensor
+class RemovableHandle:
+    """What registering a hook returns: ``remove()`` unregisters it."""
 
+    _next_id = 0
+
+    def __init__(self, hooks: dict, hook: Any) -> None:
+        RemovableHandle._next_id += 1
+        self._hooks, self._id = hooks, RemovableHandle._next_id
+        hooks[self._id] = hook
+
+    def remove(self) -> None:
+        self._hooks.pop(self._id, None)
+
+
+# The documented exception to "every layer imports downward": Tensor's operators and methods call ops.
 from minidl import ops as _ops  # noqa: E402  (ops needs Tensor defined first)

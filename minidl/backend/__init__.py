@@ -18,43 +18,34 @@ few gaps (scatter-add) with one function each.
 from minidl.backend.config import (
     BACKENDS,
     get_backend,
-    get_matmul,
     namespace,
     resolve_name,
     set_backend,
-    set_matmul,
     using_backend,
-    using_matmul,
 )
 from minidl.backend.arrays import (
     backend_of,
     from_host,
-    host_asarray,
     is_gpu_available,
     scatter_add_rows,
     synchronize,
     to_host,
 )
-from minidl.backend.random import host_rng, manual_seed, seeded_rng
+from minidl.backend.random import host_rng, manual_seed
 
 __all__ = [
     "BACKENDS",
     "backend_of",
     "from_host",
     "get_backend",
-    "get_matmul",
-    "host_asarray",
     "host_rng",
     "is_gpu_available",
     "manual_seed",
     "namespace",
     "resolve_name",
     "scatter_add_rows",
-    "seeded_rng",
     "set_backend",
-    "set_matmul",
     "synchronize",
     "to_host",
     "using_backend",
-    "using_matmul",
 ]

@@ -43,11 +43,6 @@ def to_host(array: Any) -> numpy.ndarray:
     return numpy.asarray(array)  # NumPy (scalars become 0-d arrays) and array-api-strict
 
 
-def host_asarray(data: Any) -> numpy.ndarray:
-    """Python numbers or nested lists as a host NumPy array."""
-    return numpy.asarray(data)
-
-
 def from_host(host_array: Any, backend: str, dtype: Any = None) -> Any:
     """Put a NumPy array (or nested list) on ``backend``, optionally casting to ``dtype``."""
     xp = namespace(backend)

@@ -1,9 +1,9 @@
-"""The two settings of minidl: which backend new tensors use, and which matmul.
+"""Which backend new tensors use.
 
-Both live in :mod:`contextvars`, so each thread (and each asyncio task) has its
-own value: two threads can train on two backends without interfering.  The
-starting values come from the environment variables ``MINIDL_BACKEND`` and
-``MINIDL_MATMUL``.
+The setting lives in :mod:`contextvars`, so each thread (and each asyncio task)
+has its own value: two threads can train on two backends without interfering.
+The starting value comes from the environment variable ``MINIDL_BACKEND``.
+(The other setting, which GEMM runs matrix products, is :mod:`minidl.kernels.matmul`.)
 """
 
 from __future__ import annotations
@@ -81,9 +81,6 @@ def _initial_backend() -> str:
 
 
 _backend: contextvars.ContextVar[str] = contextvars.ContextVar("minidl_backend", default=_initial_backend())
-_matmul: contextvars.ContextVar[str] = contextvars.ContextVar(
-    "minidl_matmul", default=os.environ.get("MINIDL_MATMUL", "xp")
-)
 
 
 def get_backend() -> str:
@@ -108,37 +105,3 @@ def using_backend(name: str) -> Iterator[str]:
         yield name
     finally:
         _backend.reset(token)
-
-
-def get_matmul() -> str:
-    """The matmul implementation in use: ``"xp"`` (the backend's BLAS) or a kernel spec."""
-    return _matmul.get()
-
-
-def set_matmul(spec: str) -> None:
-    """Route every matmul, forward and backward, through ``spec``.
-
-    ``"xp"`` is the backend's own ``matmul`` (BLAS / cuBLAS);
-    ``"numba-cpu:<kernel>"`` and ``"numba-cuda:<kernel>"`` name a kernel of
-    :mod:`minidl.kernels`.
-    """
-    _matmul.set(_checked_matmul(spec))
-
-
-@contextlib.contextmanager
-def using_matmul(spec: str) -> Iterator[str]:
-    """Use the matmul ``spec`` inside a ``with`` block, then restore the previous one."""
-    token = _matmul.set(_checked_matmul(spec))
-    try:
-        yield spec
-    finally:
-        _matmul.reset(token)
-
-
-def _checked_matmul(spec: str) -> str:
-    if spec == "xp":
-        return spec
-    from minidl.kernels import registry  # imports no numba until a kernel runs
-
-    registry.parse_spec(spec)
-    return spec

@@ -30,8 +30,3 @@ def host_rng() -> numpy.random.Generator:
         rng = numpy.random.default_rng(0)
         _rng.set(rng)
     return rng
-
-
-def seeded_rng(seed: int) -> numpy.random.Generator:
-    """A new, independent host generator (for tools that must not disturb the global one)."""
-    return numpy.random.default_rng(seed)

@@ -13,6 +13,7 @@ from typing import Any
 
 from minidl.autograd.tensor import Tensor
 from minidl.backend.graphs import CapturedGraph, supports_graphs
+from minidl.kernels.matmul import GraphGemm
 from minidl.compile.program import Program
 from minidl.compile.tracer import CompileError
 
@@ -48,8 +49,8 @@ class GraphReplay:
     def __init__(self, program: Program, sources: list, leaves: list[Tensor], xp: Any) -> None:
         self.xp = xp
         # Matrix products go through the graph's own cuBLAS call (CuPy's refuses to be captured).
-        self.check, unguarded = program.split_guards({operator.matmul: CapturedGraph.matmul,
-                                                      xp.matmul: CapturedGraph.matmul})
+        graph_gemm = GraphGemm()
+        self.check, unguarded = program.split_guards({operator.matmul: graph_gemm, xp.matmul: graph_gemm})
         self.batch_count = len(sources) - len(leaves)
         copies: dict[int, Any] = {}  # one copy per array: tensors that share one (tied weights) still do
         for array in sources:
@@ -58,7 +59,7 @@ class GraphReplay:
         self.inputs = [copies[id(array)] for array in sources]
         for leaf, static in zip(leaves, self.inputs[self.batch_count:]):
             leaf.data = static
-        self.graph = CapturedGraph(unguarded, self.inputs)
+        self.graph = CapturedGraph(unguarded, self.inputs, bind=graph_gemm.bound_to)
 
     def run(self, sources: list, leaves: list[Tensor]) -> Any:
         """Copy what changed into the graph's inputs, check the guards, launch; return the graph's outputs."""

@@ -33,7 +33,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from minidl.autograd.function import Function, install_hook
+from minidl.autograd.function import Function
+from minidl.autograd.hooks import install_hook
 from minidl.autograd.tensor import Tensor
 from minidl.backend import host_rng
 from minidl.compile.graph_replay import GraphReplay, capture
@@ -50,6 +51,8 @@ class _Adopt:
         self.adopted: list[tuple[Tensor, int, Any, Any]] = []  # tensor, its slot, its xp, its grad before
 
     def forward(self, node: Function, call: Callable[[], Any]) -> Any:
+        if not isinstance(node.inputs[0], Tensor):
+            return call()  # an op on raw arrays inside backward(): they are traced arrays already
         for tensor in node.inputs:
             data = tensor.data
             if not isinstance(data, TracedArray) or data.trace is not self.trace:

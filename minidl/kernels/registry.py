@@ -1,4 +1,4 @@
-"""The registry of GEMM kernels, and the hook that lets every matmul use one.
+"""The registry of GEMM kernels: the ladder as data, and the code that runs one rung on arrays.
 
 A kernel is named by a spec ``"<device>:<name>"``: ``"numba-cpu:packed"``,
 ``"numba-cuda:tiled"``...  The table below is plain data, so a spec can be
@@ -117,17 +117,17 @@ def _require_numba(spec: KernelSpec) -> None:
             ) from error
 
 
-def run_matmul(spec: str, xp: Any, a: Any, b: Any) -> Any:
+def run_matmul(spec: str, a: Any, b: Any) -> Any:
     """``a @ b`` computed by the kernel ``spec``, with ``xp.matmul``'s rules for batch axes.
 
     ``a`` and ``b`` are raw backend arrays (any strides); the result is a new
-    C-contiguous array of the same backend.  ``xp`` is the engine's namespace,
-    kept for the signature: the arrays themselves say which library they are.  CPU kernels take NumPy arrays in
+    C-contiguous array of the same backend (the arrays themselves say which
+    library they are).  CPU kernels take NumPy arrays in
     float32 or float64; CUDA kernels take CuPy arrays (NumPy arrays under
     ``NUMBA_ENABLE_CUDASIM=1``) in float32 only.
 
     >>> import numpy as np
-    >>> run_matmul("numba-cpu:ikj", np, np.ones((2, 3), np.float32), np.ones((3, 4), np.float32))[0, 0]
+    >>> run_matmul("numba-cpu:ikj", np.ones((2, 3), np.float32), np.ones((3, 4), np.float32))[0, 0]
     np.float32(3.0)
     """
     spec = parse_spec(spec)

@@ -3,7 +3,7 @@
 They are defined in :mod:`minidl.ops`; this module gathers the ones a model uses.
 """
 
-from minidl.ops.activation import log_softmax, softmax
+from minidl.ops.softmax import log_softmax, softmax
 from minidl.ops.conv import conv2d
 from minidl.ops.dropout import dropout
 from minidl.ops.elementwise import relu, sigmoid, tanh

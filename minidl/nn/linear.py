@@ -11,7 +11,8 @@ from minidl.autograd.tensor import Tensor
 from minidl.nn import init
 from minidl.nn.module import Module
 from minidl.nn.parameter import Parameter
-from minidl.ops.creation import expect_tensor, zeros
+from minidl.ops.checks import expect_tensor
+from minidl.ops.creation import zeros
 from minidl.ops.linalg import linear
 from minidl.ops.shape import flatten
 

@@ -37,6 +37,7 @@ class Parameter(Tensor):
                             "convert with .astype(md.float32)")
         self.data, self.xp, self.backend = data.data, data.xp, data.backend
         self.requires_grad, self.grad, self.creator, self.name = requires_grad, None, None, None
+        self.grad_hooks = None
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()

@@ -10,7 +10,7 @@ from minidl.ops.shape import (broadcast_to, concat, expand_dims, flatten, matrix
                               squeeze, stack, sum_to)
 from minidl.ops.indexing import getitem, take_rows
 from minidl.ops.linalg import linear, matmul
-from minidl.ops.activation import log_softmax, softmax
+from minidl.ops.softmax import log_softmax, softmax
 from minidl.ops.loss import binary_cross_entropy_with_logits, cross_entropy, mse_loss
 from minidl.ops.conv import col2im, conv2d, im2col
 from minidl.ops.pooling import avg_pool2d, max_pool2d

@@ -26,9 +26,9 @@ reshape is free.
 
 from __future__ import annotations
 
-from minidl.autograd.function import Function
+from minidl.autograd.function import Function, check_same_backend
 from minidl.autograd.tensor import Tensor
-from minidl.ops.creation import expect_tensor
+from minidl.ops.checks import expect_tensor
 from minidl.ops.linalg import linear
 from minidl.ops.shape import permute_dims, reshape
 
@@ -74,6 +74,12 @@ def _windows(kernel: Pair, stride: Pair, out_size: Pair) -> list[tuple[slice, sl
 class Im2Col(Function):
     """(N, C, H, W) -> (N*OH*OW, C*kh*kw): one row per output pixel, holding its patch."""
 
+    kernel: Pair
+    stride: Pair
+    padding: Pair
+    out_size: Pair
+    pad_value: float
+
     def forward(self, x):
         xp = self.xp
         n, channels, height, width = x.shape
@@ -87,12 +93,19 @@ class Im2Col(Function):
         patches = xp.stack(windows, axis=-1)                                # (N, OH, OW, C, kh*kw)
         return xp.reshape(patches, (n * out_size[0] * out_size[1], -1))
 
-    def backward(self, grad):
-        return (col2im(grad, self.inputs[0].shape, self.kernel, self.stride, self.padding),)
+    def backward(self, grad, x):
+        return Col2Im.apply(grad, image_shape=tuple(x.shape), kernel=self.kernel, stride=self.stride,
+                            padding=self.padding, out_size=self.out_size)
 
 
 class Col2Im(Function):
     """(N*OH*OW, C*kh*kw) -> (N, C, H, W): each patch row added back where im2col took it from."""
+
+    image_shape: tuple[int, int, int, int]
+    kernel: Pair
+    stride: Pair
+    padding: Pair
+    out_size: Pair
 
     def forward(self, columns):
         xp = self.xp
@@ -108,8 +121,9 @@ class Col2Im(Function):
         image = image[:, ph:ph + height, pw:pw + width, :]
         return xp.permute_dims(image, (0, 3, 1, 2))
 
-    def backward(self, grad):
-        return (im2col(grad, self.kernel, self.stride, self.padding),)
+    def backward(self, grad, columns):
+        return Im2Col.apply(grad, kernel=self.kernel, stride=self.stride, padding=self.padding,
+                            out_size=self.out_size, pad_value=0.0)
 
 
 def check_image(op: str, x: Tensor) -> None:
@@ -171,9 +185,7 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: int | 
                          f"{weight.shape} expects {in_channels}; {fix}")
     if bias is not None and bias.shape != (out_channels,):
         raise ValueError(f"conv2d: bias shape {bias.shape} should be ({out_channels},)")
-    if x.backend != weight.backend:  # before the dtype check: dtypes of two libraries never compare equal
-        raise ValueError(f"conv2d got an input on {x.backend!r} and a weight on {weight.backend!r}; move the input "
-                         f"with x.to({weight.backend!r}) or the model with model.to({x.backend!r})")
+    check_same_backend("conv2d", (x, weight))  # before the dtype check: dtypes of two libraries never compare
     if x.data.dtype != weight.data.dtype:
         raise TypeError(f"conv2d: input is {x.dtype.name} but the weight is {weight.dtype.name}; "
                         f"convert the input with .astype(md.{weight.dtype.name})")

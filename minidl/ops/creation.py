@@ -1,12 +1,15 @@
 """Making tensors: from Python data or arrays, filled, ranged, and random.
 
-Random tensors are drawn on the host (see :mod:`minidl.backend.random`), so a
-seed gives the same numbers on every backend.
+Python data (numbers, nested lists) is read through NumPy, minidl's host
+format, and random tensors are drawn on the host (see
+:mod:`minidl.backend.random`), so a seed gives the same numbers on every backend.
 """
 
 from __future__ import annotations
 
 from typing import Any, Sequence
+
+import numpy  # the host format: Python data becomes a NumPy array before it moves to the backend
 
 from minidl import backend as _backend
 from minidl.autograd.dtypes import DEFAULT_FLOAT, DType, as_dtype, to_backend_dtype
@@ -23,17 +26,6 @@ def _shape(shape: tuple) -> tuple[int, ...]:
         if not isinstance(dim, int) or isinstance(dim, bool) or dim < 0:
             raise ValueError(f"a shape is a tuple of non-negative integers, got {shape!r}")
     return tuple(shape)
-
-
-def expect_tensor(op: str, x: object) -> None:
-    """Refuse a raw array (or list) where a Tensor is needed, saying how to make one.
-
-    Without this, a NumPy batch fed to a model fails deep inside with an
-    AttributeError about ``memoryview`` or ``dtype``.
-    """
-    if not isinstance(x, Tensor):
-        kind = type(x).__name__ if type(x).__module__ == "builtins" else f"{type(x).__module__}.{type(x).__name__}"
-        raise TypeError(f"{op} expects a minidl Tensor, got a {kind}; convert it with md.tensor(...)")
 
 
 def _resolve(backend: str | None) -> tuple[str, Any]:
@@ -77,15 +69,15 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, backend: s
             array = xp.asarray(data, dtype=target, copy=True)
             return _leaf(array, xp, name, requires_grad)
         data = _backend.to_host(data)
-    import_free_host = _as_host(data)
-    chosen = _host_dtype_for(import_free_host, dtype)
-    array = _backend.from_host(import_free_host, name, to_backend_dtype(xp, chosen))
+    host = _as_host(data)
+    chosen = _host_dtype_for(host, dtype)
+    array = _backend.from_host(host, name, to_backend_dtype(xp, chosen))
     return _leaf(array, xp, name, requires_grad)
 
 
 def _as_host(data: Any) -> Any:
     try:
-        return _backend.host_asarray(data)
+        return numpy.asarray(data)
     except (ValueError, TypeError) as error:
         raise TypeError(f"md.tensor could not read {type(data).__name__} data as an array: {error}") from None
 
@@ -114,7 +106,7 @@ def full(shape: ShapeLike, fill_value: float, dtype: Any = None, requires_grad: 
          backend: str | None = None) -> Tensor:
     """A tensor filled with ``fill_value``."""
     name, xp = _resolve(backend)
-    shape = _shape((shape,)) if isinstance(shape, int) else _shape((shape,))
+    shape = _shape((shape,))
     array = xp.full(shape, fill_value, dtype=to_backend_dtype(xp, dtype or DEFAULT_FLOAT))
     return _leaf(array, xp, name, requires_grad)
 

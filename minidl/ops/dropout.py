@@ -15,12 +15,14 @@ from __future__ import annotations
 
 from minidl import backend as _backend
 from minidl.autograd.tensor import Tensor
-from minidl.ops.creation import expect_tensor
+from minidl.ops.checks import expect_tensor
 from minidl.ops.elementwise import Masked
 
 
 class Dropout(Masked):
     """``x * mask`` with a mask of 0 and ``1 / (1 - p)`` drawn in forward; backward is ``grad * mask``."""
+
+    p: float
 
     def forward(self, a):
         tensor = self.inputs[0]

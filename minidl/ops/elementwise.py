@@ -1,7 +1,7 @@
 """Elementwise operations: each class holds its forward and its backward side by side.
 
 Binary ops broadcast like the Array API; the gradient of a broadcast input
-is summed back to that input's shape (``unbroadcast``).
+is summed back to that input's shape (``sum_to``).
 """
 
 from __future__ import annotations
@@ -9,10 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from minidl.autograd.dtypes import dtype_of, to_backend_dtype
-from minidl.autograd.function import Function
+from minidl.autograd.function import Function, check_same_backend
 from minidl.autograd.tensor import Tensor
+from minidl.ops.checks import broadcast_shapes
 from minidl.ops.creation import constant_like
-from minidl.ops.shape import broadcast_shapes, sum_array_to, unbroadcast
+from minidl.ops.shape import sum_to
 
 
 def operands(op: str, a: Any, b: Any) -> tuple[Tensor, Tensor]:
@@ -24,9 +25,7 @@ def operands(op: str, a: Any, b: Any) -> tuple[Tensor, Tensor]:
     else:
         raise TypeError(f"{op} needs at least one minidl Tensor, got {type(a).__name__} and {type(b).__name__}")
     if a.backend != b.backend:
-        raise ValueError(
-            f"{op} got tensors on two backends, {a.backend!r} and {b.backend!r}; move one with .to({a.backend!r})"
-        )
+        check_same_backend(op, (a, b))
     if a.data.dtype != b.data.dtype:
         a, b = _promote(op, a, b)
     if a.data.shape != b.data.shape:
@@ -49,105 +48,91 @@ def _promote(op: str, a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
 
 class Add(Function):
     def forward(self, a, b):
-        return self.xp.add(a, b)
+        return a + b
 
-    def backward(self, grad):
-        a, b = self.inputs
-        return (unbroadcast(grad, a.shape) if a.requires_grad else None,
-                unbroadcast(grad, b.shape) if b.requires_grad else None)
-
-    def backward_arrays(self, grad):
-        a, b = self.inputs
-        return (sum_array_to(self.xp, grad, a.shape) if a.requires_grad else None,
-                sum_array_to(self.xp, grad, b.shape) if b.requires_grad else None)
+    def backward(self, grad, a, b):
+        return sum_to(grad, a.shape), sum_to(grad, b.shape)
 
 
 class Subtract(Function):
     def forward(self, a, b):
-        return self.xp.subtract(a, b)
+        return a - b
 
-    def backward(self, grad):
-        a, b = self.inputs
-        return (unbroadcast(grad, a.shape) if a.requires_grad else None,
-                unbroadcast(-grad, b.shape) if b.requires_grad else None)
+    def backward(self, grad, a, b):
+        wants_a, wants_b = self.needs_input_grad
+        return (sum_to(grad, a.shape) if wants_a else None,
+                sum_to(-grad, b.shape) if wants_b else None)
 
 
 class Multiply(Function):
     def forward(self, a, b):
-        return self.xp.multiply(a, b)
+        return a * b
 
-    def backward(self, grad):
-        a, b = self.inputs
-        return (unbroadcast(grad * b, a.shape) if a.requires_grad else None,
-                unbroadcast(grad * a, b.shape) if b.requires_grad else None)
-
-    def backward_arrays(self, grad):
-        a, b = self.inputs
-        return (sum_array_to(self.xp, grad * b.data, a.shape) if a.requires_grad else None,
-                sum_array_to(self.xp, grad * a.data, b.shape) if b.requires_grad else None)
+    def backward(self, grad, a, b):
+        wants_a, wants_b = self.needs_input_grad
+        return (sum_to(grad * b, a.shape) if wants_a else None,
+                sum_to(grad * a, b.shape) if wants_b else None)
 
 
 class Divide(Function):
     def forward(self, a, b):
-        return self.xp.divide(a, b)
+        return a / b
 
-    def backward(self, grad):
-        a, b = self.inputs
-        grad_a = unbroadcast(grad / b, a.shape) if a.requires_grad else None
-        grad_b = unbroadcast(-grad * self.output / b, b.shape) if b.requires_grad else None
-        return grad_a, grad_b
+    def backward(self, grad, a, b):
+        wants_a, wants_b = self.needs_input_grad
+        return (sum_to(grad / b, a.shape) if wants_a else None,
+                sum_to(-(grad * self.output_like(grad)) / b, b.shape) if wants_b else None)
 
 
 class Pow(Function):
     def forward(self, a, b):
         return self.xp.pow(a, b)
 
-    def backward(self, grad):
-        a, b = self.inputs
-        grad_a = unbroadcast(grad * b * a ** (b - 1), a.shape) if a.requires_grad else None
-        grad_b = unbroadcast(grad * self.output * log(a), b.shape) if b.requires_grad else None
-        return grad_a, grad_b
+    def backward(self, grad, a, b):
+        wants_a, wants_b = self.needs_input_grad
+        return (sum_to(grad * b * a ** (b - 1), a.shape) if wants_a else None,
+                sum_to(grad * self.output_like(grad) * Log.apply(a), b.shape) if wants_b else None)
 
 
 class Negative(Function):
     def forward(self, a):
-        return self.xp.negative(a)
+        return -a
 
-    def backward(self, grad):
-        return (-grad,)
+    def backward(self, grad, a):
+        return -grad
 
 
 class Exp(Function):
     def forward(self, a):
         return self.xp.exp(a)
 
-    def backward(self, grad):
-        return (grad * self.output,)
+    def backward(self, grad, a):
+        return grad * self.output_like(grad)
 
 
 class Log(Function):
     def forward(self, a):
         return self.xp.log(a)
 
-    def backward(self, grad):
-        return (grad / self.inputs[0],)
+    def backward(self, grad, a):
+        return grad / a
 
 
 class Sqrt(Function):
     def forward(self, a):
         return self.xp.sqrt(a)
 
-    def backward(self, grad):
-        return (grad / (2.0 * self.output),)
+    def backward(self, grad, a):
+        return grad / (2.0 * self.output_like(grad))
 
 
 class Tanh(Function):
     def forward(self, a):
         return self.xp.tanh(a)
 
-    def backward(self, grad):
-        y = self.output
-        return (grad * (1.0 - y * y),)
+    def backward(self, grad, a):
+        y = self.output_like(grad)
+        return grad * (1.0 - y * y)
 
 
 class Sigmoid(Function):
@@ -157,20 +142,16 @@ class Sigmoid(Function):
         e = xp.exp(-xp.abs(a))
         return xp.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
-    def backward(self, grad):
-        y = self.output
-        return (grad * y * (1.0 - y),)
+    def backward(self, grad, a):
+        y = self.output_like(grad)
+        return grad * y * (1.0 - y)
 
 
 class Masked(Function):
     """Multiply by a constant mask (an array) computed in forward: the backward of relu, abs, clip, dropout."""
 
-    def backward(self, grad):
-        mask = Tensor._wrap(self.mask, self.xp, grad.backend)
-        return (Multiply.apply(grad, mask),)  # same shape and dtype by construction: no operands() checks
-
-    def backward_arrays(self, grad):
-        return (grad * self.mask,)
+    def backward(self, grad, a):
+        return grad * self.mask
 
 
 class ReLU(Masked):
@@ -191,6 +172,9 @@ class Abs(Masked):
 
 
 class Clip(Masked):
+    low: float | None
+    high: float | None
+
     def forward(self, a):
         xp = self.xp
         inside = xp.ones(a.shape, dtype=xp.bool)
@@ -202,43 +186,46 @@ class Clip(Masked):
         return xp.clip(a, self.low, self.high)
 
 
-class Extremum(Function):
-    """maximum / minimum of two tensors; at ties the gradient is split in half."""
+class PairwiseExtremum(Function):
+    """maximum / minimum of two tensors, elementwise; at ties the gradient is split in half."""
+
+    largest: bool
 
     def forward(self, a, b):
         xp = self.xp
         pick = a > b if self.largest else a < b
         # (array_api_strict refuses xp.where with two Python scalars, so the ties are an array.)
         share = xp.where(pick, 1.0, xp.astype(a == b, a.dtype) * 0.5)
-        self.share_a = Tensor._wrap(xp.astype(share, a.dtype), xp, self.inputs[0].backend)
+        self.share_a = xp.astype(share, a.dtype)
         return xp.maximum(a, b) if self.largest else xp.minimum(a, b)
 
-    def backward(self, grad):
-        a, b = self.inputs
-        grad_a = unbroadcast(grad * self.share_a, a.shape) if a.requires_grad else None
-        grad_b = unbroadcast(grad * (1.0 - self.share_a), b.shape) if b.requires_grad else None
-        return grad_a, grad_b
+    def backward(self, grad, a, b):
+        wants_a, wants_b = self.needs_input_grad
+        return (sum_to(grad * self.share_a, a.shape) if wants_a else None,
+                sum_to(grad * (1.0 - self.share_a), b.shape) if wants_b else None)
 
 
 class Where(Function):
     def forward(self, condition, a, b):
         return self.xp.where(condition, a, b)
 
-    def backward(self, grad):
-        condition, a, b = self.inputs
+    def backward(self, grad, condition, a, b):
+        wants_a, wants_b = self.needs_input_grad[1:]
         zero = grad * 0.0
-        grad_a = unbroadcast(where(condition, grad, zero), a.shape) if a.requires_grad else None
-        grad_b = unbroadcast(where(condition, zero, grad), b.shape) if b.requires_grad else None
-        return None, grad_a, grad_b
+        return (None,
+                sum_to(Where.apply(condition, grad, zero), a.shape) if wants_a else None,
+                sum_to(Where.apply(condition, zero, grad), b.shape) if wants_b else None)
 
 
 class AsType(Function):
+    dtype: Any
+
     def forward(self, a):
         return self.xp.astype(a, to_backend_dtype(self.xp, self.dtype))
 
-    def backward(self, grad):
-        source = self.inputs[0]
-        return (grad.astype(source.dtype) if source.dtype.is_floating else None,)
+    def backward(self, grad, a):
+        source = self.inputs[0].dtype
+        return AsType.apply(grad, dtype=source) if source.is_floating else None
 
 
 # ---- the functions users call ----------------------------------------------------------
@@ -312,12 +299,12 @@ def clip(x: Tensor, min: float | None = None, max: float | None = None) -> Tenso
 
 def maximum(a: Any, b: Any) -> Tensor:
     """Elementwise larger of ``a`` and ``b``; at ties each gets half the gradient."""
-    return Extremum.apply(*operands("maximum", a, b), largest=True)
+    return PairwiseExtremum.apply(*operands("maximum", a, b), largest=True)
 
 
 def minimum(a: Any, b: Any) -> Tensor:
     """Elementwise smaller of ``a`` and ``b``; at ties each gets half the gradient."""
-    return Extremum.apply(*operands("minimum", a, b), largest=False)
+    return PairwiseExtremum.apply(*operands("minimum", a, b), largest=False)
 
 
 def where(condition: Any, a: Any, b: Any) -> Tensor:

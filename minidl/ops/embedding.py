@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from minidl.autograd.function import check_same_backend
 from minidl.autograd.tensor import Tensor
 from minidl.ops.creation import constant_like
 from minidl.ops.indexing import take_rows
@@ -31,10 +32,7 @@ def embedding(indices: Any, weight: Tensor) -> Tensor:
     if weight.ndim != 2:
         raise ValueError(f"embedding expects a weight of shape (num_embeddings, dim), got {weight.shape}")
     indices = constant_like(indices, weight)
-    if indices.backend != weight.backend:
-        raise ValueError(f"embedding got indices on {indices.backend!r} and a table (weight) on {weight.backend!r}; "
-                         f"move the indices with .to({weight.backend!r}) or the model with "
-                         f"model.to({indices.backend!r})")
+    check_same_backend("embedding", (indices, weight))
     xp = indices.xp
     if not xp.isdtype(indices.data.dtype, "integral"):
         raise TypeError(f"embedding indices must be integers, got {indices.dtype.name}; "

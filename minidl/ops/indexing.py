@@ -13,22 +13,28 @@ from __future__ import annotations
 from typing import Any
 
 from minidl import backend as _backend
-from minidl.autograd.function import Function
+from minidl.autograd.function import Function, check_same_backend
 from minidl.autograd.tensor import Tensor
 from minidl.ops.creation import tensor as _tensor
-from minidl.ops.shape import broadcast_shapes, permute_dims, reshape
+from minidl.ops.checks import broadcast_shapes
+from minidl.ops.shape import permute_dims, reshape
 
 
 class GetItem(Function):
+    key: tuple
+
     def forward(self, a):
         return a[self.key]
 
-    def backward(self, grad):
-        return (SetIntoZeros.apply(grad, key=self.key, shape=self.inputs[0].shape),)
+    def backward(self, grad, a):
+        return SetIntoZeros.apply(grad, key=self.key, shape=tuple(a.shape))
 
 
 class SetIntoZeros(Function):
     """``zeros(shape)[key] = grad``: the gradient of a basic getitem."""
+
+    key: tuple
+    shape: tuple[int, ...]
 
     def forward(self, grad):
         out = self.xp.zeros(self.shape, dtype=grad.dtype)
@@ -38,28 +44,33 @@ class SetIntoZeros(Function):
         out[key] = grad
         return out
 
-    def backward(self, grad):
-        return (GetItem.apply(grad, key=self.key),)
+    def backward(self, grad, a):
+        return GetItem.apply(grad, key=self.key)
 
 
 class Take(Function):
     """Rows of ``a`` at ``index`` (a 1-D integer array), repeats allowed."""
 
+    index: Any
+
     def forward(self, a):
         return self.xp.take(a, self.index, axis=0)
 
-    def backward(self, grad):
-        return (ScatterAddRows.apply(grad, index=self.index, rows=self.inputs[0].shape[0]),)
+    def backward(self, grad, a):
+        return ScatterAddRows.apply(grad, index=self.index, rows=a.shape[0])
 
 
 class ScatterAddRows(Function):
     """``out[index[i]] += grad[i]``: the gradient of Take."""
 
+    index: Any
+    rows: int
+
     def forward(self, grad):
         return _backend.scatter_add_rows(self.xp, self.rows, self.index, grad)
 
-    def backward(self, grad):
-        return (Take.apply(grad, index=self.index),)
+    def backward(self, grad, a):
+        return Take.apply(grad, index=self.index)
 
 
 def take_rows(x: Tensor, index: Tensor) -> Tensor:
@@ -108,8 +119,7 @@ def _gather(x: Tensor, key: tuple) -> Tensor:
         if isinstance(item, slice):
             continue
         index = item if isinstance(item, Tensor) else _tensor(item, backend=x.backend)
-        if index.backend != x.backend:
-            raise ValueError(f"getitem: a {x.backend!r} tensor indexed by a {index.backend!r} tensor; move one")
+        check_same_backend("getitem", (x, index))
         if not index.xp.isdtype(index.data.dtype, "integral"):
             raise IndexError(f"getitem: index tensors must hold integers, got {index.dtype.name}")
         indices[axis] = index

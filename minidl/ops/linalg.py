@@ -8,40 +8,40 @@ per layer, and whichever GEMM ``md.set_matmul`` selects runs all three.
 from __future__ import annotations
 
 from minidl.autograd.dtypes import same_dtype
-from minidl.autograd.function import Function
+from minidl.autograd.function import Function, check_same_backend
 from minidl.autograd.tensor import Tensor
-from minidl.backend import get_matmul
-from minidl.ops.creation import constant_like, expect_tensor
-from minidl.ops.shape import (broadcast_shapes, expand_dims, matrix_transpose, reshape, squeeze, sum_array_to,
-                              unbroadcast)
+from minidl.kernels.matmul import gemm
+from minidl.ops.checks import broadcast_shapes, expect_tensor
+from minidl.ops.creation import constant_like
+from minidl.ops.shape import PermuteDims, Reshape, expand_dims, squeeze, sum_to
 
 
-def _gemm(xp, a, b):
-    spec = get_matmul()
-    if spec == "xp":
-        return a @ b  # the standard's operator: xp.matmul without array-api-compat's wrapper around it
-    from minidl.kernels.registry import run_matmul
+def _transposed(x):
+    """``x`` with its last two axes swapped (a Tensor, or an array inside a backward)."""
+    ndim = len(x.shape)
+    return PermuteDims.apply(x, axes=tuple(range(ndim - 2)) + (ndim - 1, ndim - 2))
 
-    return run_matmul(spec, xp, a, b)
+
+def _rows(x):
+    """Fold leading batch axes into one, so a weight gradient is a single 2-D GEMM."""
+    return x if len(x.shape) == 2 else Reshape.apply(x, shape=(-1, x.shape[-1]))
 
 
 class MatMul(Function):
     def forward(self, a, b):
-        return _gemm(self.xp, a, b)
+        return gemm(a, b)
 
-    def backward(self, grad):
-        a, b = self.inputs
-        # Shapes were checked on the way forward, so the products skip matmul()'s checks.
-        grad_a = unbroadcast(MatMul.apply(grad, matrix_transpose(b)), a.shape) if a.requires_grad else None
-        grad_b = unbroadcast(MatMul.apply(matrix_transpose(a), grad), b.shape) if b.requires_grad else None
-        return grad_a, grad_b
+    def backward(self, grad, a, b):
+        wants_a, wants_b = self.needs_input_grad
+        return (sum_to(MatMul.apply(grad, _transposed(b)), a.shape) if wants_a else None,
+                sum_to(MatMul.apply(_transposed(a), grad), b.shape) if wants_b else None)
 
-    def backward_arrays(self, grad):
-        a, b = self.inputs
-        xp = self.xp
-        grad_a = sum_array_to(xp, _gemm(xp, grad, xp.matrix_transpose(b.data)), a.shape) if a.requires_grad else None
-        grad_b = sum_array_to(xp, _gemm(xp, xp.matrix_transpose(a.data), grad), b.shape) if b.requires_grad else None
-        return grad_a, grad_b
+    def gemm_flops(self) -> int:
+        a, b = self.inputs[0].shape, self.inputs[1].shape  # both >= 2-D: matmul() reshapes 1-D operands first
+        batch = 1
+        for dim in broadcast_shapes("matmul", a[:-2], b[:-2]):
+            batch *= dim
+        return 2 * batch * a[-2] * a[-1] * b[-1]
 
 
 def matmul(a: Tensor, b: Tensor) -> Tensor:
@@ -83,70 +83,48 @@ class TransposedMatMul(Function):
     """
 
     def forward(self, a, b):
-        return _gemm(self.xp, self.xp.matrix_transpose(a), b)
+        return gemm(self.xp.matrix_transpose(a), b)
 
-    def backward(self, grad):
-        a, b = self.inputs
+    def backward(self, grad, a, b):
         # C = A^T B, so dA = B dC^T and dB = A dC.
-        grad_a = MatMul.apply(b, matrix_transpose(grad)) if a.requires_grad else None
-        grad_b = MatMul.apply(a, grad) if b.requires_grad else None
-        return grad_a, grad_b
+        wants_a, wants_b = self.needs_input_grad
+        return (MatMul.apply(b, _transposed(grad)) if wants_a else None,
+                MatMul.apply(a, grad) if wants_b else None)
 
-    def backward_arrays(self, grad):
-        a, b = self.inputs
-        xp = self.xp
-        return (_gemm(xp, b.data, xp.matrix_transpose(grad)) if a.requires_grad else None,
-                _gemm(xp, a.data, grad) if b.requires_grad else None)
+    def gemm_flops(self) -> int:
+        a, b = self.inputs[0].shape, self.inputs[1].shape  # a.mT @ b, both 2-D
+        return 2 * a[0] * a[1] * b[1]
 
 
 class Linear(Function):
     """``y = x @ W.T + b``: one GEMM forward, two GEMMs (and a sum) backward."""
 
     def forward(self, x, weight, bias=None):
-        y = _gemm(self.xp, x, weight.T)  # .T, not xp.matrix_transpose: weight is 2-D, and .T is a cheap view
+        y = gemm(x, weight.T)  # .T, not xp.matrix_transpose: weight is 2-D, and .T is a cheap view
         if bias is not None:
             y += bias  # in place: y is a fresh array, and one less temporary counts at large batch
         return y
 
-    def backward(self, grad):
-        x, weight = self.inputs[0], self.inputs[1]
-        # Shapes were checked by linear(), so the products skip matmul()'s checks.
-        grad_x = MatMul.apply(grad, weight) if x.requires_grad else None     # (N, out) @ (out, in)
-        grad_weight = None
-        if weight.requires_grad:                                              # (out, N) @ (N, in)
-            grad_weight = TransposedMatMul.apply(_rows(grad), _rows(x))
-        grads = (grad_x, grad_weight)
-        if len(self.inputs) == 3:
-            bias = self.inputs[2]
-            grads += (unbroadcast(grad, bias.shape) if bias.requires_grad else None,)
-        return grads
-
-    def backward_arrays(self, grad):
-        inputs, xp = self.inputs, self.xp
-        x, weight = inputs[0].data, inputs[1].data
-        grad_x = _gemm(xp, grad, weight) if inputs[0].requires_grad else None
-        grad_weight = None
-        if inputs[1].requires_grad:
-            grad_weight = _gemm(xp, _array_rows(xp, grad).T, _array_rows(xp, x))
-        if len(inputs) == 2:
+    def backward(self, grad, x, weight, bias=None):
+        wants = self.needs_input_grad
+        grad_x = MatMul.apply(grad, weight) if wants[0] else None                   # (N, out) @ (out, in)
+        grad_weight = TransposedMatMul.apply(_rows(grad), _rows(x)) if wants[1] else None  # (out, N) @ (N, in)
+        if bias is None:
             return grad_x, grad_weight
-        bias = inputs[2]
-        return grad_x, grad_weight, sum_array_to(xp, grad, bias.shape) if bias.requires_grad else None
+        return grad_x, grad_weight, sum_to(grad, bias.shape) if wants[2] else None
 
-
-def _rows(t: Tensor) -> Tensor:
-    """Fold leading batch axes into one, so the weight gradient is a single 2-D GEMM."""
-    return t if len(t.data.shape) == 2 else reshape(t, (-1, t.shape[-1]))
-
-
-def _array_rows(xp, array):
-    """``_rows`` on a raw array (Linear's array backward)."""
-    return array if array.ndim == 2 else xp.reshape(array, (-1, array.shape[-1]))
+    def gemm_flops(self) -> int:
+        x, weight = self.inputs[0].shape, self.inputs[1].shape
+        rows = 1
+        for dim in x[:-1]:
+            rows *= dim
+        return 2 * rows * weight[1] * weight[0]
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``x @ weight.T + bias`` with ``weight`` of shape (out_features, in_features), as in PyTorch."""
     expect_tensor("linear", x)
+    check_same_backend("linear", (x, weight) if bias is None else (x, weight, bias))
     x_shape, weight_shape = x.data.shape, weight.data.shape
     if len(x_shape) < 1 or len(weight_shape) != 2:
         raise ValueError(f"linear: expected input (..., in_features) and weight (out, in), got {x.shape} and "
@@ -164,7 +142,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         if other.data.dtype is not dtype and not same_dtype(other.data.dtype, dtype):  # GEMM would promote
             raise TypeError(f"linear: input is {x.dtype.name} but a parameter is {other.dtype.name}; "
                             f"convert one with .astype()")
-    if len(x_shape) == 1:
-        return squeeze(linear(expand_dims(x, 0), weight, bias), 0)
     inputs = (x, weight) if bias is None else (x, weight, bias)
+    if len(x_shape) == 1:
+        return squeeze(Linear.apply(expand_dims(x, 0), *inputs[1:]), 0)
     return Linear.apply(*inputs)

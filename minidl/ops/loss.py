@@ -9,12 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from minidl.autograd.dtypes import dtype_of
-from minidl.autograd.function import Function, is_grad_enabled
+from minidl.autograd.function import Function, check_same_backend
 from minidl.autograd.tensor import Tensor
-from minidl.ops.activation import softmax
 from minidl.ops.creation import constant_like
-from minidl.ops.elementwise import Multiply, sigmoid
+from minidl.ops.elementwise import Sigmoid
 from minidl.ops.reduction import mean, sum
+from minidl.ops.softmax import Softmax
 
 _REDUCTIONS = ("mean", "sum")
 
@@ -27,46 +27,30 @@ def _check_reduction(reduction: str, op: str) -> None:
 class CrossEntropy(Function):
     """Log-softmax and the pick of each row's label, in one node.
 
-    The forward pass already holds softmax(logits), so it also keeps the local
-    gradient ``(softmax - one_hot) / N``: the backward is then one multiply.
+    Its gradient is ``(softmax(logits) - one_hot) / N``: one softmax and a
+    subtraction, instead of the backward of a log, an exp and a sum.
     """
+
+    target: Any        # the labels, a 1-D integer array
+    reduction: str
 
     def forward(self, logits):
         xp = self.xp
         count, classes = logits.shape
         shifted = logits - xp.max(logits, axis=-1, keepdims=True)  # exp never overflows
-        exps = xp.exp(shifted)
-        sums = xp.sum(exps, axis=-1, keepdims=True)
-        log_probs = shifted - xp.log(sums)
+        log_probs = shifted - xp.log(xp.sum(xp.exp(shifted), axis=-1, keepdims=True))
         self.one_hot = xp.astype(self.target[:, None] == xp.arange(classes, dtype=self.target.dtype), logits.dtype)
         # A label outside [0, C) matches no class: its row of one_hot is all zeros.
         if int(xp.sum(self.one_hot)) != count:
             low, high = int(xp.min(self.target)), int(xp.max(self.target))
             raise ValueError(f"cross_entropy: labels must lie in [0, {classes - 1}] for {classes} classes, "
                              f"found labels from {low} to {high}")
-        if self.inputs[0].requires_grad and is_grad_enabled():
-            local_grad = exps / sums
-            local_grad -= self.one_hot  # in place: local_grad is a fresh array
-            if self.reduction == "mean":
-                local_grad /= count
-            self.local_grad = local_grad
         total = -xp.sum(log_probs * self.one_hot)
         return total / count if self.reduction == "mean" else total
 
-    def backward(self, grad):
-        logits = self.inputs[0]
-        if is_grad_enabled():
-            # create_graph: rebuild the local gradient from differentiable ops, so
-            # that the gradient itself can be differentiated.
-            local_grad = softmax(logits, axis=-1) - Tensor._wrap(self.one_hot, self.xp, logits.backend)
-            if self.reduction == "mean":
-                local_grad = local_grad / float(logits.shape[0])
-        else:
-            local_grad = Tensor._wrap(self.local_grad, self.xp, logits.backend)
-        return (Multiply.apply(local_grad, grad),)  # one dtype, and grad (a scalar) broadcasts
-
-    def backward_arrays(self, grad):
-        return (self.local_grad * grad,)
+    def backward(self, grad, logits):
+        local_grad = Softmax.apply(logits, axis=1) - self.one_hot
+        return local_grad * (grad / float(logits.shape[0]) if self.reduction == "mean" else grad)
 
 
 def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tensor:
@@ -78,9 +62,7 @@ def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tenso
     """
     _check_reduction(reduction, "cross_entropy")
     target = constant_like(target, logits)
-    if target.backend != logits.backend:
-        raise ValueError(f"cross_entropy got logits on {logits.backend!r} and a target on {target.backend!r}; "
-                         f"move the target with target.to({logits.backend!r})")
+    check_same_backend("cross_entropy", (logits, target))
     logits_shape = logits.data.shape
     if len(logits_shape) != 2:
         raise ValueError(f"cross_entropy expects logits of shape (N, C), got {logits.shape}")
@@ -99,6 +81,8 @@ def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tenso
 
 
 class BCEWithLogits(Function):
+    reduction: str
+
     def forward(self, logits, target):
         xp = self.xp
         # max(x, 0) - x * t + log(1 + exp(-|x|)): no overflow for any x.
@@ -106,12 +90,14 @@ class BCEWithLogits(Function):
         total = xp.sum(losses)
         return total / losses.size if self.reduction == "mean" else total
 
-    def backward(self, grad):
-        logits, target = self.inputs
-        scale = grad / float(logits.size) if self.reduction == "mean" else grad
-        grad_logits = (sigmoid(logits) - target) * scale if logits.requires_grad else None
-        grad_target = -logits * scale if target.requires_grad else None
-        return grad_logits, grad_target
+    def backward(self, grad, logits, target):
+        wants_logits, wants_target = self.needs_input_grad
+        size = 1
+        for dim in logits.shape:
+            size *= dim
+        scale = grad / float(size) if self.reduction == "mean" else grad
+        return ((Sigmoid.apply(logits) - target) * scale if wants_logits else None,
+                -logits * scale if wants_target else None)
 
 
 def binary_cross_entropy_with_logits(logits: Tensor, target: Any, reduction: str = "mean") -> Tensor:

@@ -19,8 +19,9 @@ the batch mean and variance, comes from autograd and supports
 
 from __future__ import annotations
 
+from minidl.autograd.function import check_same_backend
 from minidl.autograd.tensor import Tensor
-from minidl.ops.creation import expect_tensor
+from minidl.ops.checks import expect_tensor
 from minidl.ops.elementwise import sqrt
 from minidl.ops.reduction import mean
 from minidl.ops.shape import reshape
@@ -46,9 +47,8 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
     channels = x.shape[1]
     for name, tensor in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
                          ("bias", bias)):
-        if tensor is not None and tensor.backend != x.backend:  # else the running statistics fail mid-update
-            raise ValueError(f"batch_norm got an input on {x.backend!r} and {name} on {tensor.backend!r}; move the "
-                             f"input with x.to({tensor.backend!r}) or the model with model.to({x.backend!r})")
+        if tensor is not None:  # else the running statistics fail mid-update
+            check_same_backend(f"batch_norm ({name})", (x, tensor))
         if tensor is not None and tensor.shape != (channels,):
             raise ValueError(f"batch_norm: {name} has shape {tensor.shape}, expected ({channels},) for an input "
                              f"of shape {x.shape} (channels on axis 1)")

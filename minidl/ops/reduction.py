@@ -7,72 +7,65 @@ evenly between tied winners).
 
 from __future__ import annotations
 
-import builtins
 from typing import Sequence
 
 from minidl.autograd.function import Function
 from minidl.autograd.tensor import Tensor
-from minidl.ops.shape import broadcast_to, reshape
+from minidl.ops.checks import normalize_axes
+from minidl.ops.shape import BroadcastTo, Reshape
 
 
-def normalize_axes(axis: int | Sequence[int] | None, ndim: int, op: str) -> tuple[int, ...]:
-    """``axis`` as a sorted tuple of non-negative axes (all axes for None)."""
-    if axis is None:
-        return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, int) else tuple(axis)
-    result = set()
-    for a in axes:
-        if not -ndim <= a < builtins.max(ndim, 1) or (ndim == 0 and a not in (0, -1)):
-            raise ValueError(f"{op}: axis {a} is out of range for a tensor with {ndim} dimensions")
-        result.add(a % ndim if ndim else 0)
-    return tuple(sorted(result)) if ndim else ()
-
-
-def _kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:
-    return tuple(1 if i in axes else d for i, d in enumerate(shape))
-
-
-def _spread(grad: Tensor, node: Function) -> Tensor:
-    """Put the reduced axes back into ``grad`` and broadcast it over the input's shape."""
-    shape = node.inputs[0].shape
-    return broadcast_to(reshape(grad, _kept_shape(shape, node.axes)), shape)
+def _spread(grad, node: Function, shape: tuple[int, ...]):
+    """Put the reduced axes back into ``grad`` and broadcast it over the input's ``shape``."""
+    if not node.keepdims:
+        grad = Reshape.apply(grad, shape=tuple(1 if i in node.axes else d for i, d in enumerate(shape)))
+    return BroadcastTo.apply(grad, shape=shape) if tuple(grad.shape) != shape else grad
 
 
 class Sum(Function):
+    axes: tuple[int, ...]
+    keepdims: bool
+
     def forward(self, a):
         return self.xp.sum(a, axis=self.axes, keepdims=self.keepdims)
 
-    def backward(self, grad):
-        return (_spread(grad, self),)
+    def backward(self, grad, a):
+        return _spread(grad, self, tuple(a.shape))
 
 
 class Mean(Function):
+    axes: tuple[int, ...]
+    keepdims: bool
+
     def forward(self, a):
         return self.xp.mean(a, axis=self.axes, keepdims=self.keepdims)
 
-    def backward(self, grad):
+    def backward(self, grad, a):
         count = 1
         for axis in self.axes:
-            count *= self.inputs[0].shape[axis]
-        return (_spread(grad / float(count), self),)
+            count *= a.shape[axis]
+        return _spread(grad / float(count), self, tuple(a.shape))
 
 
-class Extreme(Function):
+class ReduceExtreme(Function):
     """max or min along axes; tied winners share the gradient equally."""
+
+    axes: tuple[int, ...]
+    keepdims: bool
+    largest: bool
 
     def forward(self, a):
         xp = self.xp
         reduce = xp.max if self.largest else xp.min
         kept = reduce(a, axis=self.axes, keepdims=True)
-        if self.inputs[0].requires_grad:
+        if xp.isdtype(a.dtype, "real floating"):  # only floats have gradients
             winners = xp.astype(a == kept, a.dtype)
-            share = winners / xp.sum(winners, axis=self.axes, keepdims=True)
-            self.share = Tensor._wrap(share, xp, self.inputs[0].backend)
+            self.share = winners / xp.sum(winners, axis=self.axes, keepdims=True)
         return kept if self.keepdims else xp.reshape(kept, tuple(
             d for i, d in enumerate(a.shape) if i not in self.axes))
 
-    def backward(self, grad):
-        return (_spread(grad, self) * self.share,)
+    def backward(self, grad, a):
+        return _spread(grad, self, tuple(a.shape)) * self.share
 
 
 def _reduce(cls, x: Tensor, axis, keepdims: bool, op: str, nonempty: bool = False, **params) -> Tensor:
@@ -109,9 +102,9 @@ def _check_not_empty(x: Tensor, axes: tuple[int, ...], op: str) -> None:
 
 def max(x: Tensor, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
     """Largest value over ``axis``; at ties the gradient is split evenly between the tied entries."""
-    return _reduce(Extreme, x, axis, keepdims, "max", nonempty=True, largest=True)
+    return _reduce(ReduceExtreme, x, axis, keepdims, "max", nonempty=True, largest=True)
 
 
 def min(x: Tensor, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
     """Smallest value over ``axis``; at ties the gradient is split evenly between the tied entries."""
-    return _reduce(Extreme, x, axis, keepdims, "min", nonempty=True, largest=False)
+    return _reduce(ReduceExtreme, x, axis, keepdims, "min", nonempty=True, largest=False)

@@ -16,7 +16,7 @@ import contextvars
 from typing import Any, Callable, Iterable, Iterator
 
 from minidl import backend as _backend
-from minidl.autograd.function import set_grad_enabled
+from minidl.autograd.grad_mode import set_grad_enabled
 from minidl.autograd.tensor import Tensor
 
 

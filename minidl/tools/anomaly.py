@@ -21,7 +21,9 @@ import sys
 import weakref
 from typing import Any, Iterator
 
-from minidl.autograd.function import Function, install_hook, installed_hooks
+from minidl.autograd.function import Function
+from minidl.autograd.tensor import Tensor
+from minidl.autograd.hooks import install_hook, installed_hooks
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 _UNKNOWN = "unknown: the op was created outside md.detect_anomaly(); run the forward pass inside it too"
@@ -82,7 +84,7 @@ def _error(node: Function, inputs: tuple, phase: str, problem: str, detail: str 
 
 
 class _AnomalyHook:
-    """The hook :func:`minidl.autograd.function.install_hook` calls around every op."""
+    """The hook :func:`minidl.autograd.hooks.install_hook` calls around every op."""
 
     def forward(self, node: Function, call: Any) -> Any:
         outer = _backward_of.get()
@@ -106,10 +108,10 @@ class _AnomalyHook:
             grads = call()
         finally:
             _backward_of.reset(token)
-        for index, grad in enumerate(grads):
+        for index, grad in enumerate(grads if isinstance(grads, (tuple, list)) else (grads,)):
             if grad is None:
                 continue
-            array = grad.data if isinstance(grad, Function.tensor_type) else grad  # backward_arrays gives arrays
+            array = grad.data if isinstance(grad, Tensor) else grad  # arrays, or Tensors under create_graph
             if not _finite(node.xp, array):
                 raise _error(node, inputs, "backward", _kind(node.xp, array),
                              f" (in the gradient of input {index}, shape {tuple(array.shape)})")

@@ -9,8 +9,11 @@ each one achieved and the share of the step spent in GEMM.
 
 Ops that a node's backward calls (the backward of ``linear`` is two matmuls
 and a sum) are charged to that backward: the table has one row per op type
-and phase, and the rows add up to the time spent inside ops.  What is left of
-the step is Python around the ops (the "outside ops" line).
+and phase, and the rows add up to the time spent inside ops.  The GEMMs
+inside a backward are timed and counted one by one as well, so the GEMM
+figures include the backward's products.  What is left of the step is
+Python around the ops (the "outside ops" line).  An op is a GEMM for the
+profiler when its class defines ``gemm_flops()``.
 
 >>> import minidl as md, minidl.nn.functional as F
 >>> w = md.randn(32, 16, requires_grad=True)
@@ -27,56 +30,14 @@ profiler's existence.
 
 from __future__ import annotations
 
-import math
 from time import perf_counter
 from typing import Any, Callable, Iterator
 
-from minidl.autograd.function import Function, install_hook
+from minidl.autograd.function import Function
+from minidl.autograd.hooks import install_hook
 from minidl.backend import get_backend, synchronize
-from minidl.ops.shape import broadcast_shapes
-
-# Floating-point operations of one forward call, by node type; a type in here is a GEMM.
-FlopCounter = Callable[[Function], int]
-FLOP_COUNTERS: dict[str, FlopCounter] = {}
 
 _DEVICE_BACKENDS = ("cupy",)  # backends whose ops run asynchronously and must be waited for
-
-
-def register_flops(op_name: str, counter: FlopCounter) -> None:
-    """Count ``counter(node)`` floating-point operations for each forward call of op ``op_name``.
-
-    The op then counts as GEMM in ``gemm_seconds`` and ``gemm_share``.  The
-    shapes are on ``node.inputs`` (Tensors) while its forward runs.
-    """
-    FLOP_COUNTERS[op_name] = counter
-
-
-def _matmul_flops(node: Function) -> int:
-    a, b = node.inputs[0].shape, node.inputs[1].shape  # both >= 2-D: matmul() reshapes 1-D operands first
-    batch = math.prod(broadcast_shapes("matmul", a[:-2], b[:-2])) if len(a) > 2 or len(b) > 2 else 1
-    return 2 * batch * a[-2] * a[-1] * b[-1]
-
-
-def _transposed_matmul_flops(node: Function) -> int:
-    a, b = node.inputs[0].shape, node.inputs[1].shape  # a.mT @ b, both 2-D (Linear's weight gradient)
-    return 2 * a[0] * a[1] * b[1]
-
-
-def _linear_flops(node: Function) -> int:
-    x, weight = node.inputs[0].shape, node.inputs[1].shape
-    return 2 * math.prod(x[:-1]) * weight[1] * weight[0]
-
-
-def _backward_flops(forward: FlopCounter) -> FlopCounter:
-    """A GEMM's backward: one product of the forward's size per matrix operand that wants a gradient."""
-    return lambda node: forward(node) * sum(t.requires_grad for t in node.inputs[:2])
-
-
-register_flops("MatMul", _matmul_flops)
-register_flops("TransposedMatMul", _transposed_matmul_flops)
-register_flops("Linear", _linear_flops)
-# conv2d is im2col + one Linear (minidl.ops.conv), so its GEMM is counted as Linear; a fused
-# convolution op would call register_flops for itself.
 
 
 class Profile:
@@ -95,6 +56,7 @@ class Profile:
         self._depth = 0             # > 0 while an op runs; ops inside it are charged to the outermost
         self._inside_gemm = False
         self._flops_of_outermost = 0
+        self._backend = ""
         self._backends: set[str] = set()
         self.gemm_seconds = 0.0
         self.gemm_flops = 0
@@ -103,7 +65,7 @@ class Profile:
 
     # ---- the hook protocol of minidl.autograd.function.install_hook --------------------------------------
     def forward(self, node: Function, call: Callable[[], Any]) -> Any:
-        if self._depth and type(node).__name__ not in FLOP_COUNTERS:
+        if self._depth and node.gemm_flops is None:
             return call()  # inside another op, which is timed as a whole; only GEMMs are timed again
         return self._timed(node, call, "forward")
 
@@ -112,14 +74,14 @@ class Profile:
 
     def _timed(self, node: Function, call: Callable[[], Any], phase: str) -> Any:
         # Runs around every op while profiling: kept lean, its cost is the profiler's overhead.
-        counter = FLOP_COUNTERS.get(type(node).__name__)
-        if counter is not None and phase == "backward":
-            counter = _backward_flops(counter)
+        # A node's backward is not itself a GEMM: the products it runs are timed one by one inside it.
+        counter = node.gemm_flops if phase == "forward" else None
         outermost = self._depth == 0
         if outermost:
             self._flops_of_outermost = 0
+            self._backend = node.inputs[0].backend  # ops inside run on the same backend, maybe on raw arrays
         gemm = counter is not None and not self._inside_gemm
-        backend = node.inputs[0].backend
+        backend = self._backend
         wait = backend in self._wait_for
         self._inside_gemm |= gemm
         self._depth += 1
@@ -136,7 +98,7 @@ class Profile:
             if gemm:
                 self._inside_gemm = False
         if gemm:  # a GEMM inside a GEMM's backward (create_graph) is already counted by that backward
-            flops = counter(node)
+            flops = counter()
             self._flops_of_outermost += flops
             self.gemm_seconds += elapsed
             self.gemm_flops += flops

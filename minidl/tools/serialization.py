@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Iterator
 
 from minidl import backend as _backend
-from minidl.backend import npz
+from minidl.tools import npz
 from minidl.autograd.dtypes import to_backend_dtype
 from minidl.autograd.tensor import Tensor
 

@@ -2,8 +2,9 @@
 
 An ``.npz`` is a zip archive of ``.npy`` members. Both directions refuse
 pickled objects (``allow_pickle=False``), so reading a file never runs code.
-The structure around the arrays (``minidl.tools.serialization``) needs no
-NumPy: everything NumPy-specific about the file lives here.
+NumPy is minidl's host format, so this module (like the rest of ``tools``
+and ``data``) uses it openly; ``minidl.tools.serialization`` builds the
+manifest around the arrays.
 """
 
 from __future__ import annotations
