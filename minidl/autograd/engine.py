@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from minidl.autograd.dtypes import dtype_of, same_dtype
-from minidl.autograd.grad_mode import computing_on_arrays, set_grad_enabled
+from minidl.autograd.grad_mode import _grad_enabled, _raw_namespace
 from minidl.autograd.hooks import installed_hooks, run_hooked
 
 if TYPE_CHECKING:
@@ -56,7 +56,9 @@ def backward(root: "Tensor", grad: "Tensor", retain_graph: bool, create_graph: b
     # Gradients of intermediate results, keyed by the node that made them (Function hashes by identity).
     grad_of: dict = {root.creator: grad if create_graph else grad.data}
     hooks = installed_hooks()
-    with set_grad_enabled(create_graph), computing_on_arrays(None if create_graph else root.xp):
+    # Grad mode on only under create_graph; outside it, ops given raw arrays compute on them.
+    tokens = (_grad_enabled.set(create_graph), _raw_namespace.set(None if create_graph else root.xp))
+    try:
         for node in order:
             grad_output = grad_of.pop(node, None)
             if grad_output is None:  # no path from root carries a gradient here
@@ -72,7 +74,8 @@ def backward(root: "Tensor", grad: "Tensor", retain_graph: bool, create_graph: b
             if len(input_grads) != len(inputs):
                 raise TypeError(f"the backward of {node.name} returned {len(input_grads)} gradients for "
                                 f"{len(inputs)} inputs; return one per input (None where there is none)")
-            for index, (tensor, input_grad) in enumerate(zip(inputs, input_grads)):
+            for index, tensor in enumerate(inputs):
+                input_grad = input_grads[index]
                 if input_grad is None or not tensor.requires_grad:
                     continue
                 data = tensor.data
@@ -85,6 +88,9 @@ def backward(root: "Tensor", grad: "Tensor", retain_graph: bool, create_graph: b
                 else:
                     previous = grad_of.get(creator)
                     grad_of[creator] = input_grad if previous is None else previous + input_grad
+    finally:
+        _raw_namespace.reset(tokens[1])
+        _grad_enabled.reset(tokens[0])
     if not retain_graph:
         # Only now: a node's backward may need tensors that a later node's inputs hold.
         for node in order:

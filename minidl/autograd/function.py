@@ -80,6 +80,15 @@ class Function:
         output = self._output_ref()
         return output if isinstance(grad, Tensor) else output.data
 
+    def saved_like(self, grad: Any, array: Any, recompute: Any) -> Any:
+        """A value the forward already computed (``array``), in the kind of ``grad``.
+
+        On raw arrays it is reused as it is; under ``create_graph`` it must
+        carry a graph back to the inputs, so ``recompute()`` builds it again
+        from Tensors. The formula that uses it stays one formula.
+        """
+        return recompute() if isinstance(grad, Tensor) else array
+
     def release(self) -> None:
         """Free what the node holds once backward has used it."""
         self.inputs = None
@@ -102,20 +111,30 @@ class Function:
         # later code reads (inputs, xp, and _output_ref when the node is recorded).
         node = object.__new__(cls)
         if params:
-            if not cls._param_names.issuperset(params):
-                unknown = ", ".join(sorted(set(params) - cls._param_names))
-                raise TypeError(f"{cls.__name__}.apply got undeclared parameters {unknown}; "
-                                f"declare them as annotations on the class")
             node.__dict__.update(params)
         node.inputs = inputs
         first = inputs[0]
-        if not isinstance(first, Tensor):
-            return cls._apply_to_arrays(node, inputs)
+        hooks = _hooks.get()
+        if not isinstance(first, Tensor):  # raw arrays, inside a backward() walk: compute, record nothing
+            xp = node.xp = _raw_namespace.get()
+            if xp is None:
+                _refuse_arrays(cls.__name__, inputs)
+            if hooks:
+                return run_hooked(hooks, "forward", node, lambda: node.forward(*inputs))
+            return node.forward(*inputs)
+        if params and not cls._param_names.issuperset(params):  # (checked on Tensors, not again per backward)
+            unknown = ", ".join(sorted(set(params) - cls._param_names))
+            raise TypeError(f"{cls.__name__}.apply got undeclared parameters {unknown}; "
+                            f"declare them as annotations on the class")
         backend = first.backend
         if len(inputs) > 1:
-            check_same_backend(cls.__name__, inputs)
+            try:
+                for other in inputs:
+                    if other.backend != backend:
+                        check_same_backend(cls.__name__, inputs)
+            except AttributeError:  # a non-Tensor among the inputs: the check explains
+                check_same_backend(cls.__name__, inputs)
         node.xp = first.xp
-        hooks = _hooks.get()
         if hooks:  # the arrays are read inside call(): a hook (md.compile) may swap them first
             data = run_hooked(hooks, "forward", node, lambda: node.forward(*[t.data for t in inputs]))
         else:
@@ -134,17 +153,10 @@ class Function:
             node.inputs = None
         return out
 
-    @staticmethod
-    def _apply_to_arrays(node: "Function", arrays: tuple) -> Any:
-        xp = _raw_namespace.get()
-        if xp is None:
-            names = ", ".join(type(a).__name__ for a in arrays)
-            raise TypeError(f"{node.name} expects minidl Tensors, got {names}; convert with md.tensor(...)")
-        node.xp = xp
-        hooks = _hooks.get()
-        if hooks:
-            return run_hooked(hooks, "forward", node, lambda: node.forward(*arrays))
-        return node.forward(*arrays)
+
+def _refuse_arrays(op: str, arrays: tuple) -> None:
+    names = ", ".join(type(a).__name__ for a in arrays)
+    raise TypeError(f"{op} expects minidl Tensors, got {names}; convert with md.tensor(...)")
 
 
 def check_same_backend(op: str, tensors: Any) -> None:

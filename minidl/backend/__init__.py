@@ -1,10 +1,10 @@
 """The backend layer: which array namespace (``xp``) minidl computes with.
 
-Everything above this package speaks only the Python Array API standard.
-This package is the one place that knows about NumPy, CuPy and
-array-api-strict by name: it loads their namespaces, moves arrays between
-host and device, draws random numbers on the host, and fills the standard's
-few gaps (scatter-add) with one function each.
+The engine above it (autograd, ops, nn, optim, compile) computes only through
+the Python Array API standard. This package is the one place that knows the
+backends by name: it loads their namespaces, moves arrays between host and
+device (NumPy is the host format), draws random numbers on the host, and
+fills the standard's few gaps (scatter-add) with one function each.
 
 >>> import minidl as md
 >>> md.set_backend("numpy")

@@ -13,7 +13,15 @@ from typing import Any, Sequence
 
 import numpy
 
+from minidl import backend as _backend
 from minidl.autograd.tensor import Tensor
+
+
+def to_tensors(host_arrays: Sequence[numpy.ndarray], backend: str | None = None) -> tuple[Tensor, ...]:
+    """Wrap host arrays as Tensors on ``backend`` (the current one by default), keeping their dtypes."""
+    name = _backend.get_backend() if backend is None else _backend.resolve_name(backend)
+    xp = _backend.namespace(name)
+    return tuple(Tensor._wrap(_backend.from_host(a, name), xp, name) for a in host_arrays)
 
 
 class Dataset:
@@ -91,8 +99,6 @@ class TensorDataset(Dataset):
 
     def tensors(self, backend: str | None = None) -> tuple[Tensor, ...]:
         """All the data at once, as Tensors on ``backend`` (the current one by default)."""
-        from minidl.data.loader import to_tensors
-
         return to_tensors(self.arrays, backend)
 
     def __repr__(self) -> str:

@@ -15,7 +15,7 @@ import urllib.request
 from pathlib import Path
 from typing import Sequence
 
-from minidl.tools.serialization import atomic_write
+from minidl.data.files import atomic_write
 
 CHUNK = 1 << 20
 

@@ -13,14 +13,7 @@ import numpy
 
 from minidl import backend as _backend
 from minidl.autograd.tensor import Tensor
-from minidl.data.dataset import Dataset, _host_array
-
-
-def to_tensors(host_arrays: Sequence[numpy.ndarray], backend: str | None = None) -> tuple[Tensor, ...]:
-    """Wrap host arrays as Tensors on ``backend`` (the current one by default), keeping their dtypes."""
-    name = _backend.get_backend() if backend is None else _backend.resolve_name(backend)
-    xp = _backend.namespace(name)
-    return tuple(Tensor._wrap(_backend.from_host(a, name), xp, name) for a in host_arrays)
+from minidl.data.dataset import Dataset, _host_array, to_tensors
 
 
 class DataLoader:

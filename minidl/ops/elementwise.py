@@ -151,7 +151,7 @@ class Masked(Function):
     """Multiply by a constant mask (an array) computed in forward: the backward of relu, abs, clip, dropout."""
 
     def backward(self, grad, a):
-        return grad * self.mask
+        return (grad * self.mask,)
 
 
 class ReLU(Masked):

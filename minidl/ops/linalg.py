@@ -8,7 +8,7 @@ per layer, and whichever GEMM ``md.set_matmul`` selects runs all three.
 from __future__ import annotations
 
 from minidl.autograd.dtypes import same_dtype
-from minidl.autograd.function import Function, check_same_backend
+from minidl.autograd.function import Function
 from minidl.autograd.tensor import Tensor
 from minidl.kernels.matmul import gemm
 from minidl.ops.checks import broadcast_shapes, expect_tensor
@@ -83,7 +83,7 @@ class TransposedMatMul(Function):
     """
 
     def forward(self, a, b):
-        return gemm(self.xp.matrix_transpose(a), b)
+        return gemm(a.T, b)  # both 2-D (Linear folds batch axes first): .T is a view
 
     def backward(self, grad, a, b):
         # C = A^T B, so dA = B dC^T and dB = A dC.
@@ -124,7 +124,6 @@ class Linear(Function):
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``x @ weight.T + bias`` with ``weight`` of shape (out_features, in_features), as in PyTorch."""
     expect_tensor("linear", x)
-    check_same_backend("linear", (x, weight) if bias is None else (x, weight, bias))
     x_shape, weight_shape = x.data.shape, weight.data.shape
     if len(x_shape) < 1 or len(weight_shape) != 2:
         raise ValueError(f"linear: expected input (..., in_features) and weight (out, in), got {x.shape} and "

@@ -27,8 +27,10 @@ def _check_reduction(reduction: str, op: str) -> None:
 class CrossEntropy(Function):
     """Log-softmax and the pick of each row's label, in one node.
 
-    Its gradient is ``(softmax(logits) - one_hot) / N``: one softmax and a
-    subtraction, instead of the backward of a log, an exp and a sum.
+    Its gradient is ``(softmax(logits) - one_hot) / N``. The forward pass
+    already holds softmax(logits) and keeps it, so the backward on arrays is
+    a subtraction and a multiply (under ``create_graph`` the softmax is
+    recomputed from the logits, with its graph).
     """
 
     target: Any        # the labels, a 1-D integer array
@@ -38,7 +40,10 @@ class CrossEntropy(Function):
         xp = self.xp
         count, classes = logits.shape
         shifted = logits - xp.max(logits, axis=-1, keepdims=True)  # exp never overflows
-        log_probs = shifted - xp.log(xp.sum(xp.exp(shifted), axis=-1, keepdims=True))
+        exps = xp.exp(shifted)
+        sums = xp.sum(exps, axis=-1, keepdims=True)
+        log_probs = shifted - xp.log(sums)
+        self.probabilities = exps / sums
         self.one_hot = xp.astype(self.target[:, None] == xp.arange(classes, dtype=self.target.dtype), logits.dtype)
         # A label outside [0, C) matches no class: its row of one_hot is all zeros.
         if int(xp.sum(self.one_hot)) != count:
@@ -49,7 +54,8 @@ class CrossEntropy(Function):
         return total / count if self.reduction == "mean" else total
 
     def backward(self, grad, logits):
-        local_grad = Softmax.apply(logits, axis=1) - self.one_hot
+        probabilities = self.saved_like(grad, self.probabilities, lambda: Softmax.apply(logits, axis=1))
+        local_grad = probabilities - self.one_hot
         return local_grad * (grad / float(logits.shape[0]) if self.reduction == "mean" else grad)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from minidl.autograd.function import Function
+from minidl.autograd.grad_mode import raw_namespace
 from minidl.autograd.tensor import Tensor
 from minidl.ops.checks import broadcast_shapes, normalize_axis
 
@@ -52,24 +53,32 @@ class SumTo(Function):
     shape: tuple[int, ...]
 
     def forward(self, a):
-        xp, shape = self.xp, self.shape
-        lead = a.ndim - len(shape)
-        stretched = tuple(lead + i for i, dim in enumerate(shape) if dim == 1 and a.shape[lead + i] != 1)
-        if not stretched and shape:  # only leading axes were added (a bias): one sum, no reshape
-            return xp.sum(a, axis=tuple(range(lead)))
-        return xp.reshape(xp.sum(a, axis=tuple(range(lead)) + stretched, keepdims=True), shape)
+        return _sum_array_to(self.xp, a, self.shape)
 
     def backward(self, grad, a):
         return BroadcastTo.apply(grad, shape=tuple(a.shape))
+
+
+def _sum_array_to(xp, a, shape: tuple[int, ...]):
+    lead = a.ndim - len(shape)
+    stretched = tuple(lead + i for i, dim in enumerate(shape) if dim == 1 and a.shape[lead + i] != 1)
+    if not stretched and shape:  # only leading axes were added (a bias): one sum, no reshape
+        return xp.sum(a, axis=tuple(range(lead)))
+    return xp.reshape(xp.sum(a, axis=tuple(range(lead)) + stretched, keepdims=True), shape)
 
 
 def sum_to(x, shape: Sequence[int]):
     """Sum ``x`` (a Tensor, or a raw array inside a backward) down to ``shape``: the inverse of broadcasting.
 
     Every op that broadcasts its inputs returns ``sum_to(gradient, input.shape)``.
+    (On raw arrays it sums at once, without the node machinery: it runs for every bias at every step.)
     """
     shape = tuple(shape)
-    return x if tuple(x.shape) == shape else SumTo.apply(x, shape=shape)
+    if tuple(x.shape) == shape:
+        return x
+    if isinstance(x, Tensor):
+        return SumTo.apply(x, shape=shape)
+    return _sum_array_to(raw_namespace(), x, shape)
 
 
 class Concat(Function):

@@ -14,15 +14,14 @@ previous file intact.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import tempfile
 import zipfile
 from pathlib import Path
-from typing import Any, BinaryIO, Iterator
+from typing import Any
 
 from minidl import backend as _backend
+from minidl.data.files import atomic_write
 from minidl.tools import npz
 from minidl.autograd.dtypes import to_backend_dtype
 from minidl.autograd.tensor import Tensor
@@ -172,36 +171,8 @@ def _read_npz(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     return manifest, arrays
 
 
-@contextlib.contextmanager
-def atomic_write(path: Path) -> Iterator[BinaryIO]:
-    """A binary stream to a temporary file beside ``path``, renamed over ``path`` when the block succeeds.
-
-    ``os.replace`` is atomic: readers see the old file or the complete new
-    one, never a half-written file. If the block raises, the temporary file
-    is deleted and ``path`` is untouched.
-    """
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            yield stream
-            stream.flush()
-            os.fsync(stream.fileno())  # on disk before the rename makes it visible
-        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
-
-
 def _atomic_write_npz(path: Path, arrays: dict[str, Any]) -> None:
     if not path.parent.is_dir():
         raise FileNotFoundError(f"md.save: the folder {path.parent} does not exist; create it first")
     with atomic_write(path) as stream:
         npz.write_npz(stream, arrays)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
