@@ -12,9 +12,10 @@ array-api-strict.
 """
 
 from minidl.backend import get_backend, is_gpu_available, manual_seed, set_backend, using_backend
-from minidl.kernels.matmul import get_matmul, set_matmul, using_matmul
-from minidl.autograd import (DType, Function, Tensor, bool_, enable_grad, float32, float64, int32, int64,
+from minidl.kernels.matmul import get_matmul, get_matmul_precision, set_matmul, set_matmul_precision, using_matmul
+from minidl.autograd import (DType, Function, Tensor, bool_, enable_grad, float16, float32, float64, int32, int64,
                              is_grad_enabled, no_grad, set_grad_enabled, uint8)
+from minidl.autograd.autocast import autocast, is_autocast_enabled
 from minidl.ops import (abs, add, arange, astype, broadcast_to, clip, concat, divide, equal, exp, expand_dims, eye,
                         flatten, full, greater, greater_equal, less, less_equal, log, matmul, matrix_transpose, max,
                         maximum, mean, min, minimum, multiply, negative, not_equal, ones, ones_like, permute_dims,
@@ -25,10 +26,11 @@ from minidl.tools.profiler import profile
 from minidl.compile import CompileError, compile  # noqa: A004 - md.compile shadows the builtin here only
 from minidl.tools.anomaly import AnomalyError, detect_anomaly
 from minidl.tools.serialization import SerializationError, load, save
-from minidl import nn, optim
+from minidl import amp, nn, optim
 from minidl.tools import viz
 from minidl import data
 
+half = float16  # md.half, as torch.half
 bool = bool_  # md.bool, as in api.md (shadows the builtin only inside this namespace)
 
 __version__ = "0.1.0"

@@ -137,6 +137,10 @@ class Tensor:
         self.requires_grad = flag
         return self
 
+    def half(self) -> "Tensor":
+        """This tensor in float16 (differentiable), as ``torch.Tensor.half``."""
+        return _ops.astype(self, "float16")
+
     # ---- autograd -------------------------------------------------------------
     def backward(self, grad: Any = None, retain_graph: bool | None = None, create_graph: bool = False) -> None:
         """Compute gradients of this tensor with respect to every leaf that requires grad.

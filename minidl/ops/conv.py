@@ -26,8 +26,10 @@ reshape is free.
 
 from __future__ import annotations
 
+from minidl.autograd.autocast import _autocast_dtype
 from minidl.autograd.function import Function, check_same_backend
 from minidl.autograd.tensor import Tensor
+from minidl.ops.autocasting import cast_for_gemm
 from minidl.ops.checks import expect_tensor
 from minidl.ops.linalg import linear
 from minidl.ops.shape import permute_dims, reshape
@@ -186,6 +188,8 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: int | 
     if bias is not None and bias.shape != (out_channels,):
         raise ValueError(f"conv2d: bias shape {bias.shape} should be ({out_channels},)")
     check_same_backend("conv2d", (x, weight))  # before the dtype check: dtypes of two libraries never compare
+    if _autocast_dtype.get() is not None:  # md.autocast(): the GEMM in float16
+        x, weight, bias = cast_for_gemm(x, weight, bias)
     if x.data.dtype != weight.data.dtype:
         raise TypeError(f"conv2d: input is {x.dtype.name} but the weight is {weight.dtype.name}; "
                         f"convert the input with .astype(md.{weight.dtype.name})")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from minidl.autograd.autocast import _autocast_dtype
 from minidl.autograd.dtypes import dtype_of, to_backend_dtype
 from minidl.autograd.function import Function, check_same_backend
 from minidl.autograd.tensor import Tensor
@@ -33,10 +34,16 @@ def operands(op: str, a: Any, b: Any) -> tuple[Tensor, Tensor]:
     return a, b
 
 
+_FLOAT_WIDTH = {"float16": 16, "float32": 32, "float64": 64}
+
+
 def _promote(op: str, a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
-    """Integers and booleans meet floats as floats; two float widths never mix silently."""
+    """Integers and booleans meet floats as floats; two float widths mix only under md.autocast() (to the wider)."""
     kind_a, kind_b = dtype_of(a.data.dtype), dtype_of(b.data.dtype)
     if kind_a.is_floating and kind_b.is_floating:
+        if _autocast_dtype.get() is not None:  # as PyTorch promotes: float16 with float32 is float32
+            wider = kind_a if _FLOAT_WIDTH[kind_a.name] > _FLOAT_WIDTH[kind_b.name] else kind_b
+            return astype(a, wider), astype(b, wider)
         raise TypeError(
             f"{op} got a {kind_a.name} tensor and a {kind_b.name} tensor; minidl does not mix float widths "
             f"silently: convert one with .astype(md.{kind_a.name}) or .astype(md.{kind_b.name})"

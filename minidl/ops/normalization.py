@@ -19,8 +19,10 @@ the batch mean and variance, comes from autograd and supports
 
 from __future__ import annotations
 
+from minidl.autograd.autocast import _autocast_dtype
 from minidl.autograd.function import check_same_backend
 from minidl.autograd.tensor import Tensor
+from minidl.ops.autocasting import cast_to_float32
 from minidl.ops.checks import expect_tensor
 from minidl.ops.elementwise import sqrt
 from minidl.ops.reduction import mean
@@ -42,6 +44,8 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
     [-1.0, 1.0]
     """
     expect_tensor("batch_norm", x)
+    if _autocast_dtype.get() is not None:  # norms in float32 under md.autocast()
+        (x,) = cast_to_float32(x)
     if x.ndim < 2:
         raise ValueError(f"batch_norm expects an input of shape (N, C) or (N, C, ...), got {x.shape}")
     channels = x.shape[1]

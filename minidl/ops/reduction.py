@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from minidl.autograd.autocast import _autocast_dtype
 from minidl.autograd.function import Function
 from minidl.autograd.tensor import Tensor
+from minidl.ops.autocasting import cast_to_float32
 from minidl.ops.checks import normalize_axes
 from minidl.ops.shape import BroadcastTo, Reshape
 
@@ -79,8 +81,10 @@ def sum(x: Tensor, axis: int | Sequence[int] | None = None, keepdims: bool = Fal
     """Sum over ``axis`` (all axes when None).
 
     The sum over an axis of length 0 is 0 (the empty sum), and its gradient is a
-    tensor of zeros of the input's shape.
+    tensor of zeros of the input's shape. Under ``md.autocast()`` a float16 input is summed in float32.
     """
+    if _autocast_dtype.get() is not None:
+        (x,) = cast_to_float32(x)
     return _reduce(Sum, x, axis, keepdims, "sum")
 
 
@@ -89,7 +93,10 @@ def mean(x: Tensor, axis: int | Sequence[int] | None = None, keepdims: bool = Fa
 
     The mean over an axis of length 0 (an empty batch) is 0/0: minidl raises a
     ValueError rather than returning NaN, which would silently poison training.
+    Under ``md.autocast()`` a float16 input is averaged in float32.
     """
+    if _autocast_dtype.get() is not None:
+        (x,) = cast_to_float32(x)
     if not x.dtype.is_floating:
         raise TypeError(f"mean needs a floating-point tensor, got {x.dtype.name}; use .astype(md.float32)")
     return _reduce(Mean, x, axis, keepdims, "mean", nonempty=True)
