@@ -154,3 +154,10 @@ def test_mlp_trains_under_autocast_and_grad_scaler_on_float16():
         losses.append(loss.item())
     assert all(p.dtype is md.float32 for p in model.parameters())
     assert losses[-1] < 0.35 * losses[0], losses[::10]
+
+
+def test_scaled_step_equals_unscaled_step_on_every_backend(backend):
+    plain, _ = _one_step(use_scaler=False)
+    scaled, _ = _one_step(use_scaler=True)
+    for a, b in zip(plain, scaled):
+        assert np.allclose(a, b, rtol=1e-6, atol=1e-7)
