@@ -89,8 +89,9 @@ def as_dtype(dtype: Any) -> DType:
 def _alias(name: str) -> DType:
     if name == "half":
         return float16
-    raise TypeError("minidl has no bfloat16: neither NumPy nor CuPy has that type; use md.float16 "
-                    "(md.autocast(dtype=md.float16)) for half precision")
+    raise TypeError("minidl has no bfloat16: NumPy and CuPy have it only through the optional ml_dtypes package, "
+                    "whose arrays the Array API functions reject; use md.float16 (md.autocast(dtype=md.float16)) "
+                    "for half precision")
 
 
 def to_backend_dtype(xp: ModuleType, dtype: Any) -> Any:
