@@ -36,6 +36,12 @@ class GradScaler:
 
     ``device`` is accepted for porting (``torch.amp.GradScaler("cuda")``) and
     ignored: the gradients' backend decides where the checks run.
+
+    Each ``step`` reads one boolean from the device (were all gradients
+    finite?), as PyTorch's does. Inside ``md.compile`` that read becomes a
+    guard and the scale a Python value frozen at the trace: replays keep the
+    traced scale, and a replay whose gradients overflow stops with the guard's
+    error instead of stepping. Dynamic scaling is for eager training.
     """
 
     def __init__(self, device: str = "cuda", init_scale: float = 2.0 ** 16, growth_factor: float = 2.0,
