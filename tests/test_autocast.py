@@ -109,3 +109,11 @@ def test_autocast_on_a_backend_without_float16_says_so():
         x = md.ones((2, 3))
         with md.autocast(), pytest.raises(TypeError, match="float16"):
             x @ x.T
+
+
+def test_float64_is_not_cast_as_in_torch():
+    a64 = md.ones((2, 3), dtype=md.float64)
+    with md.autocast():
+        assert (a64 @ a64.T).dtype is md.float64
+        with pytest.raises(TypeError, match="float64.*float16|float16.*float64"):
+            a64 @ md.ones((3, 2))

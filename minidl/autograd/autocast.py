@@ -4,8 +4,9 @@ Tensor cores multiply float16 (or TF32) matrices 8 to 16 times faster than
 float32 ones, but float16 keeps only 11 bits of mantissa and overflows past
 65504. PyTorch's answer, copied here, sorts the ops into two lists:
 
-- **GEMM-type ops** (``matmul``, ``linear``, ``conv2d``) cast their floating
-  inputs to float16: that is where the time goes and where the hardware is fast;
+- **GEMM-type ops** (``matmul``, ``linear``, ``conv2d``) cast their float32
+  inputs to float16 (float64 is left alone, as in PyTorch): that is where the
+  time goes and where the hardware is fast;
 - **ops that need range or precision** (``sum``, ``mean``, ``softmax``,
   ``log_softmax``, ``batch_norm`` and the losses) cast float16 inputs to
   float32 and return float32;

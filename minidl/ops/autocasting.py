@@ -20,15 +20,17 @@ from minidl.ops.elementwise import astype
 
 
 def cast_for_gemm(*tensors: Any) -> tuple[Any, ...]:
-    """Floating Tensors among ``tensors`` in the autocast dtype (None and integer tensors pass unchanged)."""
+    """float32 Tensors among ``tensors`` in the autocast dtype; others pass unchanged.
+
+    float64 is left alone, as PyTorch's autocast leaves it: someone asked for
+    it on purpose (a gradient check), and a product that mixes it with float16
+    is then an error that names both.
+    """
     dtype = _autocast_dtype.get()
-    return tuple(astype(t, dtype) if _is_float(t) and dtype is not None else t for t in tensors)
+    return tuple(astype(t, dtype) if dtype is not None and isinstance(t, Tensor) and t.dtype is float32 else t
+                 for t in tensors)
 
 
 def cast_to_float32(*tensors: Any) -> tuple[Any, ...]:
     """float16 Tensors among ``tensors`` in float32 (the ops that need range: sums, softmax, norms, losses)."""
     return tuple(astype(t, float32) if isinstance(t, Tensor) and t.dtype is float16 else t for t in tensors)
-
-
-def _is_float(value: Any) -> bool:
-    return isinstance(value, Tensor) and value.dtype.is_floating
