@@ -215,11 +215,11 @@ def main(argv=None) -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1) + "\n")
     for run in result["runs"]:
+        threads = f"{run['threads']} thread(s): " if "threads" in run else ""
         for row in run["gemm"]:
-            print(f"threads {run.get('threads', '-')}: GEMM {row.get('precision', row['dtype'])} n={row['n']}: "
-                  f"{row['gflops']} GFLOP/s")
+            print(f"{threads}GEMM {row.get('precision', row['dtype'])} n={row['n']}: {row['gflops']} GFLOP/s")
         for row in run["bandwidth"]:
-            print(f"threads {run.get('threads', '-')}: {row['kernel']}: {row['gbs']} GB/s")
+            print(f"{threads}{row['kernel']}: {row['gbs']} GB/s")
     print(result["machine_line"])
     print(f"written to {args.out}")
 

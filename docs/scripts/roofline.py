@@ -12,8 +12,10 @@ figure:
   bandwidth; the CPU ladder from ``gemm_cpu.json`` in the same folder
   (``benchmarks/gemm_ladder.py cpu``), so points and ceilings come from one machine;
 - H100: ``docs/measurements/h100-2026-11-26/gemm_cuda.txt`` (cuBLAS SGEMM with
-  TF32 off, the CUDA ladder, GEMV and a copy kernel); a GPU ``roofline.json``
-  (``benchmarks/roofline.py cuda``) adds its TF32 and FP16 ceilings when one is stored.
+  TF32 off, the CUDA ladder, GEMV and a copy kernel);
+- each stored GPU ``roofline.json`` (``benchmarks/roofline.py cuda``) adds a
+  panel of its own: cuBLAS at FP32, TF32 and FP16, the copy kernel, and the
+  MLP's layers in each precision.
 
 A GEMM of n x n matrices is placed at I = 2n^3 / (bytes of A, B and C once),
 n/6 in float32: the intensity of a kernel that moves each matrix once; a
@@ -83,17 +85,36 @@ def h100_roofline() -> dict:
     widest = max(n for _, n, _ in gemv)
     points += [{"label": f"{name} (n={n})", "intensity": 0.5, "gflops": round(gbs * 0.5, 1), "kind": "gemv"}
                for name, n, gbs in gemv if n == widest and not name.startswith("copy")]
-    sources = [str(H100.relative_to(ROOT))]
-    for path in sorted(MEASUREMENTS.glob("*/roofline.json")):
-        data = json.loads(path.read_text())
-        if data["device"] == "cuda" and "H100" in data["machine"].get("gpu", ""):
-            run = data["runs"][0]
-            for label in dict.fromkeys(row["precision"] for row in run["gemm"]):
-                peak[f"{label} cuBLAS"] = max(row["gflops"] for row in run["gemm"] if row["precision"] == label)
-            sources.append(str(path.relative_to(ROOT)))
-    return {"title": "GPU: NVIDIA H100 80GB HBM3 (2026-11-26)", "source": ", ".join(sources),
+    return {"title": "GPU: NVIDIA H100 80GB HBM3 (2026-11-26)", "source": str(H100.relative_to(ROOT)),
             "machine_line": " ".join(H100.parent.joinpath("README.txt").read_text().split("\n\n")[0].split()),
             "peaks_gflops": peak, "bandwidth_gbs": bandwidth, "points": points}
+
+
+def gpu_roofline(path: Path) -> dict:
+    """A panel from a GPU run of ``benchmarks/roofline.py cuda``: cuBLAS per precision, the copy kernel, the layers."""
+    data = json.loads(path.read_text())
+    run = data["runs"][0]
+    peak = {f"{label} cuBLAS": max(row["gflops"] for row in run["gemm"] if row["precision"] == label)
+            for label in dict.fromkeys(row["precision"] for row in run["gemm"])}
+    copy = max(row["gbs"] for row in run["bandwidth"] if row["kernel"] == "copy")
+    points = [{"label": row["op"], "intensity": row["intensity"], "gflops": row["gflops"], "kind": "layer"}
+              for row in run["layers"] if "batch 512" in row["op"] or "batch 1," in row["op"]]
+    ladder = path.parent / "gemm_cuda.json"   # benchmarks/gemm_ladder.py cuda, from the same run
+    if ladder.exists():
+        rows = json.loads(ladder.read_text())["results"]
+        largest = max(row["n"] for row in rows if row["kind"] == "gemm")
+        points += [{"label": f"{row['kernel']} (n={largest})", "intensity": round(gemm_intensity(largest), 1),
+                    "gflops": row["gflops"], "kind": "ladder"}
+                   for row in rows if row["kind"] == "gemm" and row["n"] == largest]
+    return {"title": f"GPU: {data['machine']['gpu']} ({data['measured']})", "source": str(path.relative_to(ROOT)),
+            "machine_line": data["machine_line"], "peaks_gflops": peak, "bandwidth_gbs": {"copy kernel": copy},
+            "points": points}
+
+
+def gpu_panels() -> list[dict]:
+    """One panel per stored GPU run of ``benchmarks/roofline.py cuda`` (none yet: no GPU since it was written)."""
+    paths = [p for p in sorted(MEASUREMENTS.glob("*/roofline.json")) if json.loads(p.read_text())["device"] == "cuda"]
+    return [gpu_roofline(path) for path in paths]
 
 
 def draw(panels: list[dict], path: Path) -> None:
@@ -134,7 +155,7 @@ def draw(panels: list[dict], path: Path) -> None:
 
 
 def main() -> None:
-    panels = [cpu_roofline(), h100_roofline()]
+    panels = [cpu_roofline(), h100_roofline()] + gpu_panels()
     (FIGURES / "roofline.json").write_text(json.dumps(panels, indent=1) + "\n")
     draw(panels, FIGURES / "roofline.png")
     print(f"wrote {FIGURES / 'roofline.png'} and roofline.json from " + "; ".join(p["source"] for p in panels))
