@@ -12,6 +12,10 @@
 # the environment (nvidia-smi, versions), pytest's JUnit XML and the benchmark files.
 # To add a benchmark, add one `step` line at the end (name, time limit in seconds, command).
 #
+# Keep the raw output under docs/measurements/<gpu>-<date>/ with a README.txt whose first paragraph is the machine
+# line; put roofline.json and gemm/gemm_cuda.json side by side there, and `python docs/scripts/roofline.py` adds
+# the GPU's panel (ceilings per precision, its ladder and the MLP's layers) to docs/figures/roofline.png.
+#
 # GPU_CHECK_ONLY=name,name,... runs only those steps (e.g. GPU_CHECK_ONLY=roofline,mlp-precision,amp-accuracy,
 # pytest-gpu-precision for issue 16's measurements alone, which fit in about five minutes).
 set -uo pipefail
