@@ -132,8 +132,9 @@ def draw(panels: list[dict], path: Path) -> None:
         ceilings = []
         for (label, peak), style in zip(sorted(panel["peaks_gflops"].items(), key=lambda item: -item[1]),
                                         ("-", "--", "-.", ":", (0, (1, 3)), (0, (5, 5)))):
+            value = f"{peak:,.0f}" if peak >= 100 else f"{peak:.2g}"
             ceilings += ax.plot(intensity, np.minimum(peak, bandwidth * intensity), linestyle=style, color="black",
-                                lw=1.1, label=f"{label}: {peak:,.0f} GFLOP/s" if peak >= 100 else f"{label}: {peak:.2g} GFLOP/s")
+                                lw=1.1, label=f"{label}: {value} GFLOP/s")
         ceilings += ax.plot([], [], " ", label=f"slope: {bandwidth_label}, {bandwidth:,.0f} GB/s")
         colors = plt.get_cmap("tab20")(np.linspace(0, 1, 20))
         marks = [ax.scatter(point["intensity"], point["gflops"], marker=markers[point["kind"]], s=24, zorder=3,
