@@ -89,7 +89,7 @@ def torch_gpt(config, torch):
             for block in self.h:
                 x = block(x)
             logits = self.lm_head(self.ln_f(x))
-            return logits, F.cross_entropy(logits.view(-1, logits.shape[-1]), targets.view(-1))
+            return logits, F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
 
     return GPT()
 
