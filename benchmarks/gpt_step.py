@@ -190,8 +190,8 @@ def measure_steps(trainers, data, rounds: int, block_seconds: float) -> dict:
             seconds["cpu"][t.framework].append((time.process_time() - cpu_started) / count)
     result = {"steps_per_block": count, "seconds": seconds}
     for clock, by_framework in seconds.items():  # CPU time: what a busy shared machine does not inflate
-        ratios = [a / b for a, b in zip(by_framework["minidl"], by_framework["torch"])]
-        result[clock] = {"ratios": ratios, "median_ratio": statistics.median(ratios),
+        ratios = [a / b for a, b in zip(by_framework["minidl"], by_framework.get("torch", []))]
+        result[clock] = {"ratios": ratios, "median_ratio": statistics.median(ratios) if ratios else None,
                          "median_ms": {k: statistics.median(v) * 1e3 for k, v in by_framework.items()}}
     return result
 
@@ -264,6 +264,9 @@ def report(results: dict) -> str:
                   f"{s['steps_per_block']} steps)"]
         for clock in ("wall", "cpu"):
             c = s[clock]
+            if c["median_ratio"] is None:
+                lines.append(f"  {clock:4s} clock: minidl {c['median_ms']['minidl']:.2f} ms (PyTorch not installed)")
+                continue
             lines.append(f"  {clock:4s} clock: minidl {c['median_ms']['minidl']:.2f} ms, PyTorch "
                          f"{c['median_ms']['torch']:.2f} ms, minidl / PyTorch = {c['median_ratio']:.3f} (rounds: "
                          + ", ".join(f"{r:.2f}" for r in c["ratios"]) + ")")
@@ -305,9 +308,13 @@ def main() -> None:
         for variable in THREAD_VARIABLES:
             os.environ[variable] = str(args.threads)
     sys.path[:0] = [str(HERE), str(HERE.parent / "examples"), str(HERE.parent)]
-    import torch
-    if args.threads:
+    try:
+        import torch
+    except ImportError:  # the offline GPU machine may lack it: time minidl alone
+        torch = None
+    if torch is not None and args.threads:
         torch.set_num_threads(args.threads)
+    frameworks = ["minidl", "torch"] if torch is not None else ["minidl"]
     import minidl as md
     from gpt import GPT, GPTConfig
     from mlp_step import environment
@@ -320,13 +327,16 @@ def main() -> None:
     state = {k: v.numpy() for k, v in GPT(config).state_dict().items()}
     results = {"environment": environment(args.device), "config": {**config.as_dict(),
                                                                    "batch_size": config.batch_size}}
-    results["environment"].update(torch=torch.__version__, torch_threads=torch.get_num_threads())
+    results["environment"].update(torch=torch.__version__ if torch else None,
+                                  torch_threads=torch.get_num_threads() if torch else None)
     if args.step:
-        trainers = [Trainer("minidl", config, state, args.device), Trainer("torch", config, state, args.device)]
+        trainers = [Trainer(name, config, state, args.device) for name in frameworks]
         results["step"] = measure_steps(trainers, batches(corpus, "train", 20, config, seed=0), args.rounds,
                                         args.block_seconds)
     if args.curve:
-        trainers = [Trainer("minidl", config, state, args.device), Trainer("torch", config, state, args.device)]
+        if torch is None:
+            raise SystemExit("--curve compares with PyTorch: install torch")
+        trainers = [Trainer(name, config, state, args.device) for name in frameworks]
         results["curve"] = loss_curves(trainers, corpus, config, args.curve, args.eval_interval, args.eval_iters)
     if args.decode:
         results["decode"] = decode_speed(Trainer("minidl", config, state, args.device), config)

@@ -64,6 +64,10 @@ step mlp-large 170 python3 benchmarks/mlp_step.py --device cuda --shapes large,h
 step gemm-ladder 100 python3 benchmarks/gemm_ladder.py cuda "$out/gemm" --sizes 1024 2048 4096
 step pytest-gpu-rest 60 python3 -m pytest -m gpu -q -p no:cacheprovider --continue-on-collection-errors \
   --junitxml "$out/pytest-gpu-rest.xml" "${core[@]/#/--ignore=}" tests
+# nanoGPT's shakespeare-char GPT (6 layers, 6 heads, 384 channels, block 256, batch 64): minidl on CuPy against
+# PyTorch eager on CUDA when torch is installed (minidl alone otherwise), plus prefill/decode tokens/s.
+step gpt-step 120 python3 benchmarks/gpt_step.py --device cuda --config gpu --step --rounds 5 --block-seconds 1 \
+  --decode "$out/gpt"
 # Further benchmark lines go here, one `step` each, writing under "$out".
 
 echo "results in $out"
