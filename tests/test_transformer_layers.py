@@ -217,3 +217,16 @@ def test_tied_weight_trains_as_one_parameter():
     optim.SGD(model.parameters(), lr=0.5).step()
     np.testing.assert_allclose(head.weight.numpy(), start - 0.5 * weight_t.grad.numpy(), atol=1e-12)
     assert head.weight is embedding.weight
+
+
+def test_multihead_attention_unbatched_input_matches_pytorch():
+    torch = pytest.importorskip("torch")
+    theirs = torch.nn.MultiheadAttention(8, 2).double()
+    mine = nn.MultiheadAttention(8, 2, dtype=md.float64)
+    mine.load_state_dict({name: value.detach().numpy() for name, value in theirs.state_dict().items()})
+    x, xt = both((5, 8))
+    out, weights = mine(x, x, x)
+    out_t, weights_t = theirs(xt, xt, xt)
+    assert out.shape == (5, 8) and weights.shape == (5, 5)
+    np.testing.assert_allclose(out.numpy(), out_t.detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(weights.numpy(), weights_t.detach().numpy(), atol=1e-12)
