@@ -23,7 +23,28 @@ _INV_SQRT_2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
-def _normal_cdf_array(xp, x):
+# Elements per slice on a CPU: twenty passes over a slice that stays in the cache cost a third of
+# twenty passes over a whole activation that does not (measured: 2.3 against 7.0 ms CPU time for
+# 393,216 float32 values on the 2-core build VM). On a GPU one kernel per pass over everything is best.
+_CPU_SLICE = 32768
+
+
+def _slice_length(node: Function) -> int | None:
+    backend = getattr(node.inputs[0], "backend", None)
+    return None if backend == "cupy" else _CPU_SLICE
+
+
+def _normal_cdf_array(xp, x, slice_length: int | None = None):
+    """``Phi(x)`` on an array, computed ``slice_length`` elements at a time (all at once when None)."""
+    count = math.prod(x.shape)
+    if slice_length is None or count <= slice_length:
+        return _normal_cdf_slice(xp, x)
+    flat = xp.reshape(x, (-1,))
+    parts = [_normal_cdf_slice(xp, flat[start:start + slice_length]) for start in range(0, count, slice_length)]
+    return xp.reshape(xp.concat(parts), x.shape)
+
+
+def _normal_cdf_slice(xp, x):
     """``Phi(x) = erfc(-x / sqrt 2) / 2`` on an array, relative error below 1.2e-7.
 
     Written with in-place updates of arrays it owns: about twenty passes over
@@ -60,7 +81,7 @@ class NormalCdf(Function):
     """``Phi(x)``: needed as a node only when a GELU gradient is itself differentiated."""
 
     def forward(self, a):
-        return _normal_cdf_array(self.xp, a)
+        return _normal_cdf_array(self.xp, a, _slice_length(self))
 
     def backward(self, grad, a):
         return grad * _normal_pdf(a)
@@ -70,7 +91,7 @@ class Gelu(Function):
     """``x * Phi(x)``; its derivative is ``Phi(x) + x * phi(x)``."""
 
     def forward(self, a):
-        self.cdf = _normal_cdf_array(self.xp, a)
+        self.cdf = _normal_cdf_array(self.xp, a, _slice_length(self))
         return a * self.cdf
 
     def backward(self, grad, a):
