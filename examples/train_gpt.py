@@ -29,7 +29,7 @@ import minidl.optim as optim
 from _common import ProgressBar
 from gpt import GPT, GPTConfig, generate
 
-QUICK = dict(n_layer=2, n_head=2, n_embd=32, block_size=32, batch_size=8, max_iters=100, eval_interval=50,
+QUICK = dict(n_layer=2, n_head=2, n_embd=32, block_size=32, batch_size=8, max_iters=250, eval_interval=125,
              eval_iters=4, warmup_iters=10, new_tokens=100)
 
 
