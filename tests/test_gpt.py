@@ -49,6 +49,7 @@ def test_tied_head_shares_the_embedding(gpt):
     assert count(untied) - count(tied) == 7 * 8
 
 
+@pytest.mark.slow
 def test_quick_training_run_lowers_the_loss_and_saves_a_checkpoint(monkeypatch, tmp_path):
     monkeypatch.syspath_prepend(str(EXAMPLES))
     train_gpt = importlib.import_module("train_gpt")
