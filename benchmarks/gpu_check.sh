@@ -86,6 +86,10 @@ step mlp-precision 240 python3 benchmarks/mlp_step.py --device cuda --shapes lar
 step amp-accuracy 120 python3 benchmarks/amp_accuracy.py --device cuda "$out/amp-accuracy"
 step pytest-gpu-precision 90 python3 -m pytest -m gpu -q -p no:cacheprovider --junitxml "$out/pytest-gpu-precision.xml" \
   tests/test_precision_gpu.py tests/test_kernels_cuda.py -k "precision or autocast or tf32 or warptile"
+# nanoGPT's shakespeare-char GPT (6 layers, 6 heads, 384 channels, block 256, batch 64): minidl on CuPy against
+# PyTorch eager on CUDA when torch is installed (minidl alone otherwise), plus prefill/decode tokens/s.
+step gpt-step 120 python3 benchmarks/gpt_step.py --device cuda --config gpu --step --rounds 5 --block-seconds 1 \
+  --decode "$out/gpt"
 # Further benchmark lines go here, one `step` each, writing under "$out".
 
 echo "results in $out"

@@ -14,6 +14,9 @@ from minidl.ops.softmax import log_softmax, softmax
 from minidl.ops.loss import binary_cross_entropy_with_logits, cross_entropy, mse_loss
 from minidl.ops.conv import col2im, conv2d, im2col
 from minidl.ops.pooling import avg_pool2d, max_pool2d
-from minidl.ops.normalization import batch_norm
+from minidl.ops.normalization import batch_norm, layer_norm, rms_norm
 from minidl.ops.dropout import dropout
 from minidl.ops.embedding import embedding
+from minidl.ops.gelu import gelu
+from minidl.ops.attention import scaled_dot_product_attention
+from minidl.ops.recurrent import gru_cell, lstm_cell, rnn_cell
