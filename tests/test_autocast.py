@@ -50,10 +50,16 @@ def test_range_sensitive_ops_compute_in_float32(op):
         assert op(md.ones((2, 3), dtype=md.float16)).dtype is md.float32
 
 
-def test_batch_norm_computes_in_float32():
-    layer = nn.BatchNorm1d(3)
+@pytest.mark.parametrize("layer", [nn.BatchNorm1d(3), nn.LayerNorm(3), nn.RMSNorm(3)], ids=type)
+def test_norms_compute_in_float32(layer):
     with md.autocast():
         assert layer(md.randn(4, 3).half()).dtype is md.float32
+
+
+def test_rms_norm_default_eps_follows_float16():
+    x = md.tensor([[1e-3, 0.0]], dtype=md.float16)
+    # eps = float16's machine epsilon (2**-10), as torch.finfo(float16).eps: 1e-3 / sqrt(5e-7 + 2**-10) ~ 0.032
+    assert abs(float(F.rms_norm(x, (2,))[0, 0]) - 0.032) < 0.002
 
 
 def test_float32_parameters_get_float32_gradients_close_to_torch():
