@@ -174,6 +174,6 @@ def rms_norm(x: Tensor, normalized_shape: int | Sequence[int], weight: Tensor | 
     if _autocast_dtype.get() is not None:  # norms in float32 under md.autocast()
         (x,) = cast_to_float32(x)
     if eps is None:
-        eps = {"float16": 2.0 ** -10, "float32": 2.0 ** -23}.get(x.dtype.name, 2.0 ** -52)
+        eps = 2.0 ** -52 if x.dtype.name == "float64" else 2.0 ** -23  # float16 too: PyTorch computes it in float32
     y = x / sqrt(mean(x * x, axis=axes, keepdims=True) + float(eps))
     return y * weight if weight is not None else y
