@@ -56,10 +56,16 @@ def test_norms_compute_in_float32(layer):
         assert layer(md.randn(4, 3).half()).dtype is md.float32
 
 
-def test_rms_norm_default_eps_of_float16_is_float32s_as_in_pytorch():
-    x = md.tensor([[1e-3, 0.0]], dtype=md.float16)
-    # PyTorch computes float16 in float32 and takes float32's epsilon: 1e-3 / sqrt(5e-7 + 2**-23) = 1.27
-    assert abs(float(F.rms_norm(x, (2,))[0, 0]) - 1.2705) < 0.002
+@pytest.mark.parametrize("norm", ["rms_norm", "layer_norm"])
+def test_float16_norms_compute_in_float32_as_in_pytorch(norm):
+    torch = pytest.importorskip("torch")
+    values = [[1e-3, 0.0, 2e-3], [3e-2, -1e-3, 5e-4]]  # x*x subnormal in float16
+    x, weight = md.tensor(values, dtype=md.float16), md.tensor([1.0, 2.0, 0.5], dtype=md.float16)
+    expected = getattr(torch.nn.functional, norm)(torch.tensor(values, dtype=torch.float16), (3,),
+                                                  torch.tensor([1.0, 2.0, 0.5], dtype=torch.float16))
+    result = getattr(F, norm)(x, (3,), weight)
+    assert result.dtype is md.float16
+    np.testing.assert_allclose(result.numpy().astype(float), expected.numpy().astype(float), rtol=2e-3, atol=1e-3)
 
 
 def test_float32_parameters_get_float32_gradients_close_to_torch():

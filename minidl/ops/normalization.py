@@ -32,11 +32,12 @@ from __future__ import annotations
 from typing import Sequence
 
 from minidl.autograd.autocast import _autocast_dtype
+from minidl.autograd.dtypes import float16
 from minidl.autograd.function import Function, check_same_backend
 from minidl.autograd.tensor import Tensor
 from minidl.ops.autocasting import cast_to_float32
 from minidl.ops.checks import expect_tensor
-from minidl.ops.elementwise import sqrt
+from minidl.ops.elementwise import astype, sqrt
 from minidl.ops.reduction import Mean, mean
 from minidl.ops.shape import reshape
 
@@ -156,14 +157,15 @@ def layer_norm(x: Tensor, normalized_shape: int | Sequence[int], weight: Tensor 
     True
     """
     axes = _normalized_axes("layer_norm", x, normalized_shape, (("weight", weight), ("bias", bias)))
-    if _autocast_dtype.get() is not None:  # norms in float32 under md.autocast()
-        (x,) = cast_to_float32(x)
+    back = _float16_in_float32(x)
+    if back or _autocast_dtype.get() is not None:  # norms in float32 (under md.autocast(), or float16 as PyTorch)
+        x, weight, bias = cast_to_float32(x, weight, bias)
     y = Standardize.apply(x, axes=axes, eps=float(eps))
     if weight is not None:
         y = y * weight
     if bias is not None:
         y = y + bias
-    return y
+    return astype(y, float16) if back else y
 
 
 def rms_norm(x: Tensor, normalized_shape: int | Sequence[int], weight: Tensor | None = None,
@@ -171,9 +173,17 @@ def rms_norm(x: Tensor, normalized_shape: int | Sequence[int], weight: Tensor | 
     """``x / sqrt(mean(x^2) + eps) * weight`` over the last axes; ``eps=None`` is the dtype's machine epsilon,
     as in PyTorch."""
     axes = _normalized_axes("rms_norm", x, normalized_shape, (("weight", weight),))
-    if _autocast_dtype.get() is not None:  # norms in float32 under md.autocast()
-        (x,) = cast_to_float32(x)
+    back = _float16_in_float32(x)
+    if back or _autocast_dtype.get() is not None:  # norms in float32 (under md.autocast(), or float16 as PyTorch)
+        x, weight = cast_to_float32(x, weight)
     if eps is None:
-        eps = 2.0 ** -52 if x.dtype.name == "float64" else 2.0 ** -23  # float16 too: PyTorch computes it in float32
+        eps = 2.0 ** -52 if x.dtype.name == "float64" else 2.0 ** -23
     y = x / sqrt(mean(x * x, axis=axes, keepdims=True) + float(eps))
-    return y * weight if weight is not None else y
+    y = y * weight if weight is not None else y
+    return astype(y, float16) if back else y
+
+
+def _float16_in_float32(x: Tensor) -> bool:
+    """Whether a float16 norm outside md.autocast() computes in float32 and casts back, as PyTorch's kernels do
+    (x*x of small float16 values is subnormal: computed in float16 the result is off by percents)."""
+    return x.dtype is float16 and _autocast_dtype.get() is None
