@@ -5,14 +5,14 @@ All of matmul routing lives here:
 - the setting: ``md.set_matmul(spec)``, ``md.using_matmul(spec)`` or the
   environment variable ``MINIDL_MATMUL``; ``"xp"`` (the default) is the
   backend's own ``@`` (BLAS / cuBLAS), ``"numba-cpu:<kernel>"`` and
-  ``"numba-cuda:<kernel>"`` a rung of the ladder in :mod:`minidl.kernels.registry`;
-- :func:`gemm`, which every GEMM of the engine calls, forward and backward
+  ``"numba-cuda:<kernel>"`` a rung of the ladder in [`minidl.kernels.registry`][minidl.kernels.registry];
+- `gemm()`, which every GEMM of the engine calls, forward and backward
   (``MatMul``, ``Linear``, and through them convolution);
-- :class:`GraphGemm`, cuBLAS called through ``ctypes`` on a handle of a CUDA
+- `GraphGemm`, cuBLAS called through ``ctypes`` on a handle of a CUDA
   graph's own, because CuPy refuses to call cuBLAS while a stream is being
   captured ("calling cuBLAS API during stream capture is currently unsupported").
 
-The setting lives in :mod:`contextvars`, so each thread has its own.
+The setting lives in `contextvars`, so each thread has its own.
 
 >>> import minidl as md
 >>> with md.using_matmul("numba-cpu:ikj"):
