@@ -133,3 +133,10 @@ def test_chapter_numbers_agree_between_the_navigation_and_the_pages():
         number = re.match(r"# (\d+(?:\.\d+)*)\.? ", title)
         assert numbered.get(page) == (number and number.group(1)), \
             f"{page}: mkdocs.yml numbers it {numbered.get(page)!r}, its title is {title!r}"
+
+
+def test_stored_cpu_step_renders_as_the_pages_table():
+    measurements = _load_script("measurements")
+    table = measurements.mlp_step_table({"handwritten": "by hand", "minidl-nn": "nn"})
+    assert "| by hand | 1.00 (" in table and "| nn | " in table
+    assert "docs/measurements/cpu-" in table and "cores" in table
