@@ -18,7 +18,7 @@ The casts are ordinary ``astype`` nodes, so gradients flow back through them:
 a float32 parameter used by a float16 matmul gets a float32 gradient. The
 lists follow PyTorch's CUDA autocast (torch.amp docs, "CUDA Ops that can
 autocast to float32"); PyTorch's CPU autocast keeps softmax and sum in the low
-dtype. The state is one :mod:`contextvars` value, so each thread has its own
+dtype. The state is one `contextvars` value, so each thread has its own
 and an op pays one read when autocast is off.
 
 >>> import minidl as md

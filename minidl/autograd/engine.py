@@ -7,7 +7,7 @@ keep theirs, in ``.grad``, accumulating over calls as in PyTorch.
 
 Each node's one backward formula runs on raw arrays here, unless
 ``create_graph`` asks for a gradient that is itself differentiable: then it
-runs on Tensors and records its own graph (see :mod:`minidl.autograd.function`).
+runs on Tensors and records its own graph (see [`minidl.autograd.function`][minidl.autograd.function]).
 """
 
 from __future__ import annotations

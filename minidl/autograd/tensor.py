@@ -3,7 +3,7 @@
 A Tensor keeps its array (``data``), the namespace that array belongs to
 (``xp``, looked up once here, never per op), the backend's name, whether it
 wants a gradient, its gradient, and the Function that created it.
-Operators and methods forward to :mod:`minidl.ops`: the one place where a
+Operators and methods forward to [`minidl.ops`][minidl.ops]: the one place where a
 lower layer calls a higher one (as in DeZero and needle), so that ``a + b``
 reads as it does in NumPy.
 """

@@ -1,9 +1,9 @@
 """Which backend new tensors use.
 
-The setting lives in :mod:`contextvars`, so each thread (and each asyncio task)
+The setting lives in `contextvars`, so each thread (and each asyncio task)
 has its own value: two threads can train on two backends without interfering.
 The starting value comes from the environment variable ``MINIDL_BACKEND``.
-(The other setting, which GEMM runs matrix products, is :mod:`minidl.kernels.matmul`.)
+(The other setting, which GEMM runs matrix products, is [`minidl.kernels.matmul`][minidl.kernels.matmul].)
 """
 
 from __future__ import annotations

@@ -78,7 +78,7 @@ class CharCorpus:
 
 
 def char_corpus(text: str, train_fraction: float = TRAIN_FRACTION) -> CharCorpus:
-    """Any text as a :class:`CharCorpus`: vocabulary = its sorted distinct characters, split by position."""
+    """Any text as a `CharCorpus`: vocabulary = its sorted distinct characters, split by position."""
     chars = "".join(sorted(set(text)))
     index = {c: i for i, c in enumerate(chars)}
     ids = numpy.fromiter((index[c] for c in text), dtype=numpy.int64, count=len(text))

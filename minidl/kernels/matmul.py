@@ -5,8 +5,8 @@ All of matmul routing lives here:
 - the setting: ``md.set_matmul(spec)``, ``md.using_matmul(spec)`` or the
   environment variable ``MINIDL_MATMUL``; ``"xp"`` (the default) is the
   backend's own ``@`` (BLAS / cuBLAS), ``"numba-cpu:<kernel>"`` and
-  ``"numba-cuda:<kernel>"`` a rung of the ladder in :mod:`minidl.kernels.registry`;
-- :func:`gemm`, which every GEMM of the engine calls, forward and backward
+  ``"numba-cuda:<kernel>"`` a rung of the ladder in [`minidl.kernels.registry`][minidl.kernels.registry];
+- `gemm()`, which every GEMM of the engine calls, forward and backward
   (``MatMul``, ``Linear``, and through them convolution);
 - the precision of float32 products: ``md.set_matmul_precision("highest" |
   "high" | "medium")``, PyTorch's spelling. On CuPy, ``"high"`` lets cuBLAS
@@ -14,11 +14,11 @@ All of matmul routing lives here:
   mantissa, sums in float32; 8x SGEMM's speed on an H100), ``"medium"`` on
   bfloat16 ones; ``"highest"`` is true FP32. NumPy's BLAS has no such mode:
   there the setting is recorded and changes nothing;
-- :class:`GraphGemm`, cuBLAS called through ``ctypes`` on a handle of a CUDA
+- `GraphGemm`, cuBLAS called through ``ctypes`` on a handle of a CUDA
   graph's own, because CuPy refuses to call cuBLAS while a stream is being
   captured ("calling cuBLAS API during stream capture is currently unsupported").
 
-The kernel setting lives in :mod:`contextvars`, so each thread has its own;
+The kernel setting lives in `contextvars`, so each thread has its own;
 the precision is one setting for the process, as CuPy's (and PyTorch's) is.
 
 >>> import minidl as md

@@ -1,7 +1,7 @@
 """Neural-network building blocks: Module, Parameter, layers, init, functional.
 
 Every layer here is a thin Module around a function of
-:mod:`minidl.nn.functional`, and the ones that learn (Linear, Conv2d) are a
+[`minidl.nn.functional`][minidl.nn.functional], and the ones that learn (Linear, Conv2d) are a
 matrix product underneath.
 
 >>> import minidl as md, minidl.nn as nn

@@ -1,7 +1,7 @@
 """Multi-head attention: project to queries, keys and values, attend per head, project back.
 
 Four GEMMs of the model's width (the q, k, v and output projections) around
-the two batched GEMMs of :func:`minidl.nn.functional.scaled_dot_product_attention`.
+the two batched GEMMs of `minidl.nn.functional.scaled_dot_product_attention`.
 The parameters are named and laid out as PyTorch's (``in_proj_weight`` of
 shape (3E, E) holding the q, k, v projections one under the other,
 ``in_proj_bias``, ``out_proj.weight``, ``out_proj.bias``), so a PyTorch

@@ -1,6 +1,6 @@
 """``minidl.nn.functional`` (imported as ``F``): the neural-network ops as plain functions.
 
-They are defined in :mod:`minidl.ops`; this module gathers the ones a model uses.
+They are defined in [`minidl.ops`][minidl.ops]; this module gathers the ones a model uses.
 """
 
 from minidl.ops.softmax import log_softmax, softmax

@@ -36,7 +36,7 @@ def causal_mask(like: Tensor, queries: int, keys: int) -> Tensor:
 
 def attention(q: Tensor, k: Tensor, v: Tensor, attn_mask: Tensor | None = None, dropout_p: float = 0.0,
               is_causal: bool = False, scale: float | None = None) -> tuple[Tensor, Tensor]:
-    """``(output, weights)`` of scaled dot-product attention; see :func:`scaled_dot_product_attention`."""
+    """``(output, weights)`` of scaled dot-product attention; see `scaled_dot_product_attention`."""
     for name, tensor in (("query", q), ("key", k), ("value", v)):
         expect_tensor("scaled_dot_product_attention", tensor)
         if tensor.ndim < 2:

@@ -11,7 +11,7 @@ and then all filters at all places are ONE GEMM with the weight reshaped to
 
     out = patches @ weight.T + bias          (N*OH*OW, out_channels)
 
-which is exactly :func:`minidl.ops.linalg.linear`, so ``md.set_matmul``
+which is exactly [`minidl.ops.linalg.linear()`][minidl.ops.linalg.linear], so ``md.set_matmul``
 kernels run convolutions too.  The backward is two more GEMMs (through
 linear) and col2im, which adds each row of the patch gradient back onto the
 pixels it was copied from; where windows overlap, the contributions sum.
@@ -153,7 +153,7 @@ def im2col(x: Tensor, kernel_size: int | Pair, stride: int | Pair = 1, padding: 
 
 def col2im(columns: Tensor, image_shape: tuple[int, int, int, int], kernel_size: int | Pair,
            stride: int | Pair = 1, padding: int | Pair = 0) -> Tensor:
-    """The adjoint of :func:`im2col`: sum each patch row back into an image of ``image_shape``."""
+    """The adjoint of `im2col()`: sum each patch row back into an image of ``image_shape``."""
     params = window_params("col2im", tuple(image_shape), kernel_size, stride, padding)
     (oh, ow), (kh, kw) = params["out_size"], params["kernel"]
     expected = (image_shape[0] * oh * ow, image_shape[1] * kh * kw)

@@ -2,7 +2,7 @@
 
 Python data (numbers, nested lists) is read through NumPy, minidl's host
 format, and random tensors are drawn on the host (see
-:mod:`minidl.backend.random`), so a seed gives the same numbers on every backend.
+[`minidl.backend.random`][minidl.backend.random]), so a seed gives the same numbers on every backend.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ the batch mean and variance, comes from autograd and supports
 Layer normalisation standardises each sample over its last axes (the
 ``normalized_shape``), with no running statistics: ``y = (x - mean) /
 sqrt(var + eps) * weight + bias``.  Its standardisation is one node
-(:class:`Standardize`) whose backward is the closed form
+(`Standardize`) whose backward is the closed form
 ``rstd * (g - mean(g) - y * mean(g * y))``: a transformer normalises twice per
 block, and one node costs far less than the nine of the composed formula.
 RMS norm skips the centring: ``y = x / sqrt(mean(x^2) + eps) * weight``.
