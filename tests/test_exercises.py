@@ -12,13 +12,18 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
+import sys
 from pathlib import Path
 
 import pytest
 
-from exercises import load
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # `pytest` (not `python -m pytest`) puts tests/ first, not the root
+    sys.path.insert(0, str(ROOT))
 
-TESTS = Path(__file__).resolve().parents[1] / "exercises" / "tests"
+from exercises import load  # noqa: E402
+
+TESTS = ROOT / "exercises" / "tests"
 MODULES = sorted(info.name for info in pkgutil.iter_modules([str(TESTS)]) if info.name.startswith("test_"))
 
 
