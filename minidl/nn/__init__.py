@@ -10,7 +10,7 @@ matrix product underneath.
 9610
 """
 
-from minidl.nn import functional, init, utils
+from minidl.nn import functional, init, parallel, utils
 from minidl.nn.activation import ReLU, Sigmoid, Tanh
 from minidl.nn.containers import ModuleList, Sequential
 from minidl.nn.conv import AvgPool2d, Conv2d, MaxPool2d
@@ -23,5 +23,6 @@ from minidl.nn.parameter import Parameter
 
 __all__ = [
     "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Conv2d", "Dropout", "Embedding", "Flatten", "Linear", "MaxPool2d",
-    "Module", "ModuleList", "Parameter", "ReLU", "Sequential", "Sigmoid", "Tanh", "functional", "init", "utils",
+    "Module", "ModuleList", "Parameter", "ReLU", "Sequential", "Sigmoid", "Tanh", "functional", "init", "parallel",
+    "utils",
 ]
