@@ -64,6 +64,8 @@ step mlp-large 170 python3 benchmarks/mlp_step.py --device cuda --shapes large,h
 step gemm-ladder 100 python3 benchmarks/gemm_ladder.py cuda "$out/gemm" --sizes 1024 2048 4096
 step pytest-gpu-rest 60 python3 -m pytest -m gpu -q -p no:cacheprovider --continue-on-collection-errors \
   --junitxml "$out/pytest-gpu-rest.xml" "${core[@]/#/--ignore=}" tests
+# One GPU: the NCCL backend as a group of one rank (collectives, DDP); more ranks need more GPUs.
+step nccl-one-rank 45 python3 -m pytest -m gpu -q -p no:cacheprovider tests/test_distributed.py
 # Further benchmark lines go here, one `step` each, writing under "$out".
 
 echo "results in $out"

@@ -279,3 +279,48 @@ def test_a_failing_rank_ends_the_job_instead_of_hanging():
     assert "rank 1 fails on purpose" in result.stderr
     assert "aborting all 2 processes" in result.stderr
     assert "should never get here" not in result.stdout
+
+
+# ---- NCCL: one rank on a GPU (the project's GPU machine has one GPU) ---------------
+
+@pytest.fixture
+def nccl_group():
+    if not md.is_gpu_available():
+        pytest.skip("the NCCL backend needs a CUDA GPU (cupy.cuda.is_available() is False here)")
+    dist.init_process_group("nccl")
+    try:
+        yield
+    finally:
+        dist.destroy_process_group()
+
+
+@pytest.mark.gpu
+def test_nccl_one_rank_collectives_on_cupy(nccl_group):
+    assert (dist.get_rank(), dist.get_world_size(), dist.get_backend()) == (0, 1, "nccl")
+    with md.using_backend("cupy"):
+        value = md.tensor([1.0, -2.0, 3.5])
+        for op in ("sum", "avg", "max", "min"):
+            dist.all_reduce(value, op=op)
+        dist.all_reduce(value, op="avg", async_op=True).wait()
+        dist.broadcast(value, src=0)
+        dist.barrier()
+        assert value.tolist() == [1.0, -2.0, 3.5]
+    with pytest.raises(TypeError, match="'nccl' backend reduces CuPy arrays"):
+        dist.all_reduce(md.tensor([1.0]))
+
+
+@pytest.mark.gpu
+def test_nccl_one_rank_ddp_trains_as_the_plain_model(nccl_group):
+    with md.using_backend("cupy"):
+        rng = numpy.random.default_rng(0)
+        x, y = md.tensor(rng.standard_normal((4, 8, 5)), dtype=md.float64), md.tensor(rng.integers(0, 3, (4, 8)))
+        plain, wrapped = _mlp(0), _mlp(0)
+        ddp = nn.parallel.DistributedDataParallel(wrapped, bucket_cap_mb=1e-4)
+        for model, runner in ((plain, plain), (wrapped, ddp)):
+            optimizer = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+            for step in range(4):
+                optimizer.zero_grad()
+                F.cross_entropy(runner(x[step]), y[step]).backward()
+                optimizer.step()
+        for a, b in zip(plain.parameters(), wrapped.parameters()):
+            numpy.testing.assert_allclose(a.numpy(), b.numpy(), rtol=0, atol=1e-12)
