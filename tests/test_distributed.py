@@ -202,19 +202,26 @@ def _mlp(seed: int) -> nn.Module:
 @needs_mpi4py
 @pytest.mark.parametrize("options", [{}, {"bucket_cap_mb": 1e-4}, {"bucket_cap_mb": 1e-4, "overlap": False}])
 def test_ddp_on_one_rank_trains_as_the_plain_model(group, options):
+    ddp = _train_plain_and_wrapped(lambda p: optim.Adam(p, lr=0.01), **options)
+    assert list(ddp.state_dict()) == [f"module.{name}" for name in ddp.module.state_dict()]
+
+
+def _train_plain_and_wrapped(make_optimizer, steps: int = 6, **options) -> nn.Module:
+    """Train one MLP plainly and a copy under DDP on the same batches; their parameters must agree."""
     rng = numpy.random.default_rng(0)
-    x, y = md.tensor(rng.standard_normal((6, 8, 5)), dtype=md.float64), md.tensor(rng.integers(0, 3, (6, 8)))
+    x = md.tensor(rng.standard_normal((steps, 8, 5)), dtype=md.float64)
+    y = md.tensor(rng.integers(0, 3, (steps, 8)))
     plain, wrapped = _mlp(0), _mlp(0)
     ddp = nn.parallel.DistributedDataParallel(wrapped, **options)
     for model, runner in ((plain, plain), (wrapped, ddp)):
-        optimizer = optim.Adam(model.parameters(), lr=0.01)
-        for step in range(6):
+        optimizer = make_optimizer(model.parameters())
+        for step in range(steps):
             optimizer.zero_grad()
             F.cross_entropy(runner(x[step]), y[step]).backward()
             optimizer.step()
     for a, b in zip(plain.parameters(), wrapped.parameters()):
         numpy.testing.assert_allclose(a.numpy(), b.numpy(), rtol=0, atol=1e-12)
-    assert list(ddp.state_dict()) == [f"module.{name}" for name in plain.state_dict()]
+    return ddp
 
 
 @needs_mpi4py
@@ -312,15 +319,4 @@ def test_nccl_one_rank_collectives_on_cupy(nccl_group):
 @pytest.mark.gpu
 def test_nccl_one_rank_ddp_trains_as_the_plain_model(nccl_group):
     with md.using_backend("cupy"):
-        rng = numpy.random.default_rng(0)
-        x, y = md.tensor(rng.standard_normal((4, 8, 5)), dtype=md.float64), md.tensor(rng.integers(0, 3, (4, 8)))
-        plain, wrapped = _mlp(0), _mlp(0)
-        ddp = nn.parallel.DistributedDataParallel(wrapped, bucket_cap_mb=1e-4)
-        for model, runner in ((plain, plain), (wrapped, ddp)):
-            optimizer = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
-            for step in range(4):
-                optimizer.zero_grad()
-                F.cross_entropy(runner(x[step]), y[step]).backward()
-                optimizer.step()
-        for a, b in zip(plain.parameters(), wrapped.parameters()):
-            numpy.testing.assert_allclose(a.numpy(), b.numpy(), rtol=0, atol=1e-12)
+        _train_plain_and_wrapped(lambda p: optim.SGD(p, lr=0.1, momentum=0.9), steps=4, bucket_cap_mb=1e-4)
