@@ -258,9 +258,34 @@ def test_queue_callback_outside_backward_is_refused():
 def test_queue_callback_runs_once_after_every_leaf_gradient():
     a, b = md.ones((2,), requires_grad=True), md.ones((2,), requires_grad=True)
     seen = []
-    a.register_post_accumulate_grad_hook(lambda t: queue_callback(lambda: seen.append(b.grad.tolist())))
+
+    def report() -> None:
+        seen.append(b.grad.tolist())
+    for leaf in (a, b):
+        leaf.register_post_accumulate_grad_hook(lambda t: queue_callback(report))
     (a * 2 + b * 3).sum().backward()
-    assert seen == [[3.0, 3.0]]
+    assert seen == [[3.0, 3.0]]  # queued by both hooks, run once, after both gradients
+
+
+class _FailsInBackward(md.Function):
+    def forward(self, a):
+        return a
+
+    def backward(self, grad, a):
+        raise ValueError("this backward fails on purpose")
+
+
+@needs_mpi4py
+def test_ddp_recovers_after_a_backward_that_raised_half_way(group):
+    first, second = nn.Linear(2, 2), nn.Linear(2, 2)
+    ddp = nn.parallel.DistributedDataParallel(nn.Sequential(first, second), bucket_cap_mb=1e-5)
+    with pytest.raises(ValueError, match="fails on purpose"):  # second's buckets left, first's never will
+        second(_FailsInBackward.apply(first(md.ones((1, 2))))).sum().backward()
+    assert any(bucket.ready for bucket in ddp._buckets)
+    ddp.zero_grad()
+    ddp(md.ones((1, 2))).sum().backward()  # forward starts clean: every bucket is sent again
+    assert not any(bucket.ready for bucket in ddp._buckets)
+    assert all(p.grad is not None for p in ddp.parameters())
 
 
 # ---- two processes -------------------------------------------------------------

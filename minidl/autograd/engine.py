@@ -109,13 +109,15 @@ def backward(root: "Tensor", grad: "Tensor", retain_graph: bool, create_graph: b
 def queue_callback(callback: Callable[[], Any]) -> None:
     """Call ``callback()`` once, when the backward() now running has accumulated every leaf gradient.
 
-    Only a gradient hook (which runs inside backward) can queue one; data-parallel
-    training uses it to wait for its gradient all-reduces before backward() returns.
+    Only a gradient hook (which runs inside backward) can queue one; a callback
+    queued again in the same backward still runs once. Data-parallel training uses
+    it to wait for its gradient all-reduces before backward() returns.
     """
     callbacks = _final_callbacks.get()
     if callbacks is None:
         raise RuntimeError("queue_callback works only while backward() runs (call it from a gradient hook)")
-    callbacks.append(callback)
+    if callback not in callbacks:
+        callbacks.append(callback)
 
 
 def _accumulate(leaf: "Tensor", grad: Any, create_graph: bool) -> None:

@@ -11,7 +11,7 @@ parameters in reverse order, the order backward produces them). A parameter's
 post-accumulate-grad hook marks it ready; when a bucket is complete, its
 gradients are flattened into one buffer and a nonblocking all-reduce starts
 while backward goes on computing earlier layers. At the end of ``backward()``
-(an engine callback queued by the first hook) DDP waits for every bucket and
+(an engine callback the hooks queue) DDP waits for every bucket and
 writes the averaged gradients back, so ``optimizer.step()`` needs no extra call.
 """
 
@@ -56,6 +56,12 @@ class _Bucket:
             size = parameter.size
             parameter.grad.data = xp.reshape(flat[offset:offset + size], parameter.shape)
             offset += size
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget this backward's state (after write_back, or after a backward that failed half-way)."""
+        if self.work is not None and not self.work.done:
+            self.work.wait()
         self.ready.clear()
         self.reduced_too_early, self.flat, self.work = False, None, None
 
@@ -95,10 +101,12 @@ class DistributedDataParallel(Module):
         self._buckets = _make_buckets(trainable[::-1], int(bucket_cap_mb * 2**20))
         self._bucket_of = {id(p): bucket for bucket in self._buckets for p in bucket.parameters}
         self._progress = group.progress
-        self._finish_queued = False
         self._hook_handles = [p.register_post_accumulate_grad_hook(self._on_gradient) for _, p in trainable]
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
+        for bucket in self._buckets:  # clean unless the last backward raised half-way
+            if bucket.ready:
+                bucket.reset()
         return self.module(*args, **kwargs)
 
     @contextlib.contextmanager
@@ -115,9 +123,7 @@ class DistributedDataParallel(Module):
         """A parameter's gradient is accumulated: mark it ready, send its bucket when the bucket is full."""
         if not self.require_backward_grad_sync:
             return
-        if not self._finish_queued:
-            queue_callback(self._finish)
-            self._finish_queued = True
+        queue_callback(self._finish)  # once per backward, however many hooks ask
         bucket = self._bucket_of[id(parameter)]
         if id(parameter) in bucket.ready:
             if bucket.work is not None:
@@ -130,12 +136,11 @@ class DistributedDataParallel(Module):
 
     def _finish(self) -> None:
         """End of backward: send what is not sent yet, wait for everything, write the means back."""
-        self._finish_queued = False
         missing = [name for bucket in self._buckets for name, p in zip(bucket.names, bucket.parameters)
                    if id(p) not in bucket.ready]
         if missing:
             for bucket in self._buckets:
-                bucket.ready.clear()
+                bucket.reset()
             raise RuntimeError(
                 f"DistributedDataParallel: these parameters got no gradient in this backward: {missing}; every "
                 "rank must reduce the same gradients, so freeze unused parameters (requires_grad=False) "
