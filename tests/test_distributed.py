@@ -23,7 +23,8 @@ import minidl.nn.functional as F
 import minidl.optim as optim
 from minidl.autograd.engine import queue_callback
 
-MPI_SCRIPTS = Path(__file__).resolve().parent / "mpi"
+ROOT = Path(__file__).resolve().parents[1]
+MPI_SCRIPTS = ROOT / "tests" / "mpi"
 
 
 def _has_mpi4py() -> bool:
@@ -290,23 +291,24 @@ def test_ddp_recovers_after_a_backward_that_raised_half_way(group):
 
 # ---- two processes -------------------------------------------------------------
 
-def _mpirun(script: str, timeout: float) -> subprocess.CompletedProcess:
+def _mpirun(script: Path, *args: str, timeout: float) -> subprocess.CompletedProcess:
     # Open MPI refuses root without these two (CI runs as root) and more ranks than cores without --oversubscribe.
-    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
-    return subprocess.run(["mpirun", "-n", "2", "--oversubscribe", sys.executable, str(MPI_SCRIPTS / script)],
+    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+               PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    return subprocess.run(["mpirun", "-n", "2", "--oversubscribe", sys.executable, str(script), *args],
                           capture_output=True, text=True, timeout=timeout, env=env)
 
 
 @needs_mpirun
 def test_two_processes_train_as_one_on_the_full_batch():
-    result = _mpirun("ddp_matches_single.py", timeout=240)
+    result = _mpirun(MPI_SCRIPTS / "ddp_matches_single.py", timeout=240)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "ddp ok" in result.stdout
 
 
 @needs_mpirun
 def test_a_failing_rank_ends_the_job_instead_of_hanging():
-    result = _mpirun("rank_fails.py", timeout=120)
+    result = _mpirun(MPI_SCRIPTS / "rank_fails.py", timeout=120)
     assert result.returncode != 0
     assert "rank 1 fails on purpose" in result.stderr
     assert "aborting all 2 processes" in result.stderr
@@ -345,3 +347,14 @@ def test_nccl_one_rank_collectives_on_cupy(nccl_group):
 def test_nccl_one_rank_ddp_trains_as_the_plain_model(nccl_group):
     with md.using_backend("cupy"):
         _train_plain_and_wrapped(lambda p: optim.SGD(p, lr=0.1, momentum=0.9), steps=4, bucket_cap_mb=1e-4)
+
+
+@needs_mpirun
+def test_the_example_trains_on_two_processes_and_rank_0_saves(tmp_path, monkeypatch):
+    result = _mpirun(ROOT / "examples" / "train_ddp.py", "--quick", "--quiet", "--save", str(tmp_path / "ddp.npz"),
+                     timeout=240)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("test accuracy") == 1  # rank 0 alone reports
+    monkeypatch.syspath_prepend(str(ROOT / "examples"))
+    from train_cnn import build_model
+    build_model(8).load_state_dict(md.load(tmp_path / "ddp.npz"))  # the plain model's names: no "module." prefix
