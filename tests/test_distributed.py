@@ -202,7 +202,7 @@ def _mlp(seed: int) -> nn.Module:
 
 @needs_mpi4py
 @pytest.mark.parametrize("options", [{}, {"bucket_cap_mb": 1e-4}, {"bucket_cap_mb": 1e-4, "overlap": False}])
-def test_ddp_on_one_rank_trains_as_the_plain_model(group, options):
+def test_ddp_on_one_rank_trains_as_the_plain_model(group, backend, options):
     ddp = _train_plain_and_wrapped(lambda p: optim.Adam(p, lr=0.01), **options)
     assert list(ddp.state_dict()) == [f"module.{name}" for name in ddp.module.state_dict()]
 
