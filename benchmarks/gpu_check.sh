@@ -90,6 +90,8 @@ step pytest-gpu-precision 90 python3 -m pytest -m gpu -q -p no:cacheprovider --j
 # PyTorch eager on CUDA when torch is installed (minidl alone otherwise), plus prefill/decode tokens/s.
 step gpt-step 120 python3 benchmarks/gpt_step.py --device cuda --config gpu --step --rounds 5 --block-seconds 1 \
   --decode "$out/gpt"
+# One GPU: the NCCL backend as a group of one rank (collectives, DDP); more ranks need more GPUs.
+step nccl-one-rank 45 python3 -m pytest -m gpu -q -p no:cacheprovider tests/test_distributed.py
 # Further benchmark lines go here, one `step` each, writing under "$out".
 
 echo "results in $out"

@@ -10,7 +10,7 @@ matrix product underneath.
 9610
 """
 
-from minidl.nn import functional, init, utils
+from minidl.nn import functional, init, parallel, utils
 from minidl.nn.activation import GELU, ReLU, Sigmoid, Tanh
 from minidl.nn.attention import MultiheadAttention
 from minidl.nn.containers import ModuleList, Sequential
@@ -26,5 +26,5 @@ from minidl.nn.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 __all__ = [
     "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Conv2d", "Dropout", "Embedding", "Flatten", "GELU", "GRU", "GRUCell",
     "LSTM", "LSTMCell", "LayerNorm", "Linear", "MaxPool2d", "Module", "ModuleList", "MultiheadAttention", "Parameter",
-    "RMSNorm", "RNN", "RNNCell", "ReLU", "Sequential", "Sigmoid", "Tanh", "functional", "init", "utils",
+    "RMSNorm", "RNN", "RNNCell", "ReLU", "Sequential", "Sigmoid", "Tanh", "functional", "init", "parallel", "utils",
 ]
