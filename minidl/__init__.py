@@ -20,6 +20,11 @@ from minidl.ops import (abs, add, arange, astype, broadcast_to, clip, concat, di
                         maximum, mean, min, minimum, multiply, negative, not_equal, ones, ones_like, permute_dims,
                         pow, rand, randn, relu, reshape, sigmoid, sqrt, squeeze, stack, subtract, sum, sum_to, tanh,
                         tensor, where, zeros, zeros_like)
+from minidl.ops import (all, amax, amin, any, argmax, argmin, argsort, ceil, chunk, clone, cos, cumsum, erf, expand,
+                        expm1, flip, floor, gather, isfinite, isinf, isnan, log1p, logsumexp, masked_fill, one_hot,
+                        pad, prod, repeat, roll, round, rsqrt, scatter_add, sign, sin, softmax, log_softmax, sort,
+                        split, std, topk, transpose, tril, triu, unsqueeze, var)
+from minidl.ops import concat as cat, clip as clamp  # PyTorch's names for the standard's concat and clip
 from minidl.tools.gradcheck import GradcheckError, gradcheck
 from minidl.tools.profiler import profile
 from minidl.compile import CompileError, compile  # noqa: A004 - md.compile shadows the builtin here only

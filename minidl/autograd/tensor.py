@@ -64,10 +64,11 @@ class Tensor:
 
     @property
     def size(self) -> int:
+        """The number of elements (the Array API's ``x.size``; PyTorch's ``x.size()`` is ``x.shape`` here)."""
         size = 1
         for dim in self.data.shape:
             size *= dim
-        return size
+        return ElementCount(size)
 
     @property
     def dtype(self) -> DType:
@@ -221,11 +222,7 @@ class Tensor:
     def __ne__(self, other): return _ops.not_equal(self, other)  # type: ignore[override]
     def __getitem__(self, key): return _ops.getitem(self, key)
 
-    # ---- methods that mirror md.* functions ----------------------------------------
-    def sum(self, axis=None, keepdims=False): return _ops.sum(self, axis=axis, keepdims=keepdims)
-    def mean(self, axis=None, keepdims=False): return _ops.mean(self, axis=axis, keepdims=keepdims)
-    def max(self, axis=None, keepdims=False): return _ops.max(self, axis=axis, keepdims=keepdims)
-    def min(self, axis=None, keepdims=False): return _ops.min(self, axis=axis, keepdims=keepdims)
+    # ---- methods that mirror md.* functions (PyTorch's names: minidl/ops/torch_methods.py) ---------
     def exp(self): return _ops.exp(self)
     def log(self): return _ops.log(self)
     def sqrt(self): return _ops.sqrt(self)
@@ -233,18 +230,22 @@ class Tensor:
     def sigmoid(self): return _ops.sigmoid(self)
     def relu(self): return _ops.relu(self)
     def abs(self): return _ops.abs(self)
-    def clip(self, min=None, max=None): return _ops.clip(self, min, max)
     def matmul(self, other): return _ops.matmul(self, other)
     def permute_dims(self, axes): return _ops.permute_dims(self, axes)
     def broadcast_to(self, shape): return _ops.broadcast_to(self, shape)
     def expand_dims(self, axis): return _ops.expand_dims(self, axis)
-    def squeeze(self, axis): return _ops.squeeze(self, axis)
-    def flatten(self, start_axis=0): return _ops.flatten(self, start_axis)
 
     def reshape(self, *shape):
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
         return _ops.reshape(self, shape)
+
+    def __getattr__(self, name: str) -> Any:
+        """Only for names a Tensor lacks: a PyTorch spelling gets minidl's, the rest the usual error."""
+        advice = _ops.torch_methods.MISSING_ATTRIBUTES.get(name)
+        if advice is not None:
+            raise AttributeError(f"minidl Tensors have no {name!r} (a PyTorch name); write {advice}")
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     @property
     def T(self) -> "Tensor":
@@ -255,6 +256,15 @@ class Tensor:
     def mT(self) -> "Tensor":
         """The last two axes swapped (a batch of matrices transposed)."""
         return _ops.matrix_transpose(self)
+
+
+class ElementCount(int):
+    """``x.size``: an int, which explains itself when called as PyTorch's ``x.size()``."""
+
+    def __call__(self, dim: int | None = None) -> None:
+        where = "x.shape" if dim is None else f"x.shape[{dim}]"
+        raise TypeError(f"x.size is the number of elements ({int(self)}), as in the Array API standard; "
+                        f"for PyTorch's x.size({'' if dim is None else dim}) write {where}")
 
 
 class RemovableHandle:

@@ -11,6 +11,7 @@ from minidl.autograd.tensor import Tensor
 from minidl.ops.checks import normalize_axis
 from minidl.ops.elementwise import Exp
 from minidl.ops.reduction import Sum
+from minidl.ops.spelling import torch_keywords
 
 
 class Softmax(Function):
@@ -39,11 +40,13 @@ class LogSoftmax(Function):
         return grad - probabilities * Sum.apply(grad, axes=(self.axis,), keepdims=True)
 
 
+@torch_keywords
 def softmax(x: Tensor, axis: int = -1) -> Tensor:
     """``exp(x) / sum(exp(x))`` along ``axis``: probabilities that add up to 1."""
     return Softmax.apply(x, axis=normalize_axis(axis, x.ndim, "softmax"))
 
 
+@torch_keywords
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     """``log(softmax(x))`` along ``axis``, without the overflow of computing it in two steps."""
     return LogSoftmax.apply(x, axis=normalize_axis(axis, x.ndim, "log_softmax"))
