@@ -11,7 +11,8 @@ array-api-strict.
 (2, 2)
 """
 
-from minidl.backend import get_backend, is_gpu_available, manual_seed, set_backend, using_backend
+from minidl.backend import (Generator, cuda, device, get_backend, is_gpu_available, manual_seed, set_backend,
+                            using_backend)
 from minidl.kernels.matmul import get_matmul, set_matmul, using_matmul
 from minidl.autograd import (DType, Function, Tensor, bool_, enable_grad, float32, float64, int32, int64,
                              is_grad_enabled, no_grad, set_grad_enabled, uint8)
@@ -24,6 +25,8 @@ from minidl.ops import (all, amax, amin, any, argmax, argmin, argsort, ceil, chu
                         expm1, flip, floor, gather, isfinite, isinf, isnan, log1p, logsumexp, masked_fill, one_hot,
                         pad, prod, repeat, roll, round, rsqrt, scatter_add, sign, sin, softmax, log_softmax, sort,
                         split, std, topk, transpose, tril, triu, unsqueeze, var)
+from minidl.ops import (bernoulli, full_like, linspace, multinomial, normal, rand_like, randint, randn_like,
+                        randperm)
 from minidl.ops import concat as cat, clip as clamp  # PyTorch's names for the standard's concat and clip
 from minidl.tools.gradcheck import GradcheckError, gradcheck
 from minidl.tools.profiler import profile
@@ -35,5 +38,7 @@ from minidl.tools import viz
 from minidl import data
 
 bool = bool_  # md.bool, as in api.md (shadows the builtin only inside this namespace)
+# PyTorch's dtype names (torch.int is 32-bit, torch.long 64-bit); they shadow builtins only in this namespace.
+float, double, long, int = float32, float64, int64, int32  # noqa: A001
 
 __version__ = "0.1.0"

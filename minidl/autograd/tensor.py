@@ -119,13 +119,14 @@ class Tensor:
     def __int__(self) -> int:
         return int(self.item())
 
-    def to(self, backend: str) -> "Tensor":
-        """This tensor on another backend ("numpy", "cupy", ...), as a new leaf; self if already there."""
-        name = _backend.resolve_name(backend)
-        if name == self.backend:
-            return self
-        data = _backend.from_host(self.numpy(), name)
-        return Tensor._wrap(data, _backend.namespace(name), name, self.requires_grad)
+    def to(self, *args: Any, **kwargs: Any) -> "Tensor":
+        """This tensor on another backend or device, in another dtype, or both (PyTorch's ``to``).
+
+        ``x.to("cupy")``, ``x.to("cuda")``, ``x.to(md.float64)``, ``x.to("cpu", md.float32)``,
+        ``x.to(other)``; a move makes a new leaf; ``self`` when nothing changes.
+        (Written in :func:`minidl.ops.torch_methods.to`.)
+        """
+        return _ops.torch_methods.to(self, *args, **kwargs)
 
     def astype(self, dtype: Any) -> "Tensor":
         return _ops.astype(self, dtype)

@@ -1,7 +1,9 @@
 """The differentiable operations, grouped by kind (one module each)."""
 
-from minidl.ops.creation import (arange, constant_like, eye, full, ones, ones_like, rand, randn, tensor, zeros,
-                                 zeros_like)
+from minidl.ops.creation import (arange, constant_like, eye, full, full_like, linspace, ones, ones_like, tensor,
+                                 zeros, zeros_like)
+from minidl.ops.random import (bernoulli, multinomial, normal, rand, rand_like, randint, randn, randn_like,
+                               randperm)
 from minidl.ops.elementwise import (abs, add, astype, clip, divide, equal, exp, greater, greater_equal, less,
                                     less_equal, log, maximum, minimum, multiply, negative, not_equal, pow, relu,
                                     sigmoid, sqrt, subtract, tanh, where)

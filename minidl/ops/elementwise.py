@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from minidl.autograd.dtypes import dtype_of, to_backend_dtype
+from minidl.autograd.dtypes import as_dtype, dtype_of, to_backend_dtype
 from minidl.autograd.function import Function, check_same_backend
 from minidl.autograd.tensor import Tensor
 from minidl.ops.checks import broadcast_shapes
@@ -322,6 +322,8 @@ def astype(x: Tensor, dtype: Any) -> Tensor:
     target = to_backend_dtype(x.xp, dtype)
     if x.data.dtype == target:
         return x
+    if not as_dtype(dtype).is_floating:  # an integer or boolean result has no gradient (as in PyTorch)
+        return Tensor._wrap(x.xp.astype(x.data, target), x.xp, x.backend)
     return AsType.apply(x, dtype=dtype)
 
 

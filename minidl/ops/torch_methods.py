@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from minidl import backend as _backend
+from minidl.autograd.dtypes import DTYPES, DType, bool_, float32, float64, int32, int64
 from minidl.autograd.tensor import Tensor
 from minidl.ops import along_axis, elementwise, layout, reduction, search, shape, statistics, unary
 from minidl.ops.softmax import log_softmax, softmax
@@ -91,4 +93,64 @@ def install(cls: type) -> None:
         setattr(cls, name, method)
 
 
+
+def to(x: Tensor, *args: Any, dtype: Any = None, device: Any = None, copy: bool = False,
+       non_blocking: bool = False) -> Tensor:
+    """``x.to(...)``: read a device or backend name, a dtype, or another tensor (its backend and dtype)."""
+    for arg in args:
+        if isinstance(arg, Tensor):
+            device, dtype = arg.backend, arg.dtype
+        elif _is_dtype(arg):
+            dtype = arg
+        else:
+            device = arg
+    result = x
+    if device is not None:
+        name = _backend.backend_for(device, x.backend)
+        if name != x.backend:
+            data = _backend.from_host(x.numpy(), name)
+            result = Tensor._wrap(data, _backend.namespace(name), name, x.requires_grad)
+    if dtype is not None:
+        result = elementwise.astype(result, dtype)
+    return layout.clone(result) if copy and result is x else result
+
+
+def _is_dtype(value: Any) -> bool:
+    if isinstance(value, (DType, type)) or (isinstance(value, str) and value in DTYPES):
+        return True
+    return hasattr(value, "kind") and hasattr(value, "itemsize")  # a NumPy dtype object
+
+
+def _type(x: Tensor, dtype: Any = None) -> Any:
+    """``x.type()`` names the dtype; ``x.type(dtype)`` converts, as ``x.to(dtype)``."""
+    return repr(x.dtype) if dtype is None else elementwise.astype(x, dtype)
+
+
+def _converter(dtype: DType) -> Callable:
+    def convert(self: Tensor) -> Tensor:
+        return elementwise.astype(self, dtype)
+    convert.__doc__ = f"This tensor as {dtype.name} (``x.astype(md.{dtype.name})``)."
+    return convert
+
+
+TENSOR_METHODS.update({
+    "float": _converter(float32), "double": _converter(float64), "long": _converter(int64),
+    "int": _converter(int32), "bool": _converter(bool_), "type": _type,
+    "cpu": lambda self: to(self, "cpu"), "cuda": lambda self: to(self, "cuda"),
+})
+
+# property name -> function(tensor): what x.name reads.
+TENSOR_PROPERTIES: dict[str, Callable] = {
+    "device": lambda self: _backend.device_of(self.backend),
+    "is_cuda": lambda self: self.backend == "cupy",
+    "grad_fn": lambda self: self.creator,
+}
+
+
+def install_properties(cls: type) -> None:
+    for name, function in TENSOR_PROPERTIES.items():
+        setattr(cls, name, property(function, doc=f"PyTorch's ``x.{name}``."))
+
+
 install(Tensor)
+install_properties(Tensor)
