@@ -85,6 +85,7 @@ DIFFERENTIABLE = {
     "where_scalar": (lambda x: md.where(x > 0, x, 0.0), lambda t: torch.where(t > 0, t, 0.0)),
     "maximum": (lambda x: md.max(x, x.flip(0)), lambda t: torch.max(t, t.flip(0))),
     "clone": (lambda x: x.clone() * 2, lambda t: t.clone() * 2),
+    "t": (lambda x: x.t(), lambda t: t.t()),
 }
 
 
@@ -155,8 +156,8 @@ def test_size_is_the_element_count_and_size_call_explains(backend):
 
 
 def test_missing_pytorch_attribute_names_minidl_spelling():
-    with pytest.raises(AttributeError, match="x.T"):
-        md.zeros(2, 2).t
+    with pytest.raises(AttributeError, match=r"x.transpose\(dim0, dim1\)"):
+        md.zeros(2, 2).swapaxes
     with pytest.raises(AttributeError, match="has no attribute 'frobnicate'"):
         md.zeros(2).frobnicate
 
@@ -174,3 +175,10 @@ def test_max_with_axis_keeps_the_standard_answer_and_dim_gives_indices():
     values, indices = x.max(dim=1)
     assert values.tolist() == [5.0, 7.0] and indices.tolist() == [1, 0]
     assert x.max(1).indices.tolist() == [1, 0]
+
+
+def test_where_with_two_numbers_follows_torch_dtypes(backend):
+    x = md.tensor([1.0, -2.0, 3.0])
+    assert md.where(x > 0, 1.0, 0.0).dtype is md.float32
+    ints = md.where(x > 0, 1, 0)
+    assert ints.dtype is md.long and ints.tolist() == [1, 0, 1]

@@ -17,3 +17,9 @@ __all__ = [
     "avg_pool2d", "batch_norm", "binary_cross_entropy_with_logits", "conv2d", "cross_entropy", "dropout",
     "embedding", "linear", "log_softmax", "max_pool2d", "mse_loss", "relu", "sigmoid", "softmax", "tanh",
 ]
+
+# PyTorch's F.pad and F.one_hot (defined in minidl.ops, also md.pad and md.one_hot).
+from minidl.ops.layout import pad  # noqa: E402
+from minidl.ops.along_axis import one_hot  # noqa: E402
+
+__all__ += ["one_hot", "pad"]

@@ -33,6 +33,14 @@ def _permute(self: Tensor, *dims: Any) -> Tensor:
     return shape.permute_dims(self, dims)
 
 
+def _t(self: Tensor) -> Tensor:
+    """PyTorch's ``x.t()``: the transpose of a matrix (a 0-d or 1-D tensor is returned as it is)."""
+    if self.ndim > 2:
+        raise ValueError(f"x.t() transposes at most 2 dimensions, got shape {self.shape}; use x.transpose(d0, d1) "
+                         f"or x.mT for the last two")
+    return self.T
+
+
 def _clamp(self: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 - PyTorch's names
     return elementwise.clip(self, min, max)
 
@@ -44,7 +52,7 @@ TENSOR_METHODS: dict[str, Callable] = {
     "unsqueeze": layout.unsqueeze, "squeeze": shape.squeeze, "flatten": shape.flatten, "expand": layout.expand,
     "repeat": layout.repeat, "split": layout.split, "chunk": layout.chunk, "flip": layout.flip, "roll": layout.roll,
     "tril": layout.tril, "triu": layout.triu, "clone": layout.clone,
-    "contiguous": lambda self: self, "numel": lambda self: int(self.size), "dim": lambda self: self.ndim,
+    "t": _t, "contiguous": lambda self: self, "numel": lambda self: int(self.size), "dim": lambda self: self.ndim,
     # reductions and search
     "sum": reduction.sum, "mean": reduction.mean, "max": search.max, "min": search.min,
     "amax": reduction.max, "amin": reduction.min,
@@ -66,7 +74,6 @@ TENSOR_METHODS: dict[str, Callable] = {
 MISSING_ATTRIBUTES: dict[str, str] = {
     "nelement": "x.numel() (or x.size, the element count)",
     "ndimension": "x.ndim",
-    "t": "x.T (or x.mT for the last two axes)",
     "swapaxes": "x.transpose(dim0, dim1)",
     "norm": "md.sqrt((x * x).sum())",
     "new_zeros": "md.zeros(shape, dtype=x.dtype, device=x.device)",
