@@ -23,17 +23,9 @@ class Cube(md.Function):
         return grad * 3.0 * x * x * ctx.scale, None
 
 
-class TorchCube(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x, scale):
-        ctx.save_for_backward(x)
-        ctx.scale = scale
-        return x * x * x * scale
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return grad * 3.0 * x * x * ctx.scale, None
+# The very same two methods, run by PyTorch: a ported Function needs no edit.
+TorchCube = type("TorchCube", (torch.autograd.Function,),
+                 {"forward": Cube.__dict__["forward"], "backward": Cube.__dict__["backward"]})
 
 
 def test_ctx_function_matches_torch(backend):

@@ -8,7 +8,11 @@ import pytest
 import minidl as md
 from conftest import f64
 
-torch = pytest.importorskip("torch")
+try:
+    import torch
+except ImportError:  # the comparisons skip; gradcheck and the error messages still run
+    torch = None
+needs_torch = pytest.mark.skipif(torch is None, reason="comparing with PyTorch needs torch installed")
 
 
 def both(shape, low=None, seed=0):
@@ -53,8 +57,8 @@ DIFFERENTIABLE = {
     "cumsum": (lambda x: md.cumsum(x, dim=1), lambda t: torch.cumsum(t, dim=1)),
     "sort": (lambda x: x.sort(dim=1, descending=True), lambda t: t.sort(dim=1, descending=True)),
     "topk": (lambda x: md.topk(x, 2, dim=1), lambda t: torch.topk(t, 2, dim=1)),
-    "sin": (md.sin, torch.sin), "cos": (md.cos, torch.cos), "erf": (md.erf, torch.erf),
-    "expm1": (md.expm1, torch.expm1), "log1p_abs": (lambda x: md.log1p(x * x), lambda t: torch.log1p(t * t)),
+    "sin": (md.sin, lambda t: torch.sin(t)), "cos": (md.cos, lambda t: torch.cos(t)), "erf": (md.erf, lambda t: torch.erf(t)),
+    "expm1": (md.expm1, lambda t: torch.expm1(t)), "log1p_abs": (lambda x: md.log1p(x * x), lambda t: torch.log1p(t * t)),
     "rsqrt_sq": (lambda x: md.rsqrt(x * x + 1), lambda t: torch.rsqrt(t * t + 1)),
     "clamp": (lambda x: x.clamp(min=-0.5, max=0.5), lambda t: t.clamp(min=-0.5, max=0.5)),
     "view": (lambda x: x.view(2, 6), lambda t: t.view(2, 6)),
@@ -74,7 +78,7 @@ DIFFERENTIABLE = {
     "flip": (lambda x: md.flip(x, dim=0), lambda t: torch.flip(t, (0,))),
     "roll": (lambda x: md.roll(x, 1, dim=1), lambda t: torch.roll(t, 1, dims=1)),
     "roll_flat": (lambda x: md.roll(x, 2), lambda t: torch.roll(t, 2)),
-    "tril": (lambda x: md.tril(x), torch.tril), "triu_k": (lambda x: x.triu(1), lambda t: t.triu(1)),
+    "tril": (lambda x: md.tril(x), lambda t: torch.tril(t)), "triu_k": (lambda x: x.triu(1), lambda t: t.triu(1)),
     "masked_fill": (lambda x: x.masked_fill(x > 0.3, -1.0), lambda t: t.masked_fill(t > 0.3, -1.0)),
     "gather": (lambda x: md.gather(x, 1, md.tensor([[0, 0], [3, 1], [2, 2]])),
                lambda t: torch.gather(t, 1, torch.tensor([[0, 0], [3, 1], [2, 2]]))),
@@ -89,6 +93,7 @@ DIFFERENTIABLE = {
 }
 
 
+@needs_torch
 @pytest.mark.parametrize("name", sorted(DIFFERENTIABLE))
 def test_forward_and_gradient_match_torch(backend, name):
     ours, theirs = DIFFERENTIABLE[name]
@@ -105,7 +110,7 @@ NO_GRADIENT = {
     "isfinite": (lambda x: md.isfinite(x / (x > 0)), lambda t: torch.isfinite(t / (t > 0))),
     "isinf": (lambda x: md.isinf(x / (x > 0)), lambda t: torch.isinf(t / (t > 0))),
     "isnan": (lambda x: md.isnan(md.log(x)), lambda t: torch.isnan(torch.log(t))),
-    "sign": (md.sign, torch.sign), "floor": (md.floor, torch.floor), "ceil": (md.ceil, torch.ceil),
+    "sign": (md.sign, lambda t: torch.sign(t)), "floor": (md.floor, lambda t: torch.floor(t)), "ceil": (md.ceil, lambda t: torch.ceil(t)),
     "round": (lambda x: md.round(x * 4), lambda t: torch.round(t * 4)),
     "one_hot": (lambda x: md.one_hot(md.argmax(x, dim=1), 5),
                 lambda t: torch.nn.functional.one_hot(torch.argmax(t, dim=1), 5)),
@@ -113,6 +118,7 @@ NO_GRADIENT = {
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the inputs divide by zero and log negatives on purpose
+@needs_torch
 @pytest.mark.parametrize("name", sorted(NO_GRADIENT))
 def test_values_match_torch(backend, name):
     ours, theirs = NO_GRADIENT[name]
@@ -127,6 +133,7 @@ def test_gradcheck(backend, op):
     assert md.gradcheck(op, [f64(3, 4)])
 
 
+@needs_torch
 def test_prod_gradient_is_exact_at_zeros(backend):
     x, t = both((2, 3))
     with md.no_grad():
