@@ -27,7 +27,7 @@ from minidl.ops import (all, amax, amin, any, argmax, argmin, argsort, ceil, chu
                         split, std, topk, transpose, tril, triu, unsqueeze, var)
 from minidl.ops import (bernoulli, full_like, linspace, multinomial, normal, rand_like, randint, randn_like,
                         randperm)
-from minidl.ops import concat as cat, clip as clamp  # PyTorch's names for the standard's concat and clip
+from minidl.ops import concat as cat, clip as clamp, permute_dims as permute  # PyTorch's names for the standard's
 from minidl.tools.gradcheck import GradcheckError, gradcheck
 from minidl.tools.profiler import profile
 from minidl.compile import CompileError, compile  # noqa: A004 - md.compile shadows the builtin here only

@@ -243,7 +243,8 @@ class Tensor:
 
     def __getattr__(self, name: str) -> Any:
         """Only for names a Tensor lacks: a PyTorch spelling gets minidl's, the rest the usual error."""
-        advice = _ops.torch_methods.MISSING_ATTRIBUTES.get(name)
+        ops = globals().get("_ops")  # (absent only while minidl is still being imported)
+        advice = ops.torch_methods.MISSING_ATTRIBUTES.get(name) if ops is not None else None
         if advice is not None:
             raise AttributeError(f"minidl Tensors have no {name!r} (a PyTorch name); write {advice}")
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")

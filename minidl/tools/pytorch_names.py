@@ -30,7 +30,7 @@ FUNCTIONS: list[tuple[str, str]] = [
     ("torch.device / torch.cuda.is_available", "md.device / md.cuda.is_available"),
     ("torch.cat / torch.concat", "md.cat / md.concat"),
     ("torch.stack / split / chunk", "md.stack / md.split / md.chunk"),
-    ("torch.transpose / permute", "md.transpose / md.permute_dims"),
+    ("torch.transpose / permute", "md.transpose / md.permute / md.permute_dims"),
     ("torch.unsqueeze / squeeze / flatten", "md.unsqueeze / md.squeeze / md.flatten"),
     ("torch.flip / roll / tril / triu", "md.flip / md.roll / md.tril / md.triu"),
     ("torch.sum / mean / prod / cumsum", "md.sum / md.mean / md.prod / md.cumsum"),
