@@ -24,7 +24,7 @@ from minidl.ops import (abs, add, arange, astype, broadcast_to, clip, concat, di
 from minidl.ops import (all, amax, amin, any, argmax, argmin, argsort, ceil, chunk, clone, cos, cumsum, erf, expand,
                         expm1, flip, floor, gather, isfinite, isinf, isnan, log1p, logsumexp, masked_fill, one_hot,
                         pad, prod, repeat, roll, round, rsqrt, scatter_add, sign, sin, softmax, log_softmax, sort,
-                        split, std, topk, transpose, tril, triu, unsqueeze, var)
+                        split, std, topk, transpose, tril, triu, unbind, unsqueeze, var)
 from minidl.ops import (bernoulli, full_like, linspace, multinomial, normal, rand_like, randint, randn_like,
                         randperm)
 from minidl.ops import concat as cat, clip as clamp, permute_dims as permute  # PyTorch's names for the standard's

@@ -63,6 +63,7 @@ DIFFERENTIABLE = {
     "rsqrt_sq": (lambda x: md.rsqrt(x * x + 1), lambda t: torch.rsqrt(t * t + 1)),
     "clamp": (lambda x: x.clamp(min=-0.5, max=0.5), lambda t: t.clamp(min=-0.5, max=0.5)),
     "view": (lambda x: x.view(2, 6), lambda t: t.view(2, 6)),
+    "view_as": (lambda x: x.view_as(x.T), lambda t: t.view_as(t.T)),
     "unsqueeze": (lambda x: x.unsqueeze(1), lambda t: t.unsqueeze(1)),
     "permute": (lambda x: x.permute(1, 0), lambda t: t.permute(1, 0)),
     "transpose": (lambda x: md.transpose(x, 0, 1), lambda t: torch.transpose(t, 0, 1)),
@@ -91,6 +92,9 @@ DIFFERENTIABLE = {
     "maximum": (lambda x: md.max(x, x.flip(0)), lambda t: torch.max(t, t.flip(0))),
     "clone": (lambda x: x.clone() * 2, lambda t: t.clone() * 2),
     "t": (lambda x: x.t(), lambda t: t.t()),
+    "unbind": (lambda x: x.unbind(dim=1), lambda t: t.unbind(dim=1)),
+    "view_as_expand_as": (lambda x: x[:, :1].expand_as(x).reshape_as(x.T).mul(2.0).add(x.T).div(3.0).sub(1.0).neg(),
+                          lambda t: t[:, :1].expand_as(t).reshape_as(t.T).mul(2.0).add(t.T).div(3.0).sub(1.0).neg()),
 }
 
 
@@ -114,6 +118,10 @@ NO_GRADIENT = {
     "sign": (md.sign, lambda t: torch.sign(t)), "floor": (md.floor, lambda t: torch.floor(t)),
     "ceil": (md.ceil, lambda t: torch.ceil(t)),
     "round": (lambda x: md.round(x * 4), lambda t: torch.round(t * 4)),
+    "eq_and_friends": (lambda x: x.gt(0).eq(x.ge(0.1)).ne(x.lt(-0.1)).eq(x.le(0)),
+                       lambda t: t.gt(0).eq(t.ge(0.1)).ne(t.lt(-0.1)).eq(t.le(0))),
+    "type_as": (lambda x: x.round().type_as(md.zeros(1, dtype=md.long)),
+                lambda t: t.round().type_as(torch.zeros(1, dtype=torch.long))),
     "one_hot": (lambda x: md.one_hot(md.argmax(x, dim=1), 5),
                 lambda t: torch.nn.functional.one_hot(torch.argmax(t, dim=1), 5)),
 }

@@ -23,7 +23,7 @@ from minidl.ops.embedding import embedding
 from minidl.ops.unary import (ceil, cos, erf, expm1, floor, isfinite, isinf, isnan, log1p, round, rsqrt, sign,
                               sin)
 from minidl.ops.layout import (chunk, clone, expand, flip, pad, repeat, roll, split, transpose, tril, triu,
-                               unsqueeze)
+                               unbind, unsqueeze)
 from minidl.ops.along_axis import gather, masked_fill, one_hot, scatter_add
 from minidl.ops.search import ValuesIndices, argmax, argmin, argsort, max, min, sort, topk
 from minidl.ops.statistics import all, any, cumsum, logsumexp, prod, std, var

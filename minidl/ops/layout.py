@@ -134,6 +134,13 @@ def chunk(x: Tensor, chunks: int, axis: int = 0) -> tuple[Tensor, ...]:
 
 
 @torch_keywords
+def unbind(x: Tensor, axis: int = 0) -> tuple[Tensor, ...]:
+    """The slices along ``axis``, that axis removed (``tuple(x)`` for axis 0)."""
+    axis = normalize_axis(axis, x.ndim, "unbind")
+    return tuple(x[(slice(None),) * axis + (i,)] for i in range(x.shape[axis]))
+
+
+@torch_keywords
 def flip(x: Tensor, axis: int | Sequence[int] | None = None) -> Tensor:
     """Reverse the order along ``axis`` (all axes when None)."""
     return Flip.apply(x, axes=normalize_axes(axis, x.ndim, "flip"))

@@ -66,6 +66,16 @@ TENSOR_METHODS: dict[str, Callable] = {
     "log1p": unary.log1p, "expm1": unary.expm1, "sign": unary.sign, "floor": unary.floor, "ceil": unary.ceil,
     "round": unary.round, "isnan": unary.isnan, "isinf": unary.isinf, "isfinite": unary.isfinite,
     "square": lambda self: self * self,
+    # arithmetic and comparisons by name
+    "add": elementwise.add, "sub": elementwise.subtract, "mul": elementwise.multiply, "div": elementwise.divide,
+    "neg": elementwise.negative, "eq": elementwise.equal, "ne": elementwise.not_equal, "lt": elementwise.less,
+    "le": elementwise.less_equal, "gt": elementwise.greater, "ge": elementwise.greater_equal,
+    # shaped like another tensor
+    "view_as": lambda self, other: shape.reshape(self, other.shape),
+    "reshape_as": lambda self, other: shape.reshape(self, other.shape),
+    "expand_as": lambda self, other: shape.broadcast_to(self, other.shape),
+    "type_as": lambda self, other: elementwise.astype(self, other.dtype),
+    "unbind": layout.unbind,
     # indexing
     "masked_fill": along_axis.masked_fill, "gather": along_axis.gather, "scatter_add": along_axis.scatter_add,
 }

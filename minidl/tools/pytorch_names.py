@@ -29,7 +29,7 @@ FUNCTIONS: list[tuple[str, str]] = [
     ("torch.float / double / long / int / bool", "md.float / md.double / md.long / md.int / md.bool"),
     ("torch.device / torch.cuda.is_available", "md.device / md.cuda.is_available"),
     ("torch.cat / torch.concat", "md.cat / md.concat"),
-    ("torch.stack / split / chunk", "md.stack / md.split / md.chunk"),
+    ("torch.stack / split / chunk / unbind", "md.stack / md.split / md.chunk / md.unbind"),
     ("torch.transpose / permute", "md.transpose / md.permute / md.permute_dims"),
     ("torch.unsqueeze / squeeze / flatten", "md.unsqueeze / md.squeeze / md.flatten"),
     ("torch.flip / roll / tril / triu", "md.flip / md.roll / md.tril / md.triu"),
