@@ -25,8 +25,8 @@ from minidl.ops import (all, amax, amin, any, argmax, argmin, argsort, ceil, chu
                         expm1, flip, floor, gather, isfinite, isinf, isnan, log1p, logsumexp, masked_fill, one_hot,
                         pad, prod, repeat, roll, round, rsqrt, scatter_add, sign, sin, softmax, log_softmax, sort,
                         split, std, topk, transpose, tril, triu, unbind, unsqueeze, var)
-from minidl.ops import (bernoulli, full_like, linspace, multinomial, normal, rand_like, randint, randn_like,
-                        randperm)
+from minidl.ops import (as_tensor, bernoulli, from_numpy, full_like, linspace, multinomial, normal, rand_like,
+                        randint, randn_like, randperm)
 from minidl.ops import concat as cat, clip as clamp, permute_dims as permute  # PyTorch's names for the standard's
 from minidl.tools.gradcheck import GradcheckError, gradcheck
 from minidl.tools.profiler import profile

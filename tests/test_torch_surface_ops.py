@@ -199,3 +199,29 @@ def test_where_with_two_numbers_follows_torch_dtypes(backend):
     assert md.where(x > 0, 1.0, 0.0).dtype is md.float32
     ints = md.where(x > 0, 1, 0)
     assert ints.dtype is md.long and ints.tolist() == [1, 0, 1]
+
+
+SECOND_ORDER = {
+    "sin": (md.sin, lambda t: torch.sin(t)),
+    "erf": (md.erf, lambda t: torch.erf(t)),
+    "cumsum": (lambda x: md.cumsum(x, dim=0) * x, lambda t: torch.cumsum(t, dim=0) * t),
+    "flip": (lambda x: md.flip(x, dim=0) * x, lambda t: torch.flip(t, (0,)) * t),
+    "roll": (lambda x: md.roll(x, 1) * x, lambda t: torch.roll(t, 1) * t),
+    "max_dim": (lambda x: x.max(dim=0).values * x.sum(), lambda t: t.max(dim=0).values * t.sum()),
+    "logsumexp": (lambda x: md.logsumexp(x, dim=0) * x, lambda t: torch.logsumexp(t, dim=0) * t),
+    "std": (lambda x: x.std() * x, lambda t: t.std() * t),
+    "rsqrt": (lambda x: md.rsqrt(x * x + 1.0), lambda t: torch.rsqrt(t * t + 1.0)),
+}
+
+
+@needs_torch
+@pytest.mark.parametrize("name", sorted(SECOND_ORDER))
+def test_second_derivatives_match_torch(backend, name):
+    ours, theirs = SECOND_ORDER[name]
+    x, t = both((4,))
+    (ours(x) ** 2).sum().backward(create_graph=True)
+    first, x.grad = x.grad, None
+    first.sum().backward()
+    (grad,) = torch.autograd.grad((theirs(t) ** 2).sum(), t, create_graph=True)
+    grad.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-9, atol=1e-12)

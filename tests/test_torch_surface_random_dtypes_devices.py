@@ -114,3 +114,12 @@ def test_creation_functions_take_pytorch_forms(backend):
     np.testing.assert_allclose(md.linspace(0, 1, 5).numpy(), [0, 0.25, 0.5, 0.75, 1])
     assert md.full_like(md.zeros(2, dtype=md.long), 7).tolist() == [7, 7]
     assert md.ones_like(md.zeros(2, 3)).shape == (2, 3)
+
+
+def test_from_numpy_and_as_tensor_keep_the_arrays_dtype(backend):
+    values = np.arange(3.0)
+    assert md.from_numpy(values).dtype is md.float64 and md.as_tensor(values).dtype is md.float64
+    assert md.tensor(values).dtype is md.float32          # minidl's float default, unchanged
+    assert md.as_tensor([1.0, 2.0]).dtype is md.float32   # Python data: the default, as torch.as_tensor
+    existing = md.zeros(2)
+    assert md.as_tensor(existing) is existing

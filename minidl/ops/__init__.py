@@ -1,7 +1,7 @@
 """The differentiable operations, grouped by kind (one module each)."""
 
-from minidl.ops.creation import (arange, constant_like, eye, full, full_like, linspace, ones, ones_like, tensor,
-                                 zeros, zeros_like)
+from minidl.ops.creation import (arange, as_tensor, constant_like, eye, from_numpy, full, full_like, linspace, ones,
+                                 ones_like, tensor, zeros, zeros_like)
 from minidl.ops.random import (bernoulli, multinomial, normal, rand, rand_like, randint, randn, randn_like,
                                randperm)
 from minidl.ops.elementwise import (abs, add, astype, clip, divide, equal, exp, greater, greater_equal, less,

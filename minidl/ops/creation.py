@@ -80,6 +80,25 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, backend: s
     return _leaf(array, xp, name, requires_grad)
 
 
+def as_tensor(data: Any, dtype: Any = None, device: Any = None, backend: str | None = None) -> Tensor:
+    """Like :func:`tensor`, but an array keeps its own dtype (a float64 array stays float64), as in PyTorch.
+
+    (minidl always copies: the tensor does not share the array's memory.)
+    """
+    if isinstance(data, Tensor) and dtype is None and device is None and backend is None:
+        return data
+    if dtype is None and hasattr(data, "dtype") and hasattr(data, "shape"):
+        dtype = data.dtype.name if isinstance(data, Tensor) else as_dtype(data.dtype)
+    return tensor(data, dtype=dtype, backend=backend, device=device)
+
+
+def from_numpy(array: Any) -> Tensor:
+    """A tensor with a NumPy array's values and dtype (a copy: PyTorch's shares the memory, minidl's does not)."""
+    if type(array).__module__.split(".")[0] != "numpy":
+        raise TypeError(f"from_numpy takes a NumPy array, got {type(array).__name__}; use md.tensor(...)")
+    return as_tensor(array)
+
+
 def _as_host(data: Any) -> Any:
     try:
         return numpy.asarray(data)

@@ -19,6 +19,7 @@ from minidl.ops.torch_methods import MISSING_ATTRIBUTES, TENSOR_METHODS, TENSOR_
 # (PyTorch, minidl): functions and objects. Several minidl spellings are separated by " / ".
 FUNCTIONS: list[tuple[str, str]] = [
     ("torch.tensor(data, dtype=, device=)", "md.tensor"),
+    ("torch.as_tensor / from_numpy (keep the array's dtype)", "md.as_tensor / md.from_numpy"),
     ("torch.zeros / ones / full / eye", "md.zeros / md.ones / md.full / md.eye"),
     ("torch.zeros_like / ones_like / full_like", "md.zeros_like / md.ones_like / md.full_like"),
     ("torch.arange / linspace", "md.arange / md.linspace"),
@@ -65,6 +66,8 @@ DIFFERENCES: list[tuple[str, str]] = [
     ("random numbers come from NumPy's generator, drawn on the host",
      "one seed gives the same numbers on every backend; they differ from PyTorch's numbers for the same seed"),
     ("a PyTorch-style custom Function returns one Tensor", "a minidl node has one output"),
+    ("`md.tensor(float64_array)` is float32; `md.from_numpy` / `md.as_tensor` keep float64, and copy",
+     "minidl's float default is float32 everywhere; sharing memory would not survive a move between backends"),
     ("`F.pad` has `mode='constant'` only", "the other modes are not implemented yet; they raise"),
 ]
 
