@@ -225,3 +225,15 @@ def test_second_derivatives_match_torch(backend, name):
     (grad,) = torch.autograd.grad((theirs(t) ** 2).sum(), t, create_graph=True)
     grad.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+def test_creation_takes_size_and_refuses_pytorch_only_keywords_with_advice(backend):
+    assert md.randn(size=(2, 3)).shape == (2, 3) and md.zeros(size=[4]).shape == (4,)
+    with pytest.raises(TypeError, match="no pinned host memory"):
+        md.zeros(2, pin_memory=True)
+
+
+def test_roll_without_dims_takes_one_shift():
+    assert md.roll(md.arange(4), 1).tolist() == [3, 0, 1, 2]
+    with pytest.raises(ValueError, match="one shift"):
+        md.roll(md.arange(4), (1, 2))

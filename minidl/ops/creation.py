@@ -13,6 +13,7 @@ import numpy  # the host format: Python data becomes a NumPy array before it mov
 from minidl import backend as _backend
 from minidl.autograd.dtypes import DEFAULT_FLOAT, DType, as_dtype, to_backend_dtype
 from minidl.autograd.tensor import Tensor
+from minidl.ops.spelling import torch_keywords
 
 ShapeLike = int | Sequence[int]
 
@@ -50,6 +51,7 @@ def _host_dtype_for(host_array: Any, dtype: Any) -> DType:
     raise TypeError(f"md.tensor cannot hold data of dtype {host_array.dtype}; give numbers or booleans")
 
 
+@torch_keywords
 def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, backend: str | None = None,
            device: Any = None) -> Tensor:
     """A new leaf tensor from a number, a (nested) list, a NumPy array or a backend array.
@@ -80,6 +82,7 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, backend: s
     return _leaf(array, xp, name, requires_grad)
 
 
+@torch_keywords
 def as_tensor(data: Any, dtype: Any = None, device: Any = None, backend: str | None = None) -> Tensor:
     """Like :func:`tensor`, but an array keeps its own dtype (a float64 array stays float64), as in PyTorch.
 
@@ -112,6 +115,7 @@ def _leaf(array: Any, xp: Any, name: str, requires_grad: bool) -> Tensor:
     return Tensor._wrap(array, xp, name, requires_grad)
 
 
+@torch_keywords
 def zeros(*shape: ShapeLike, dtype: Any = None, requires_grad: bool = False, backend: str | None = None,
           device: Any = None) -> Tensor:
     """A tensor of zeros (float32 unless ``dtype`` says otherwise)."""
@@ -120,6 +124,7 @@ def zeros(*shape: ShapeLike, dtype: Any = None, requires_grad: bool = False, bac
     return _leaf(array, xp, name, requires_grad)
 
 
+@torch_keywords
 def ones(*shape: ShapeLike, dtype: Any = None, requires_grad: bool = False, backend: str | None = None,
          device: Any = None) -> Tensor:
     """A tensor of ones (float32 unless ``dtype`` says otherwise)."""
@@ -128,6 +133,7 @@ def ones(*shape: ShapeLike, dtype: Any = None, requires_grad: bool = False, back
     return _leaf(array, xp, name, requires_grad)
 
 
+@torch_keywords
 def full(shape: ShapeLike, fill_value: float, dtype: Any = None, requires_grad: bool = False,
          backend: str | None = None, device: Any = None) -> Tensor:
     """A tensor filled with ``fill_value``."""
@@ -158,6 +164,7 @@ def full_like(other: Tensor, fill_value: float, dtype: Any = None, requires_grad
                 backend=_like(other, device))
 
 
+@torch_keywords
 def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any = None,
            backend: str | None = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Evenly spaced values in ``[start, stop)`` (int64 for integer arguments, else float32).
@@ -172,6 +179,7 @@ def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any 
     return _leaf(array, xp, name, requires_grad)
 
 
+@torch_keywords
 def linspace(start: float, end: float, steps: int, dtype: Any = None, backend: str | None = None,
              device: Any = None, requires_grad: bool = False) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end``, both included (float32 by default)."""
@@ -180,6 +188,7 @@ def linspace(start: float, end: float, steps: int, dtype: Any = None, backend: s
     return _leaf(array, xp, name, requires_grad)
 
 
+@torch_keywords
 def eye(n: int, m: int | None = None, dtype: Any = None, backend: str | None = None, device: Any = None,
         requires_grad: bool = False) -> Tensor:
     """The identity matrix (``n`` by ``m``)."""

@@ -33,6 +33,8 @@ class Roll(Function):
     axes: tuple[int, ...] | None
 
     def forward(self, a):
+        if self.axes is None:  # the flattened tensor: one shift, passed as an int (NumPy, CuPy and strict agree)
+            return self.xp.roll(a, shift=self.shifts[0])
         return self.xp.roll(a, shift=self.shifts, axis=self.axes)
 
     def backward(self, grad, a):
@@ -152,6 +154,8 @@ def roll(x: Tensor, shifts: int | Sequence[int], axis: int | Sequence[int] | Non
     shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
     axes = None if axis is None else tuple(normalize_axis(a, x.ndim, "roll")
                                            for a in ((axis,) if isinstance(axis, int) else axis))
+    if axes is None and len(shifts) != 1:
+        raise ValueError(f"roll: without dims one shift rolls the flattened tensor; got shifts {shifts}")
     if axes is not None and len(axes) != len(shifts):
         raise ValueError(f"roll: {len(shifts)} shifts for {len(axes)} axes; give one shift per axis")
     return Roll.apply(x, shifts=shifts, axes=axes)

@@ -16,6 +16,7 @@ from minidl import backend as _backend
 from minidl.autograd.dtypes import DEFAULT_FLOAT, as_dtype, int64
 from minidl.autograd.tensor import Tensor
 from minidl.ops.creation import ShapeLike, _shape, tensor
+from minidl.ops.spelling import torch_keywords
 
 
 def _float_tensor(host: Any, dtype: Any, requires_grad: bool, backend: Any, device: Any) -> Tensor:
@@ -24,6 +25,7 @@ def _float_tensor(host: Any, dtype: Any, requires_grad: bool, backend: Any, devi
                   device=device)
 
 
+@torch_keywords
 def randn(*shape: ShapeLike, dtype: Any = None, requires_grad: bool = False, backend: str | None = None,
           device: Any = None, generator: Any = None) -> Tensor:
     """Standard normal samples."""
@@ -31,6 +33,7 @@ def randn(*shape: ShapeLike, dtype: Any = None, requires_grad: bool = False, bac
     return _float_tensor(host, dtype, requires_grad, backend, device)
 
 
+@torch_keywords
 def rand(*shape: ShapeLike, dtype: Any = None, requires_grad: bool = False, backend: str | None = None,
          device: Any = None, generator: Any = None) -> Tensor:
     """Uniform samples in ``[0, 1)``."""
@@ -50,6 +53,7 @@ def rand_like(other: Tensor, dtype: Any = None, requires_grad: bool = False, gen
                 generator=generator)
 
 
+@torch_keywords
 def normal(mean: Any = 0.0, std: Any = 1.0, size: Sequence[int] | None = None, generator: Any = None,
            dtype: Any = None, backend: str | None = None, device: Any = None) -> Tensor:
     """Normal samples: ``mean`` and ``std`` are numbers (give ``size``) or tensors (broadcast together)."""
@@ -65,6 +69,7 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Sequence[int] | None = None, g
     return _float_tensor(host, dtype, False, backend, device)
 
 
+@torch_keywords
 def randint(*args: Any, size: Sequence[int] | None = None, generator: Any = None, dtype: Any = None,
             backend: str | None = None, device: Any = None) -> Tensor:
     """Integers in ``[low, high)``: ``randint(high, size)`` or ``randint(low, high, size)`` (int64)."""
@@ -82,6 +87,7 @@ def randint(*args: Any, size: Sequence[int] | None = None, generator: Any = None
     return tensor(host, dtype=dtype or int64, backend=backend, device=device)
 
 
+@torch_keywords
 def randperm(n: int, generator: Any = None, dtype: Any = None, backend: str | None = None,
              device: Any = None) -> Tensor:
     """A random order of ``0 .. n-1`` (int64)."""

@@ -32,11 +32,15 @@ def torch_keywords(function: Callable) -> Callable:
     parameters = inspect.signature(function).parameters
     accepted = set(parameters)
     takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
+    shape_varargs = any(p.kind is inspect.Parameter.VAR_POSITIONAL and name == "shape"
+                        for name, p in parameters.items())
 
     @functools.wraps(function)
     def call(*args: Any, **kwargs: Any) -> Any:
         if not kwargs:  # the common case costs one test
             return function(*args)
+        if shape_varargs and "size" in kwargs and not args:  # md.zeros(size=(2, 3)), as torch.zeros(size=...)
+            args = (kwargs.pop("size"),)
         for torch_name, own_name in RENAMED.items():
             if torch_name in kwargs and torch_name not in accepted and own_name in accepted:
                 if own_name in kwargs:
