@@ -237,3 +237,10 @@ def test_roll_without_dims_takes_one_shift():
     assert md.roll(md.arange(4), 1).tolist() == [3, 0, 1, 2]
     with pytest.raises(ValueError, match="one shift"):
         md.roll(md.arange(4), (1, 2))
+
+
+def test_erf_in_float32_is_correct_to_float32_rounding(backend):
+    values = np.linspace(-8, 8, 4001).astype(np.float32)
+    ours = md.erf(md.tensor(values)).numpy()
+    assert ours.dtype == np.float32
+    np.testing.assert_allclose(ours, [math.erf(float(v)) for v in values], rtol=0, atol=6e-8)

@@ -80,11 +80,18 @@ class Erf(Function):
     series ``2/sqrt(pi) * sum (-1)^n x^(2n+1) / (n! (2n+1))`` for ``|x| <= 3``
     and, beyond, ``1 - erfc(|x|)`` with erfc's continued fraction
     ``exp(-x^2)/sqrt(pi) / (x + (1/2)/(x + 1/(x + (3/2)/(x + ...))))``.
-    In float64 it agrees with ``math.erf`` to about 1e-14 (tests check 1e-12);
-    in float32 to float32's rounding.
+    In float64 it agrees with ``math.erf`` to 9e-14 on [-8, 8] (tests check
+    1e-12); float32 input is summed in float64 (the series adds terms up to
+    about 170 that cancel), so it is correct to float32's rounding.
     """
 
     def forward(self, a):
+        xp = self.xp
+        if a.dtype == xp.float32:  # the series cancels terms near 170 at |x| = 3: sum them in float64
+            return xp.astype(self._erf(xp.astype(a, xp.float64)), xp.float32)
+        return self._erf(a)
+
+    def _erf(self, a):
         xp = self.xp
         small = xp.clip(a, -3.0, 3.0)
         square = small * small
