@@ -244,3 +244,11 @@ def test_erf_in_float32_is_correct_to_float32_rounding(backend):
     ours = md.erf(md.tensor(values)).numpy()
     assert ours.dtype == np.float32
     np.testing.assert_allclose(ours, [math.erf(float(v)) for v in values], rtol=0, atol=6e-8)
+
+
+def test_a_missing_in_place_method_names_the_out_of_place_one():
+    x = md.ones(2)
+    if hasattr(x, "clamp_"):  # in-place methods exist: nothing to explain
+        return
+    with pytest.raises(AttributeError, match=r"x = x.clamp\(...\)"):
+        x.clamp_(0, 1)

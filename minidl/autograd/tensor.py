@@ -247,6 +247,10 @@ class Tensor:
         advice = ops.torch_methods.MISSING_ATTRIBUTES.get(name) if ops is not None else None
         if advice is not None:
             raise AttributeError(f"minidl Tensors have no {name!r} (a PyTorch name); write {advice}")
+        if name.endswith("_") and not name.startswith("_") and hasattr(type(self), name[:-1]):
+            raise AttributeError(f"minidl Tensors have no in-place {name!r}; write x = x.{name[:-1]}(...) "
+                                 f"(a new tensor), or to update a parameter's values under md.no_grad(), "
+                                 f"change its array: p.data = (p - lr * p.grad).data")
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     @property
