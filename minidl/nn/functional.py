@@ -20,3 +20,9 @@ __all__ = [
     "embedding", "gelu", "layer_norm", "linear", "log_softmax", "max_pool2d", "mse_loss", "relu", "rms_norm",
     "scaled_dot_product_attention", "sigmoid", "softmax", "tanh",
 ]
+
+# PyTorch's F.pad and F.one_hot (defined in minidl.ops, also md.pad and md.one_hot).
+from minidl.ops.layout import pad  # noqa: E402
+from minidl.ops.along_axis import one_hot  # noqa: E402
+
+__all__ += ["one_hot", "pad"]

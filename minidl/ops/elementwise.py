@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from minidl.autograd.autocast import _autocast_dtype
-from minidl.autograd.dtypes import dtype_of, to_backend_dtype
+from minidl.autograd.dtypes import DEFAULT_FLOAT, as_dtype, dtype_of, to_backend_dtype
 from minidl.autograd.function import Function, check_same_backend
 from minidl.autograd.tensor import Tensor
 from minidl.ops.checks import broadcast_shapes
@@ -315,7 +315,14 @@ def minimum(a: Any, b: Any) -> Tensor:
 
 
 def where(condition: Any, a: Any, b: Any) -> Tensor:
-    """``a`` where ``condition`` is true, else ``b`` (gradients flow to the chosen side)."""
+    """``a`` where ``condition`` is true, else ``b`` (gradients flow to the chosen side).
+
+    ``a`` and ``b`` may be numbers, both of them too (``md.where(x > 0, 1.0, 0.0)``, float32 then).
+    """
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor) and isinstance(condition, Tensor):
+        kind = DEFAULT_FLOAT if isinstance(a, float) or isinstance(b, float) else "int64"  # as PyTorch
+        a = Tensor._wrap(condition.xp.asarray(a, dtype=to_backend_dtype(condition.xp, kind)), condition.xp,
+                         condition.backend)
     a, b = operands("where", a, b)
     condition = constant_like(condition, a)
     if not condition.xp.isdtype(condition.data.dtype, "bool"):
@@ -329,6 +336,8 @@ def astype(x: Tensor, dtype: Any) -> Tensor:
     target = to_backend_dtype(x.xp, dtype)
     if x.data.dtype == target:
         return x
+    if not as_dtype(dtype).is_floating:  # an integer or boolean result has no gradient (as in PyTorch)
+        return Tensor._wrap(x.xp.astype(x.data, target), x.xp, x.backend)
     return AsType.apply(x, dtype=dtype)
 
 

@@ -15,6 +15,7 @@ from minidl.autograd.tensor import Tensor
 from minidl.ops.autocasting import cast_to_float32
 from minidl.ops.checks import normalize_axes
 from minidl.ops.shape import BroadcastTo, Reshape
+from minidl.ops.spelling import torch_keywords
 
 
 def _spread(grad, node: Function, shape: tuple[int, ...]):
@@ -77,6 +78,7 @@ def _reduce(cls, x: Tensor, axis, keepdims: bool, op: str, nonempty: bool = Fals
     return cls.apply(x, axes=axes, keepdims=bool(keepdims), **params)
 
 
+@torch_keywords
 def sum(x: Tensor, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
     """Sum over ``axis`` (all axes when None).
 
@@ -88,6 +90,7 @@ def sum(x: Tensor, axis: int | Sequence[int] | None = None, keepdims: bool = Fal
     return _reduce(Sum, x, axis, keepdims, "sum")
 
 
+@torch_keywords
 def mean(x: Tensor, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
     """Arithmetic mean over ``axis`` (all axes when None).
 
@@ -107,11 +110,13 @@ def _check_not_empty(x: Tensor, axes: tuple[int, ...], op: str) -> None:
         raise ValueError(f"{op} of an empty tensor (shape {x.shape}) has no value; check the batch is not empty")
 
 
+@torch_keywords
 def max(x: Tensor, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
     """Largest value over ``axis``; at ties the gradient is split evenly between the tied entries."""
     return _reduce(ReduceExtreme, x, axis, keepdims, "max", nonempty=True, largest=True)
 
 
+@torch_keywords
 def min(x: Tensor, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
     """Smallest value over ``axis``; at ties the gradient is split evenly between the tied entries."""
     return _reduce(ReduceExtreme, x, axis, keepdims, "min", nonempty=True, largest=False)

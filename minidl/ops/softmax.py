@@ -13,6 +13,7 @@ from minidl.ops.autocasting import cast_to_float32
 from minidl.ops.checks import normalize_axis
 from minidl.ops.elementwise import Exp
 from minidl.ops.reduction import Sum
+from minidl.ops.spelling import torch_keywords
 
 
 class Softmax(Function):
@@ -41,6 +42,7 @@ class LogSoftmax(Function):
         return grad - probabilities * Sum.apply(grad, axes=(self.axis,), keepdims=True)
 
 
+@torch_keywords
 def softmax(x: Tensor, axis: int = -1) -> Tensor:
     """``exp(x) / sum(exp(x))`` along ``axis``: probabilities that add up to 1 (float32 under md.autocast)."""
     if _autocast_dtype.get() is not None:
@@ -48,6 +50,7 @@ def softmax(x: Tensor, axis: int = -1) -> Tensor:
     return Softmax.apply(x, axis=normalize_axis(axis, x.ndim, "softmax"))
 
 
+@torch_keywords
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     """``log(softmax(x))`` along ``axis``, without the overflow of computing it in two steps."""
     if _autocast_dtype.get() is not None:
