@@ -26,7 +26,7 @@ import minidl as md
 import minidl.nn as nn
 import minidl.optim as optim
 
-from _common import ProgressBar
+from _common import progress_bar
 from gpt import GPT, GPTConfig, generate
 
 QUICK = dict(n_layer=2, n_head=2, n_embd=32, block_size=32, batch_size=8, max_iters=250, eval_interval=125,
@@ -103,7 +103,7 @@ def train(model: GPT, corpus, args) -> list[dict[str, float]]:
             if step == args.max_iters:
                 break
             count = min(args.eval_interval, args.max_iters - step)
-            progress = None if args.quiet else ProgressBar(count, f"steps {step + 1}-{step + count}")
+            progress = None if args.quiet else progress_bar(count, f"steps {step + 1}-{step + count}")
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(step, args)
         x, y = corpus.batch("train", args.batch_size, args.block_size, batches)
