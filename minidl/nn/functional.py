@@ -9,11 +9,15 @@ from minidl.ops.dropout import dropout
 from minidl.ops.elementwise import relu, sigmoid, tanh
 from minidl.ops.embedding import embedding
 from minidl.ops.linalg import linear
-from minidl.ops.loss import binary_cross_entropy_with_logits, cross_entropy, mse_loss
+from minidl.ops.activation import elu, hardtanh, leaky_relu, silu, softplus
+from minidl.ops.cross_entropy import cross_entropy, nll_loss
+from minidl.ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, l1_loss, mse_loss,
+                             smooth_l1_loss)
 from minidl.ops.normalization import batch_norm
 from minidl.ops.pooling import avg_pool2d, max_pool2d
 
 __all__ = [
-    "avg_pool2d", "batch_norm", "binary_cross_entropy_with_logits", "conv2d", "cross_entropy", "dropout",
-    "embedding", "linear", "log_softmax", "max_pool2d", "mse_loss", "relu", "sigmoid", "softmax", "tanh",
+    "avg_pool2d", "batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits", "conv2d",
+    "cross_entropy", "dropout", "elu", "embedding", "hardtanh", "l1_loss", "leaky_relu", "linear", "log_softmax",
+    "max_pool2d", "mse_loss", "nll_loss", "relu", "sigmoid", "silu", "smooth_l1_loss", "softmax", "softplus", "tanh",
 ]
