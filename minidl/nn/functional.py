@@ -4,7 +4,7 @@ They are defined in :mod:`minidl.ops`; this module gathers the ones a model uses
 """
 
 from minidl.ops.softmax import log_softmax, softmax
-from minidl.ops.conv import conv2d
+from minidl.ops.conv import conv1d, conv2d
 from minidl.ops.dropout import dropout
 from minidl.ops.elementwise import relu, sigmoid, tanh
 from minidl.ops.embedding import embedding
@@ -14,10 +14,11 @@ from minidl.ops.cross_entropy import cross_entropy, nll_loss
 from minidl.ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, l1_loss, mse_loss,
                              smooth_l1_loss)
 from minidl.ops.normalization import batch_norm
-from minidl.ops.pooling import avg_pool2d, max_pool2d
+from minidl.ops.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 
 __all__ = [
-    "avg_pool2d", "batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits", "conv2d",
+    "adaptive_avg_pool2d", "avg_pool2d", "batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+    "conv1d", "conv2d",
     "cross_entropy", "dropout", "elu", "embedding", "hardtanh", "l1_loss", "leaky_relu", "linear", "log_softmax",
     "max_pool2d", "mse_loss", "nll_loss", "relu", "sigmoid", "silu", "smooth_l1_loss", "softmax", "softplus", "tanh",
 ]

@@ -15,8 +15,8 @@ from minidl.ops.activation import elu, hardtanh, leaky_relu, silu, softplus
 from minidl.ops.cross_entropy import cross_entropy, nll_loss
 from minidl.ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, l1_loss, mse_loss,
                              smooth_l1_loss)
-from minidl.ops.conv import col2im, conv2d, im2col
-from minidl.ops.pooling import avg_pool2d, max_pool2d
+from minidl.ops.conv import col2im, conv1d, conv2d, im2col
+from minidl.ops.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 from minidl.ops.normalization import batch_norm
 from minidl.ops.dropout import dropout
 from minidl.ops.embedding import embedding

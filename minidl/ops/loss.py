@@ -75,11 +75,13 @@ def smooth_l1_loss(input: Tensor, target: Any, reduction: str = "mean", beta: fl
     return reduce_losses(losses, reduction, "smooth_l1_loss")
 
 
-def _weighted(losses: Tensor, weight: Any, op: str) -> Tensor:
-    if weight is None:
-        return losses
-    weight = constant_like(weight, losses)
-    return losses * (weight if weight.dtype.is_floating else weight.astype(losses.dtype))
+def _as_factor(value: Any, like: Tensor) -> Tensor:
+    """A weight as a constant of ``like``'s backend and dtype (a float32 class weight serves float64 models)."""
+    return constant_like(value, like).astype(like.dtype)
+
+
+def _weighted(losses: Tensor, weight: Any) -> Tensor:
+    return losses if weight is None else losses * _as_factor(weight, losses)
 
 
 def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None, reduction: str = "mean") -> Tensor:
@@ -96,7 +98,7 @@ def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None, reducti
                          f"{float(xp.min(input.data))} to {float(xp.max(input.data))}; apply sigmoid first, or "
                          "use binary_cross_entropy_with_logits on the raw scores")
     losses = -(target * clip(log(input), min=-100.0) + (1.0 - target) * clip(log(1.0 - input), min=-100.0))
-    return reduce_losses(_weighted(losses, weight, "binary_cross_entropy"), reduction, "binary_cross_entropy")
+    return reduce_losses(_weighted(losses, weight), reduction, "binary_cross_entropy")
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Any = None, reduction: str = "mean",
@@ -116,7 +118,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Any = N
     if pos_weight is None:
         losses = (1.0 - target) * input + log_one_minus
     else:
-        pos_weight = constant_like(pos_weight, input)
+        pos_weight = _as_factor(pos_weight, input)
         losses = (1.0 - target) * input + (1.0 + (pos_weight - 1.0) * target) * log_one_minus
-    losses = _weighted(losses, weight, "binary_cross_entropy_with_logits")
+    losses = _weighted(losses, weight)
     return reduce_losses(losses, reduction, "binary_cross_entropy_with_logits")
