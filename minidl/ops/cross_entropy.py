@@ -53,7 +53,7 @@ class CrossEntropy(Function):
         exps = xp.exp(shifted)
         sums = xp.sum(exps, axis=-1, keepdims=True)
         self.probabilities = exps / sums
-        return -xp.sum((shifted - xp.log(sums)) * self.coefficients, axis=-1)
+        return xp.sum((xp.log(sums) - shifted) * self.coefficients, axis=-1)  # -log p >= 0: no -0.0
 
     def backward(self, grad, logits):
         probabilities = self.saved_like(grad, self.probabilities, lambda: Softmax.apply(logits, axis=1))
