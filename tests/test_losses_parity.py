@@ -158,3 +158,10 @@ def test_loss_errors_say_what_to_do():
         F.cross_entropy(md.ones((2, 3, 5)), md.tensor([0, 1]))
     with pytest.raises(TypeError, match="integer class labels"):
         F.nll_loss(md.ones((2, 3)), md.ones((2, 3)))
+
+
+def test_the_mean_over_only_ignored_labels_is_nan_as_in_pytorch():
+    labels = md.tensor([-100, -100])
+    assert np.isnan(F.cross_entropy(md.ones((2, 3)), labels).item())
+    assert np.isnan(F.nll_loss(md.ones((2, 3)), labels).item())
+    assert np.isnan(TF.cross_entropy(torch.ones(2, 3), torch.tensor([-100, -100])).item())

@@ -17,6 +17,7 @@ not ignored, without ``weight``), as PyTorch does.
 
 from __future__ import annotations
 
+import math
 from typing import Any, NamedTuple
 
 from minidl.autograd.dtypes import dtype_of
@@ -37,15 +38,19 @@ def check_reduction(reduction: str, op: str) -> None:
 
 
 class CrossEntropy(Function):
-    """Log-softmax and the weighted pick of each row, in one node; returns one loss per row.
+    """Log-softmax and the weighted pick of each row, in one node.
 
-    The forward pass already holds softmax(logits) and keeps it, so the
-    backward on arrays is a multiply and a subtraction (under
-    ``create_graph`` the softmax is recomputed from the logits, with its graph).
+    With ``scale`` None it returns one loss per row; with a number, the sum of
+    the rows times it (``1 / divisor`` for ``mean``, 1 for ``sum``), so the
+    usual reductions add no node. The forward pass already holds
+    softmax(logits) and keeps it, so the backward on arrays is a multiply and
+    a subtraction (under ``create_graph`` the softmax is recomputed from the
+    logits, with its graph).
     """
 
     coefficients: Any   # A, an (N, C) array: what each log-probability counts
     row_totals: Any     # A summed over classes, (N, 1); None where every row sums to 1
+    scale: Any          # None: per-row losses; a float: their sum times it
 
     def forward(self, logits):
         xp = self.xp
@@ -53,13 +58,15 @@ class CrossEntropy(Function):
         exps = xp.exp(shifted)
         sums = xp.sum(exps, axis=-1, keepdims=True)
         self.probabilities = exps / sums
-        return xp.sum((xp.log(sums) - shifted) * self.coefficients, axis=-1)  # -log p >= 0: no -0.0
+        rows = xp.sum((xp.log(sums) - shifted) * self.coefficients, axis=-1)  # -log p >= 0: no -0.0
+        return rows if self.scale is None else xp.sum(rows) * self.scale
 
     def backward(self, grad, logits):
         probabilities = self.saved_like(grad, self.probabilities, lambda: Softmax.apply(logits, axis=1))
         if self.row_totals is not None:
             probabilities = probabilities * self.row_totals
-        return grad[:, None] * (probabilities - self.coefficients)
+        per_row = grad[:, None] if self.scale is None else grad * self.scale
+        return per_row * (probabilities - self.coefficients)
 
 
 class ClassTargets(NamedTuple):
@@ -134,11 +141,13 @@ def class_targets(op: str, x: Tensor, target: Any, weight: Any, ignore_index: in
     return ClassTargets(rows, coefficients, xp.sum(coefficients, axis=1, keepdims=True), loss_shape, divisor)
 
 
-def _reduce_rows(losses: Tensor, targets: ClassTargets, reduction: str) -> Tensor:
+def _scale(targets: ClassTargets, reduction: str) -> float | None:
+    """What the summed losses are multiplied by: None for "none"; NaN for the mean of nothing, as in PyTorch."""
     if reduction == "none":
-        return reshape(losses, targets.loss_shape)
-    total = reduce_sum(losses)
-    return total / targets.divisor if reduction == "mean" else total
+        return None
+    if reduction == "sum":
+        return 1.0
+    return 1.0 / targets.divisor if targets.divisor else math.nan
 
 
 def cross_entropy(input: Tensor, target: Any, weight: Tensor | None = None, ignore_index: int = -100,
@@ -157,8 +166,10 @@ def cross_entropy(input: Tensor, target: Any, weight: Tensor | None = None, igno
     targets = class_targets("cross_entropy", input, target, weight, ignore_index, label_smoothing)
     if targets.rows.shape[0] == 0 and reduction == "mean":
         raise ValueError("cross_entropy of an empty batch (0 samples) is undefined; skip empty batches")
-    losses = CrossEntropy.apply(targets.rows, coefficients=targets.coefficients, row_totals=targets.row_totals)
-    return _reduce_rows(losses, targets, reduction)
+    scale = _scale(targets, reduction)
+    losses = CrossEntropy.apply(targets.rows, coefficients=targets.coefficients, row_totals=targets.row_totals,
+                                scale=scale)
+    return reshape(losses, targets.loss_shape) if scale is None else losses
 
 
 def nll_loss(input: Tensor, target: Any, weight: Tensor | None = None, ignore_index: int = -100,
@@ -177,4 +188,5 @@ def nll_loss(input: Tensor, target: Any, weight: Tensor | None = None, ignore_in
                         "target; convert with target.astype(md.int64)")
     targets = class_targets("nll_loss", input, target, weight, ignore_index, 0.0)
     losses = -reduce_sum(targets.rows * constant_like(targets.coefficients, targets.rows), axis=1)
-    return _reduce_rows(losses, targets, reduction)
+    scale = _scale(targets, reduction)
+    return reshape(losses, targets.loss_shape) if scale is None else reduce_sum(losses) * scale
