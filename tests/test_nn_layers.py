@@ -104,7 +104,7 @@ def test_repr_of_layers():
     assert repr(nn.BatchNorm1d(8)) == "BatchNorm1d(8, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)"
     assert repr(nn.Dropout(0.25)) == "Dropout(p=0.25)"
     assert repr(nn.Embedding(10, 3)) == "Embedding(10, 3)"
-    assert repr(nn.Flatten()) == "Flatten(start_axis=1)"
+    assert repr(nn.Flatten()) == "Flatten(start_dim=1, end_dim=-1)"
 
 
 def test_clip_grad_norm_scales_all_gradients_together(backend):

@@ -1,6 +1,6 @@
 """PyTorch's style of custom Function, next to minidl's own.
 
-minidl's own style (see :mod:`minidl.autograd.function`) writes ``forward``
+minidl's own style (see `minidl.autograd.function`) writes ``forward``
 on raw arrays and one ``backward(self, grad, *inputs)``. PyTorch's writes two
 static methods on Tensors with a context object::
 

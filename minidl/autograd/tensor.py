@@ -124,7 +124,7 @@ class Tensor:
 
         ``x.to("cupy")``, ``x.to("cuda")``, ``x.to(md.float64)``, ``x.to("cpu", md.float32)``,
         ``x.to(other)``; a move makes a new leaf; ``self`` when nothing changes.
-        (Written in :func:`minidl.ops.torch_methods.to`.)
+        (Written in `minidl.ops.torch_methods.to`.)
         """
         return _ops.torch_methods.to(self, *args, **kwargs)
 

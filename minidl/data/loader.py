@@ -25,7 +25,7 @@ class DataLoader:
     same seed gives the same sequence of epochs), else from minidl's host
     generator (so ``md.manual_seed`` makes it reproducible). ``drop_last``
     skips a final, smaller batch. A ``sampler`` (an iterable of indices with a
-    length, such as :class:`DistributedSampler`) chooses the order instead of
+    length, such as `DistributedSampler`) chooses the order instead of
     ``shuffle``. Batches are tuples of Tensors on ``backend``
     (by default the backend current when the batch is made).
 

@@ -2,8 +2,8 @@
 
 ``import minidl`` imports neither MPI nor NCCL; this package loads mpi4py (or
 CuPy's NCCL) only when ``init_process_group`` is called. Data-parallel training
-itself is :class:`minidl.nn.parallel.DistributedDataParallel`, and each rank's
-share of a data set comes from :class:`minidl.data.DistributedSampler`.
+itself is `minidl.nn.parallel.DistributedDataParallel`, and each rank's
+share of a data set comes from `minidl.data.DistributedSampler`.
 
     mpirun -n 2 python examples/train_ddp.py --quick
 """

@@ -40,7 +40,7 @@ class Work:
 
 
 def all_reduce(value: Any, op: str = "sum", async_op: bool = False) -> Any:
-    """Reduce ``value`` over all ranks, in place; returns it, or a :class:`Work` when ``async_op``.
+    """Reduce ``value`` over all ranks, in place; returns it, or a `Work` when ``async_op``.
 
     ``op="avg"`` is a sum divided by the world size (what data-parallel training
     does to gradients); it needs a floating-point dtype.

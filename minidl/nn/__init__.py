@@ -11,20 +11,27 @@ matrix product underneath.
 """
 
 from minidl.nn import functional, init, parallel, utils
-from minidl.nn.activation import GELU, ReLU, Sigmoid, Tanh
+from minidl.nn.activation import (ELU, GELU, Hardtanh, Identity, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU,
+                                  Softmax, Softplus, Tanh)
 from minidl.nn.attention import MultiheadAttention
-from minidl.nn.containers import ModuleList, Sequential
-from minidl.nn.conv import AvgPool2d, Conv2d, MaxPool2d
+from minidl.nn.containers import ModuleDict, ModuleList, Sequential
+from minidl.nn.conv import AdaptiveAvgPool2d, AvgPool2d, Conv1d, Conv2d, MaxPool2d
 from minidl.nn.dropout import Dropout
 from minidl.nn.embedding import Embedding
-from minidl.nn.linear import Flatten, Linear
+from minidl.nn.linear import Flatten, Linear, Unflatten
+from minidl.nn.loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss,
+                            SmoothL1Loss)
 from minidl.nn.module import Module
 from minidl.nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm, RMSNorm
 from minidl.nn.parameter import Parameter
+from minidl.nn.parameter_containers import ParameterDict, ParameterList
 from minidl.nn.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 
 __all__ = [
-    "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Conv2d", "Dropout", "Embedding", "Flatten", "GELU", "GRU", "GRUCell",
-    "LSTM", "LSTMCell", "LayerNorm", "Linear", "MaxPool2d", "Module", "ModuleList", "MultiheadAttention", "Parameter",
-    "RMSNorm", "RNN", "RNNCell", "ReLU", "Sequential", "Sigmoid", "Tanh", "functional", "init", "parallel", "utils",
+    "AdaptiveAvgPool2d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "Conv1d",
+    "Conv2d", "CrossEntropyLoss", "Dropout", "ELU", "Embedding", "Flatten", "GELU", "GRU", "GRUCell", "Hardtanh",
+    "Identity", "L1Loss", "LSTM", "LSTMCell", "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss",
+    "MaxPool2d", "Module", "ModuleDict", "ModuleList", "MultiheadAttention", "NLLLoss", "Parameter",
+    "ParameterDict", "ParameterList", "RMSNorm", "RNN", "RNNCell", "ReLU", "Sequential", "SiLU", "Sigmoid",
+    "SmoothL1Loss", "Softmax", "Softplus", "Tanh", "Unflatten", "functional", "init", "parallel", "utils",
 ]

@@ -1,12 +1,13 @@
 """Containers: modules that hold other modules.
 
 ``Sequential`` runs its children one after another (a whole MLP in one
-line); ``ModuleList`` only holds them, so their parameters are registered,
-and leaves the wiring to the ``forward`` you write.
+line); ``ModuleList`` and ``ModuleDict`` only hold them, so their parameters
+are registered, and leave the wiring to the ``forward`` you write.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Iterable, Iterator
 
 from minidl.nn.module import Module
@@ -99,3 +100,84 @@ class ModuleList(_ModuleSequence):
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError("a ModuleList has no forward(); iterate over it inside your own forward()")
+
+
+class DictOf(Module):
+    """What ModuleDict and ParameterDict share: a dict interface over one of the module's registries."""
+
+    _kind = "module"
+
+    def _registry(self) -> dict[str, Any]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _store(self, key: str, value: Any) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def __getitem__(self, key: str) -> Any:
+        try:
+            return self._registry()[key]
+        except KeyError:
+            raise KeyError(f"{type(self).__name__} has no {self._kind} {key!r}; it holds "
+                           f"{list(self._registry())}") from None
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if not isinstance(key, str) or not key or "." in key:
+            raise KeyError(f"{type(self).__name__} keys are non-empty strings without '.', got {key!r}")
+        self._store(key, value)
+
+    def __delitem__(self, key: str) -> None:
+        self[key]  # the KeyError that names the keys
+        delattr(self, key)
+
+    def __len__(self) -> int:
+        return len(self._registry())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._registry())
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._registry()
+
+    def keys(self) -> Iterable[str]:
+        return self._registry().keys()
+
+    def values(self) -> Iterable[Any]:
+        return self._registry().values()
+
+    def items(self) -> Iterable[tuple[str, Any]]:
+        return self._registry().items()
+
+    def pop(self, key: str) -> Any:
+        value = self[key]
+        del self[key]
+        return value
+
+    def update(self, values: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> None:
+        pairs = values.items() if isinstance(values, Mapping) else values
+        for key, value in pairs:
+            self[key] = value
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"a {type(self).__name__} has no forward(); pick its entries by key inside "
+                                  "your own forward()")
+
+
+class ModuleDict(DictOf):
+    """A dict of modules whose parameters the parent registers (keys are the names in ``state_dict``).
+
+    >>> import minidl.nn as nn
+    >>> heads = nn.ModuleDict({"digit": nn.Linear(8, 10), "parity": nn.Linear(8, 2)})
+    >>> sorted(heads), heads["parity"].out_features
+    (['digit', 'parity'], 2)
+    """
+
+    def __init__(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]] | None = None) -> None:
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def _registry(self) -> dict[str, Any]:
+        return self._modules
+
+    def _store(self, key: str, value: Any) -> None:
+        setattr(self, key, _check_module(value, "ModuleDict"))

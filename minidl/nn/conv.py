@@ -1,4 +1,4 @@
-"""Convolution and pooling layers (NCHW), thin Modules over [`minidl.nn.functional`][minidl.nn.functional].
+"""Convolution (1-D and 2-D) and pooling layers, thin Modules over [`minidl.nn.functional`][minidl.nn.functional].
 
 ``Conv2d`` is im2col followed by one GEMM (see [`minidl.ops.conv`][minidl.ops.conv]);
 the pooling layers are im2col followed by a max or a mean.
@@ -11,9 +11,9 @@ from minidl.autograd.tensor import Tensor
 from minidl.nn import init
 from minidl.nn.module import Module
 from minidl.nn.parameter import Parameter
-from minidl.ops.conv import conv2d, pair
+from minidl.ops.conv import conv1d, conv2d, pair
 from minidl.ops.creation import zeros
-from minidl.ops.pooling import avg_pool2d, max_pool2d
+from minidl.ops.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 
 
 class Conv2d(Module):
@@ -55,6 +55,38 @@ class Conv2d(Module):
         return text + (", bias=False" if self.bias is None else "")
 
 
+class Conv1d(Module):
+    """1-D convolution over (N, C, L) sequences: ``weight`` (out_channels, in_channels, k), a conv2d of height 1.
+
+    >>> import minidl as md, minidl.nn as nn
+    >>> nn.Conv1d(4, 8, kernel_size=3, padding=1)(md.ones((2, 4, 10))).shape
+    (2, 8, 10)
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1, padding: int = 0,
+                 bias: bool = True, dtype=None, backend: str | None = None) -> None:
+        super().__init__()
+        if in_channels <= 0 or out_channels <= 0:
+            raise ValueError(f"Conv1d needs positive channel counts, got in_channels={in_channels}, "
+                             f"out_channels={out_channels}")
+        if not isinstance(kernel_size, int) or kernel_size < 1:
+            raise ValueError(f"Conv1d: kernel_size must be an integer >= 1, got {kernel_size!r}")
+        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
+        self.kernel_size, self.stride, self.padding = (kernel_size,), (int(stride),), (int(padding),)
+        dtype = as_dtype(dtype) if dtype is not None else None
+        self.weight = Parameter(zeros((out_channels, in_channels, kernel_size), dtype=dtype, backend=backend))
+        self.bias = Parameter(zeros((out_channels,), dtype=dtype, backend=backend)) if bias else None
+        init.default_layer_init_(self.weight, self.bias)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return conv1d(x, self.weight, self.bias, self.stride[0], self.padding[0])
+
+    def extra_repr(self) -> str:
+        text = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        text += f", padding={self.padding}" if self.padding != (0,) else ""
+        return text + (", bias=False" if self.bias is None else "")
+
+
 class _Pool2d(Module):
     def __init__(self, kernel_size: int | tuple[int, int], stride: int | tuple[int, int] | None = None,
                  padding: int | tuple[int, int] = 0) -> None:
@@ -84,3 +116,22 @@ class AvgPool2d(_Pool2d):
 
     def forward(self, x: Tensor) -> Tensor:
         return avg_pool2d(x, self.kernel_size, self.stride, self.padding)
+
+
+class AdaptiveAvgPool2d(Module):
+    """Average-pool to a fixed ``output_size`` whatever the input's height and width (``None`` keeps one).
+
+    >>> import minidl as md, minidl.nn as nn
+    >>> nn.AdaptiveAvgPool2d((1, 1))(md.ones((8, 16, 7, 5))).shape
+    (8, 16, 1, 1)
+    """
+
+    def __init__(self, output_size: int | tuple[int | None, int | None]) -> None:
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, x: Tensor) -> Tensor:
+        return adaptive_avg_pool2d(x, self.output_size)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"

@@ -14,9 +14,12 @@ from minidl.ops.shape import (broadcast_to, concat, expand_dims, flatten, matrix
 from minidl.ops.indexing import getitem, take_rows
 from minidl.ops.linalg import linear, matmul
 from minidl.ops.softmax import log_softmax, softmax
-from minidl.ops.loss import binary_cross_entropy_with_logits, cross_entropy, mse_loss
-from minidl.ops.conv import col2im, conv2d, im2col
-from minidl.ops.pooling import avg_pool2d, max_pool2d
+from minidl.ops.activation import elu, hardtanh, leaky_relu, silu, softplus
+from minidl.ops.cross_entropy import cross_entropy, nll_loss
+from minidl.ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, l1_loss, mse_loss,
+                             smooth_l1_loss)
+from minidl.ops.conv import col2im, conv1d, conv2d, im2col
+from minidl.ops.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 from minidl.ops.normalization import batch_norm, layer_norm, rms_norm
 from minidl.ops.dropout import dropout
 from minidl.ops.embedding import embedding

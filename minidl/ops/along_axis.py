@@ -2,7 +2,7 @@
 
 ``gather(x, axis, index)`` picks ``x[..., index[i, j], ...]`` position by
 position. minidl turns each picked position into its offset in the
-flattened ``x`` and reuses the row gather of :mod:`minidl.ops.indexing`
+flattened ``x`` and reuses the row gather of `minidl.ops.indexing`
 (``Take``), whose gradient is already a scatter-add that adds repeated
 indices: so ``scatter_add`` is the same pair of ops, run the other way.
 """

@@ -198,3 +198,28 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: int | 
     columns = Im2Col.apply(x, **params, pad_value=0.0)                    # (N*OH*OW, C*kh*kw)
     out = linear(columns, reshape(weight, (out_channels, -1)), bias)      # the one GEMM: (N*OH*OW, out)
     return permute_dims(reshape(out, (x.shape[0], oh, ow, out_channels)), (0, 3, 1, 2))
+
+
+def conv1d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: int = 1, padding: int = 0) -> Tensor:
+    """1-D convolution of ``x`` (N, C, L) with ``weight`` (out_channels, C, k): a conv2d of height 1.
+
+    >>> import minidl as md, minidl.nn.functional as F
+    >>> F.conv1d(md.ones((1, 1, 5)), md.ones((1, 1, 3)), padding=1)[0, 0].tolist()
+    [2.0, 3.0, 3.0, 3.0, 2.0]
+    """
+    expect_tensor("conv1d", x)
+    if x.ndim != 3:
+        raise ValueError(f"conv1d expects an input of shape (N, C, L), got {x.ndim} dimensions: {x.shape}; "
+                         "a single sequence needs a batch axis (x.reshape((1,) + x.shape))")
+    if weight.ndim != 3:
+        raise ValueError(f"conv1d expects a weight of shape (out_channels, in_channels, k), got {weight.shape}")
+    for name, value in (("stride", stride), ("padding", padding)):
+        if not isinstance(value, int):
+            value = tuple(value)
+            if len(value) != 1:
+                raise ValueError(f"conv1d: {name} must be an integer or a 1-tuple, got {value!r}")
+    stride = stride if isinstance(stride, int) else stride[0]
+    padding = padding if isinstance(padding, int) else padding[0]
+    out = conv2d(reshape(x, (x.shape[0], x.shape[1], 1, x.shape[2])),
+                 reshape(weight, weight.shape[:2] + (1, weight.shape[2])), bias, (1, stride), (0, padding))
+    return reshape(out, out.shape[:2] + (out.shape[3],))

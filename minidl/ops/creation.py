@@ -59,7 +59,7 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, backend: s
 
     Floating-point data becomes float32 unless ``dtype`` says otherwise; the
     tensor lands on the current backend unless ``backend`` (or PyTorch's
-    ``device``, see :mod:`minidl.backend.devices`) names one.
+    ``device``, see `minidl.backend.devices`) names one.
 
     >>> import minidl as md
     >>> md.tensor([[1, 2], [3, 4]], dtype=md.float64).shape
@@ -85,7 +85,7 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, backend: s
 
 @torch_keywords
 def as_tensor(data: Any, dtype: Any = None, device: Any = None, backend: str | None = None) -> Tensor:
-    """Like :func:`tensor`, but an array keeps its own dtype (a float64 array stays float64), as in PyTorch.
+    """Like `tensor`, but an array keeps its own dtype (a float64 array stays float64), as in PyTorch.
 
     (minidl always copies: the tensor does not share the array's memory.)
     """

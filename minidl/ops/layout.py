@@ -1,7 +1,7 @@
 """PyTorch's shape functions, written on the standard's: transpose, unsqueeze, view, expand, repeat,
 split, chunk, flip, roll, tril, triu and constant padding.
 
-Most are compositions of :mod:`minidl.ops.shape` and indexing (their
+Most are compositions of `minidl.ops.shape` and indexing (their
 gradients come for free); ``flip``, ``roll``, ``tril``/``triu`` and ``pad``
 are one Function each, whose backward is the same move undone.
 """
@@ -75,7 +75,7 @@ class Pad(Function):
 
 
 def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
-    """Swap two axes (PyTorch's ``transpose``; the standard's is :func:`permute_dims`)."""
+    """Swap two axes (PyTorch's ``transpose``; the standard's is `permute_dims`)."""
     dim0, dim1 = normalize_axis(dim0, x.ndim, "transpose"), normalize_axis(dim1, x.ndim, "transpose")
     axes = list(range(x.ndim))
     axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
@@ -83,7 +83,7 @@ def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
 
 
 def unsqueeze(x: Tensor, dim: int) -> Tensor:
-    """A new axis of length 1 at ``dim`` (the standard's :func:`expand_dims`)."""
+    """A new axis of length 1 at ``dim`` (the standard's `expand_dims`)."""
     return expand_dims(x, dim)
 
 

@@ -1,7 +1,8 @@
-"""Loss functions, each fused into one node with a short, exact backward.
+"""Regression and binary losses, with PyTorch's ``reduction="mean" | "sum" | "none"``.
 
-Cross-entropy's gradient is ``(softmax(logits) - one_hot(target)) / N``:
-fusing the log-softmax and the pick into one node makes it cheap and stable.
+Each is a short composition of differentiable ops, so its gradient (and the
+gradient of that gradient) comes from theirs. Cross-entropy and NLL, which
+fuse a log-softmax into one node, are in `minidl.ops.cross_entropy`.
 """
 
 from __future__ import annotations
@@ -9,137 +10,123 @@ from __future__ import annotations
 from typing import Any
 
 from minidl.autograd.autocast import _autocast_dtype
-from minidl.autograd.dtypes import dtype_of
-from minidl.autograd.function import Function, check_same_backend
 from minidl.autograd.tensor import Tensor
 from minidl.ops.autocasting import cast_to_float32
+from minidl.ops.activation import softplus
+from minidl.ops.checks import expect_tensor
 from minidl.ops.creation import constant_like
-from minidl.ops.elementwise import Sigmoid
+from minidl.ops.cross_entropy import check_reduction
+from minidl.ops.elementwise import abs, clip, log, where
 from minidl.ops.reduction import mean, sum
-from minidl.ops.softmax import Softmax
-
-_REDUCTIONS = ("mean", "sum")
 
 
-def _check_reduction(reduction: str, op: str) -> None:
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+def reduce_losses(losses: Tensor, reduction: str, op: str) -> Tensor:
+    """The per-element ``losses`` as they are (``"none"``), summed, or averaged."""
+    if reduction == "none":
+        return losses
+    if reduction == "mean" and losses.size == 0:
+        raise ValueError(f"{op} of an empty batch (0 elements) has no mean; skip empty batches")
+    return mean(losses) if reduction == "mean" else sum(losses)
 
 
-class CrossEntropy(Function):
-    """Log-softmax and the pick of each row's label, in one node.
-
-    Its gradient is ``(softmax(logits) - one_hot) / N``. The forward pass
-    already holds softmax(logits) and keeps it, so the backward on arrays is
-    a subtraction and a multiply (under ``create_graph`` the softmax is
-    recomputed from the logits, with its graph).
-    """
-
-    target: Any        # the labels, a 1-D integer array
-    reduction: str
-
-    def forward(self, logits):
-        xp = self.xp
-        count, classes = logits.shape
-        shifted = logits - xp.max(logits, axis=-1, keepdims=True)  # exp never overflows
-        exps = xp.exp(shifted)
-        sums = xp.sum(exps, axis=-1, keepdims=True)
-        log_probs = shifted - xp.log(sums)
-        self.probabilities = exps / sums
-        self.one_hot = xp.astype(self.target[:, None] == xp.arange(classes, dtype=self.target.dtype), logits.dtype)
-        # A label outside [0, C) matches no class: its row of one_hot is all zeros.
-        if int(xp.sum(self.one_hot)) != count:
-            low, high = int(xp.min(self.target)), int(xp.max(self.target))
-            raise ValueError(f"cross_entropy: labels must lie in [0, {classes - 1}] for {classes} classes, "
-                             f"found labels from {low} to {high}")
-        total = -xp.sum(log_probs * self.one_hot)
-        return total / count if self.reduction == "mean" else total
-
-    def backward(self, grad, logits):
-        probabilities = self.saved_like(grad, self.probabilities, lambda: Softmax.apply(logits, axis=1))
-        local_grad = probabilities - self.one_hot
-        return local_grad * (grad / float(logits.shape[0]) if self.reduction == "mean" else grad)
-
-
-def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tensor:
-    """Softmax cross-entropy between ``logits`` (N, C) and integer class labels ``target`` (N,).
-
-    >>> import minidl as md, minidl.nn.functional as F
-    >>> round(F.cross_entropy(md.zeros((2, 4)), md.tensor([0, 3])).item(), 4)  # log(4)
-    1.3863
-    """
-    _check_reduction(reduction, "cross_entropy")
-    target = constant_like(target, logits)
-    check_same_backend("cross_entropy", (logits, target))
-    if _autocast_dtype.get() is not None:  # losses in float32 under md.autocast()
-        (logits,) = cast_to_float32(logits)
-    logits_shape = logits.data.shape
-    if len(logits_shape) != 2:
-        raise ValueError(f"cross_entropy expects logits of shape (N, C), got {logits.shape}")
-    if dtype_of(target.data.dtype).kind != "int":
-        raise TypeError(
-            f"cross_entropy expects integer class labels, got a {target.dtype.name} target; "
-            "convert with target.astype(md.int64) (for probabilities or 0/1 targets, use "
-            "binary_cross_entropy_with_logits or mse_loss)"
-        )
-    if tuple(target.data.shape) != tuple(logits_shape[:1]):
-        raise ValueError(f"cross_entropy: target of shape {target.shape} does not match logits {logits.shape} "
-                         f"(expected ({logits.shape[0]},))")
-    if logits_shape[0] == 0:
-        raise ValueError("cross_entropy of an empty batch (0 samples) is undefined; skip empty batches")
-    return CrossEntropy.apply(logits, target=target.data, reduction=reduction)
-
-
-class BCEWithLogits(Function):
-    reduction: str
-
-    def forward(self, logits, target):
-        xp = self.xp
-        # max(x, 0) - x * t + log(1 + exp(-|x|)): no overflow for any x.
-        losses = xp.maximum(logits, 0.0) - logits * target + xp.log1p(xp.exp(-xp.abs(logits)))
-        total = xp.sum(losses)
-        return total / losses.size if self.reduction == "mean" else total
-
-    def backward(self, grad, logits, target):
-        wants_logits, wants_target = self.needs_input_grad
-        size = 1
-        for dim in logits.shape:
-            size *= dim
-        scale = grad / float(size) if self.reduction == "mean" else grad
-        return ((Sigmoid.apply(logits) - target) * scale if wants_logits else None,
-                -logits * scale if wants_target else None)
-
-
-def binary_cross_entropy_with_logits(logits: Tensor, target: Any, reduction: str = "mean") -> Tensor:
-    """Binary cross-entropy of ``sigmoid(logits)`` against targets in [0, 1], computed stably."""
-    _check_reduction(reduction, "binary_cross_entropy_with_logits")
-    target = constant_like(target, logits)
-    if _autocast_dtype.get() is not None:  # losses in float32 under md.autocast()
-        logits, target = cast_to_float32(logits, target)
-    if target.shape != logits.shape:
-        raise ValueError(f"binary_cross_entropy_with_logits: target shape {target.shape} differs from "
-                         f"logits shape {logits.shape}")
-    if not target.dtype.is_floating:
-        target = target.astype(logits.dtype)
-    if target.dtype is not logits.dtype:
-        raise TypeError(f"binary_cross_entropy_with_logits got {logits.dtype.name} logits and a "
-                        f"{target.dtype.name} target; minidl does not mix float widths silently: "
-                        f"convert the target with .astype(md.{logits.dtype.name})")
-    if reduction == "mean" and logits.size == 0:
-        raise ValueError("binary_cross_entropy_with_logits of an empty batch (0 elements) has no mean; "
-                         "skip empty batches")
-    return BCEWithLogits.apply(logits, target, reduction=reduction)
-
-
-def mse_loss(prediction: Tensor, target: Any, reduction: str = "mean") -> Tensor:
-    """Mean (or sum) of squared differences; shapes must match exactly."""
-    _check_reduction(reduction, "mse_loss")
+def _paired(op: str, prediction: Tensor, target: Any, reduction: str) -> tuple[Tensor, Tensor]:
+    """``prediction`` and ``target`` as Tensors of the same shape and float dtype, after the checks
+    (both in float32 under ``md.autocast()``, where losses compute in float32)."""
+    check_reduction(reduction, op)
+    expect_tensor(op, prediction)
     target = constant_like(target, prediction)
-    if _autocast_dtype.get() is not None:  # losses in float32 under md.autocast()
+    if _autocast_dtype.get() is not None:
         prediction, target = cast_to_float32(prediction, target)
     if target.shape != prediction.shape:
-        raise ValueError(f"mse_loss: prediction shape {prediction.shape} differs from target shape {target.shape}; "
+        raise ValueError(f"{op}: prediction shape {prediction.shape} differs from target shape {target.shape}; "
                          "reshape one so they match (silent broadcasting here is a classic bug)")
-    difference = prediction - target
-    squared = difference * difference
-    return mean(squared) if reduction == "mean" else sum(squared)
+    if not target.dtype.is_floating:
+        target = target.astype(prediction.dtype)
+    if target.dtype is not prediction.dtype:
+        raise TypeError(f"{op} got a {prediction.dtype.name} input and a {target.dtype.name} target; minidl does "
+                        f"not mix float widths silently: convert the target with .astype(md.{prediction.dtype.name})")
+    return prediction, target
+
+
+def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Squared differences ``(input - target) ** 2``, averaged (or summed, or kept); shapes must match.
+
+    >>> import minidl as md, minidl.nn.functional as F
+    >>> F.mse_loss(md.tensor([1.0, 2.0]), md.tensor([0.0, 0.0]), reduction="none").tolist()
+    [1.0, 4.0]
+    """
+    input, target = _paired("mse_loss", input, target, reduction)
+    difference = input - target
+    return reduce_losses(difference * difference, reduction, "mse_loss")
+
+
+def l1_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Absolute differences ``|input - target|`` (gradient 0 where they are equal)."""
+    input, target = _paired("l1_loss", input, target, reduction)
+    return reduce_losses(abs(input - target), reduction, "l1_loss")
+
+
+def smooth_l1_loss(input: Tensor, target: Any, reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    """Huber-like: ``0.5 * d**2 / beta`` where ``|d| < beta``, ``|d| - 0.5 * beta`` elsewhere (``d = input - target``).
+
+    >>> import minidl as md, minidl.nn.functional as F
+    >>> F.smooth_l1_loss(md.tensor([0.5, 3.0]), md.tensor([0.0, 0.0]), reduction="none").tolist()
+    [0.125, 2.5]
+    """
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must be >= 0, got {beta}")
+    input, target = _paired("smooth_l1_loss", input, target, reduction)
+    size = abs(input - target)
+    if beta == 0:
+        return reduce_losses(size, reduction, "smooth_l1_loss")  # the limit: plain L1, as in PyTorch
+    losses = where(size < beta, (0.5 / beta) * size * size, size - 0.5 * beta)
+    return reduce_losses(losses, reduction, "smooth_l1_loss")
+
+
+def _as_factor(value: Any, like: Tensor) -> Tensor:
+    """A weight as a constant of ``like``'s backend and dtype (a float32 class weight serves float64 models)."""
+    return constant_like(value, like).astype(like.dtype)
+
+
+def _weighted(losses: Tensor, weight: Any) -> Tensor:
+    return losses if weight is None else losses * _as_factor(weight, losses)
+
+
+def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None, reduction: str = "mean") -> Tensor:
+    """``-(t * log(p) + (1 - t) * log(1 - p))`` for probabilities ``input`` in [0, 1].
+
+    Each log is clamped at -100, as in PyTorch, so a probability of exactly 0
+    or 1 gives a large loss, not infinity. From logits, prefer
+    `binary_cross_entropy_with_logits` (stable, and one op fewer).
+    """
+    input, target = _paired("binary_cross_entropy", input, target, reduction)
+    xp = input.xp
+    if input.size and bool(xp.any(xp.logical_or(input.data < 0, input.data > 1))):
+        raise ValueError("binary_cross_entropy: every input must be a probability in [0, 1], found values from "
+                         f"{float(xp.min(input.data))} to {float(xp.max(input.data))}; apply sigmoid first, or "
+                         "use binary_cross_entropy_with_logits on the raw scores")
+    losses = -(target * clip(log(input), min=-100.0) + (1.0 - target) * clip(log(1.0 - input), min=-100.0))
+    return reduce_losses(_weighted(losses, weight), reduction, "binary_cross_entropy")
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Any = None, reduction: str = "mean",
+                                     pos_weight: Any = None) -> Tensor:
+    """Binary cross-entropy of ``sigmoid(input)`` against targets in [0, 1], computed stably from the logits.
+
+    ``loss = (1 - t) * x + (1 + (pos_weight - 1) * t) * softplus(-x)``;
+    ``pos_weight`` (broadcast along the last axis, one per class) weighs the
+    positive examples, ``weight`` every element.
+
+    >>> import minidl as md, minidl.nn.functional as F
+    >>> round(F.binary_cross_entropy_with_logits(md.tensor([0.0]), md.tensor([1.0])).item(), 4)  # log(2)
+    0.6931
+    """
+    input, target = _paired("binary_cross_entropy_with_logits", input, target, reduction)
+    log_one_minus = softplus(-input, threshold=float("inf"))   # -log(sigmoid(x)), for any x without overflow
+    if pos_weight is None:
+        losses = (1.0 - target) * input + log_one_minus
+    else:
+        pos_weight = _as_factor(pos_weight, input)
+        losses = (1.0 - target) * input + (1.0 + (pos_weight - 1.0) * target) * log_one_minus
+    losses = _weighted(losses, weight)
+    return reduce_losses(losses, reduction, "binary_cross_entropy_with_logits")

@@ -16,7 +16,8 @@ from minidl.autograd.tensor import Tensor
 from minidl.ops.conv import Im2Col, Pair, check_image, window_params
 from minidl.ops.reduction import max as reduce_max
 from minidl.ops.reduction import mean as reduce_mean
-from minidl.ops.shape import permute_dims, reshape
+from minidl.ops.indexing import getitem
+from minidl.ops.shape import permute_dims, reshape, stack
 
 
 def _windows(op: str, x: Tensor, kernel_size: int | Pair, stride: int | Pair | None, padding: int | Pair,
@@ -61,4 +62,45 @@ def avg_pool2d(x: Tensor, kernel_size: int | Pair, stride: int | Pair | None = N
     return permute_dims(reduce_mean(windows, axis=-1), (0, 3, 1, 2))
 
 
-__all__ = ["avg_pool2d", "max_pool2d"]
+
+def _adaptive_mean(x: Tensor, axis: int, out: int) -> Tensor:
+    """Average ``x`` along ``axis`` down to ``out`` cells: cell i covers [floor(i*L/out), ceil((i+1)*L/out))."""
+    length = x.shape[axis]
+    cells = []
+    for i in range(out):
+        start, end = (i * length) // out, -((-(i + 1) * length) // out)
+        key = (slice(None),) * axis + (slice(start, end),)
+        cells.append(reduce_mean(getitem(x, key), axis=axis))
+    return stack(cells, axis=axis)
+
+
+def adaptive_avg_pool2d(x: Tensor, output_size: int | tuple[int | None, int | None]) -> Tensor:
+    """Average-pool ``x`` (N, C, H, W) to ``output_size`` (OH, OW), whatever H and W are (``None`` keeps a size).
+
+    Cell ``(i, j)`` averages rows ``floor(i*H/OH)`` to ``ceil((i+1)*H/OH)``
+    (and likewise columns), as in PyTorch; when OH divides H it is
+    ``avg_pool2d`` with kernel and stride ``H // OH``. Done one axis at a
+    time, with one slice and mean per output row or column.
+
+    >>> import minidl as md, minidl.nn.functional as F
+    >>> x = md.arange(16, dtype=md.float32).reshape((1, 1, 4, 4))
+    >>> F.adaptive_avg_pool2d(x, 1)[0, 0].tolist()
+    [[7.5]]
+    >>> F.adaptive_avg_pool2d(x, (2, 2)).tolist() == F.avg_pool2d(x, 2).tolist()
+    True
+    """
+    check_image("adaptive_avg_pool2d", x)
+    sizes = (output_size, output_size) if isinstance(output_size, int) else tuple(output_size)
+    if len(sizes) != 2:
+        raise ValueError(f"adaptive_avg_pool2d: output_size must be an int or a pair, got {output_size!r}")
+    sizes = tuple(x.shape[2 + i] if s is None else s for i, s in enumerate(sizes))
+    for axis, size in zip((2, 3), sizes):
+        if not isinstance(size, int) or not 1 <= size:
+            raise ValueError(f"adaptive_avg_pool2d: output sizes must be positive integers, got {output_size!r}")
+        if x.shape[axis] == 0:
+            raise ValueError(f"adaptive_avg_pool2d: the input {x.shape} has an empty spatial axis")
+    rows = x if sizes[0] == x.shape[2] else _adaptive_mean(x, 2, sizes[0])
+    return rows if sizes[1] == x.shape[3] else _adaptive_mean(rows, 3, sizes[1])
+
+
+__all__ = ["adaptive_avg_pool2d", "avg_pool2d", "max_pool2d"]

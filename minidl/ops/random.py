@@ -1,6 +1,6 @@
 """Random tensors, drawn on the host so that one seed gives the same numbers on every backend.
 
-Every function takes ``generator=`` (an :class:`md.Generator <minidl.backend.random.Generator>`);
+Every function takes ``generator=`` (an `md.Generator <minidl.backend.random.Generator>`);
 without one it draws from minidl's shared generator, reseeded by
 ``md.manual_seed``. The numbers are NumPy's (``default_rng``), not
 PyTorch's: the same seed gives different values in the two libraries.

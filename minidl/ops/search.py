@@ -1,14 +1,14 @@
 """Where the values are: argmax/argmin, max/min with indices, sort, argsort and topk.
 
 Indices carry no gradient; the values are gathered at the indices
-(:func:`minidl.ops.gather.gather`), so their gradient goes to exactly the
+(`minidl.ops.gather.gather`), so their gradient goes to exactly the
 element picked, as in PyTorch.
 
 ``max`` and ``min`` answer in both styles. The standard's
 ``md.max(x, axis=1)`` is the largest values (ties share the gradient), and
 so is ``md.max(x)``; PyTorch's ``md.max(x, 1)`` / ``md.max(x, dim=1)``
 returns ``(values, indices)``; ``md.max(a, b)`` of two tensors is the
-elementwise :func:`maximum`.
+elementwise `maximum`.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Both spellings of a keyword: the Array API's (``axis``, ``keepdims``) and PyTorch's (``dim``, ``keepdim``).
 
-One decorator, :func:`torch_keywords`, renames PyTorch's keywords to the
+One decorator, `torch_keywords`, renames PyTorch's keywords to the
 standard's before the function runs, so each op is written once, with the
 standard's names. A keyword that neither spelling knows is refused with the
 names the function does take (and, for a few PyTorch keywords minidl spells

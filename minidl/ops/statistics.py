@@ -47,7 +47,7 @@ def var(x: Tensor, axis: Axes = None, keepdims: bool = False, *, correction: flo
 @torch_keywords
 def std(x: Tensor, axis: Axes = None, keepdims: bool = False, *, correction: float | None = None,
         unbiased: bool | None = None) -> Tensor:
-    """Standard deviation: the square root of :func:`var` (same ``correction`` / ``unbiased``)."""
+    """Standard deviation: the square root of `var` (same ``correction`` / ``unbiased``)."""
     return sqrt(var(x, axis, keepdims, correction=correction, unbiased=unbiased))
 
 

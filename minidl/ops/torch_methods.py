@@ -2,7 +2,7 @@
 
 ``TENSOR_METHODS`` maps a method name to the function in ``md.*`` it calls
 with the tensor as first argument (``x.unsqueeze(0)`` is
-``md.unsqueeze(x, 0)``). :func:`install` puts them on :class:`Tensor` when
+``md.unsqueeze(x, 0)``). `install` puts them on `Tensor` when
 ``minidl.ops`` is imported, the same documented exception as Tensor's
 operators (a lower layer's class calling ops). The docs page "Coming from
 PyTorch" is generated from these tables, so it cannot drift from the code.

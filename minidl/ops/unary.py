@@ -3,7 +3,7 @@
 Each is one Function with its derivative beside it. Rounding and ``sign`` are
 flat almost everywhere, so their gradient is zero (as in PyTorch). ``erf`` is
 not in the Array API standard: it is computed here from standard functions
-(see :class:`Erf`).
+(see `Erf`).
 """
 
 from __future__ import annotations
@@ -136,7 +136,7 @@ def rsqrt(x: Tensor) -> Tensor:
 
 
 def erf(x: Tensor) -> Tensor:
-    """The error function (see :class:`Erf` for how, and how accurate)."""
+    """The error function (see `Erf` for how, and how accurate)."""
     return Erf.apply(x)
 
 

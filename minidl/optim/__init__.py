@@ -8,8 +8,11 @@
 """
 
 from minidl.optim import lr_scheduler
+from minidl.optim.adadelta import Adadelta
+from minidl.optim.adagrad import Adagrad
 from minidl.optim.adam import Adam, AdamW
 from minidl.optim.optimizer import Optimizer
+from minidl.optim.rmsprop import RMSprop
 from minidl.optim.sgd import SGD
 
-__all__ = ["Adam", "AdamW", "Optimizer", "SGD", "lr_scheduler"]
+__all__ = ["Adadelta", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "SGD", "lr_scheduler"]

@@ -10,6 +10,9 @@ Weight decay differs: Adam adds ``weight_decay * p`` to ``g`` (an L2 penalty,
 which the ``v`` scaling then weakens for parameters with large gradients);
 AdamW shrinks the parameter directly, ``p <- p * (1 - lr * weight_decay)``,
 before the step (Loshchilov & Hutter, 2019).
+
+``amsgrad=True`` divides by the largest ``v`` seen so far instead of the
+current one, so a parameter's step size never grows back (Reddi et al., 2018).
 """
 
 from __future__ import annotations
@@ -35,41 +38,41 @@ class Adam(Optimizer):
     decoupled_weight_decay = False
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0.0) -> None:
+                 eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False) -> None:
         name = type(self).__name__
         if lr < 0 or eps < 0 or weight_decay < 0:
             raise ValueError(f"{name}: lr, eps and weight_decay must be >= 0, got {lr}, {eps}, {weight_decay}")
         if not (0.0 <= betas[0] < 1.0 and 0.0 <= betas[1] < 1.0):
             raise ValueError(f"{name}: betas must lie in [0, 1), got {betas}")
         super().__init__(params, dict(lr=lr, betas=(float(betas[0]), float(betas[1])), eps=eps,
-                                      weight_decay=weight_decay))
+                                      weight_decay=weight_decay, amsgrad=bool(amsgrad)))
 
     def update(self) -> None:
         decoupled = self.decoupled_weight_decay
         for group in self.param_groups:
             lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]
             beta1, beta2 = group["betas"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                grad, xp = p.grad.data, p.xp
-                if weight_decay:
-                    if decoupled:
-                        p.data *= 1.0 - lr * weight_decay
-                    else:
-                        grad = grad + weight_decay * p.data
+            for p, grad in self.gradients(group, l2_penalty=not decoupled):
+                xp = p.xp
+                if decoupled and weight_decay:
+                    p.data *= 1.0 - lr * weight_decay
                 state = self.state_of(p)
                 step = state.get("step", 0) + 1
                 if step == 1:
                     state["exp_avg"] = xp.zeros_like(p.data)
                     state["exp_avg_sq"] = xp.zeros_like(p.data)
-                # The moments and the parameter change in place (as in PyTorch): no fresh arrays per step.
+                    if group["amsgrad"]:
+                        state["max_exp_avg_sq"] = xp.zeros_like(p.data)
+                # The moments change in place (as in PyTorch: no fresh arrays per step), and go back
+                # into the state dict (an immutable array library makes new ones; see Optimizer.gradients).
                 exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
                 exp_avg *= beta1
                 exp_avg += (1.0 - beta1) * grad
                 exp_avg_sq *= beta2
                 exp_avg_sq += (1.0 - beta2) * (grad * grad)
-                state["step"] = step
+                state["exp_avg"], state["exp_avg_sq"], state["step"] = exp_avg, exp_avg_sq, step
+                if group["amsgrad"]:
+                    exp_avg_sq = state["max_exp_avg_sq"] = xp.maximum(state["max_exp_avg_sq"], exp_avg_sq)
                 # m_hat / (sqrt(v_hat) + eps) with both corrections folded into scalars:
                 # (m / bc1) / (sqrt(v) / sqrt(bc2) + eps) = (sqrt(bc2) / bc1) * m / (sqrt(v) + eps * sqrt(bc2)).
                 root_correction2 = math.sqrt(1.0 - beta2 ** step)
@@ -83,5 +86,5 @@ class AdamW(Adam):
     decoupled_weight_decay = True
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 1e-2) -> None:
-        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+                 eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False) -> None:
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)

@@ -20,6 +20,9 @@ from minidl.autograd.grad_mode import set_grad_enabled
 from minidl.autograd.tensor import Tensor
 
 
+_FLOAT_SETTINGS = ("lr", "weight_decay", "momentum", "dampening", "eps", "alpha", "rho", "lr_decay",
+                   "initial_accumulator_value")
+
 _hold_replaced = contextvars.ContextVar("minidl_hold_replaced_gradients", default=True)
 
 
@@ -84,14 +87,17 @@ class Optimizer:
             seen.add(id(p))
         full = dict(self.defaults)
         full.update({key: value for key, value in group.items() if key != "params"})
-        for key in ("lr", "weight_decay", "momentum", "dampening", "eps"):
+        for key in _FLOAT_SETTINGS:
             if key in full:
                 full[key] = float(full[key])  # a NumPy float64 here would promote float32 updates
         full["params"] = params
         self.param_groups.append(full)
 
-    def zero_grad(self) -> None:
+    def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget every parameter's gradient (set to None, so the next backward starts fresh).
+
+        ``set_to_none=False`` keeps each gradient Tensor and fills it with zeros instead
+        (PyTorch's older behaviour); the default, ``True``, is PyTorch's too.
 
         The old gradient arrays stay allocated until the next ``step()``: freed
         here, before the forward pass, several megabytes of them go back to the
@@ -100,6 +106,12 @@ class Optimizer:
         and 17% of a 784-1024-1024-10 step on NumPy).  Held to the step, the
         step's own arrays are made while they live, as in a hand-written loop.
         """
+        if not set_to_none:
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is not None:
+                        p.grad.data = p.xp.zeros_like(p.grad.data)
+            return
         retired = []
         for group in self.param_groups:
             for p in group["params"]:
@@ -120,6 +132,23 @@ class Optimizer:
 
     def update(self) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def gradients(self, group: dict[str, Any], l2_penalty: bool = True) -> Iterator[tuple[Tensor, Any]]:
+        """Each parameter of ``group`` that has a gradient, with its gradient array.
+
+        With ``l2_penalty`` the group's ``weight_decay * p`` is added (PyTorch's
+        L2 ``weight_decay``). Subclasses store any new state back into the state
+        dict (``state["m"] = m``), even after an in-place update: an immutable
+        array library makes a new array there, and the dict must hold it.
+        """
+        weight_decay = group.get("weight_decay", 0.0) if l2_penalty else 0.0
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            grad = p.grad.data
+            if weight_decay:
+                grad = grad + weight_decay * p.data
+            yield p, grad
 
     def state_of(self, p: Tensor) -> dict[str, Any]:
         """The state dict of parameter ``p``, moved to ``p``'s backend if the model moved since."""

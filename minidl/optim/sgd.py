@@ -28,7 +28,7 @@ class SGD(Optimizer):
     [0.8, 1.6]
     """
 
-    def __init__(self, params: Iterable[Any], lr: float, momentum: float = 0.0, dampening: float = 0.0,
+    def __init__(self, params: Iterable[Any], lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
                  weight_decay: float = 0.0, nesterov: bool = False) -> None:
         if lr < 0:
             raise ValueError(f"SGD: lr must be >= 0, got {lr}")
@@ -41,23 +41,19 @@ class SGD(Optimizer):
 
     def update(self) -> None:
         for group in self.param_groups:
-            lr, momentum, weight_decay = group["lr"], group["momentum"], group["weight_decay"]
+            lr, momentum = group["lr"], group["momentum"]
             dampening, nesterov = group["dampening"], group["nesterov"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                grad = p.grad.data
-                if weight_decay:
-                    grad = grad + weight_decay * p.data
+            for p, grad in self.gradients(group):
                 if momentum:
                     state = self.state_of(p)
                     buffer = state.get("momentum_buffer")
                     if buffer is None:
                         # A copy: the buffer is updated in place from now on, and must not write into grad.
-                        buffer = state["momentum_buffer"] = p.xp.asarray(grad, copy=True)
+                        buffer = p.xp.asarray(grad, copy=True)
                     else:
                         buffer *= momentum
                         buffer += grad if dampening == 0.0 else (1.0 - dampening) * grad
+                    state["momentum_buffer"] = buffer
                     grad = grad + momentum * buffer if nesterov else buffer
                 # In place, as in PyTorch: a fresh array per step would be freed and allocated again
                 # every step, and for large layers glibc returns that memory to the OS and page-faults

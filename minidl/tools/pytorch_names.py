@@ -1,7 +1,7 @@
 """PyTorch's names beside minidl's: the table behind the docs page "Coming from PyTorch".
 
 The page is generated from :data:`FUNCTIONS`, :data:`DIFFERENCES` and the
-Tensor tables of :mod:`minidl.ops.torch_methods`, and a test resolves every
+Tensor tables of `minidl.ops.torch_methods`, and a test resolves every
 minidl name listed, so the page cannot promise a name that does not exist.
 
 >>> from minidl.tools.pytorch_names import resolve
