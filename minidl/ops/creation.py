@@ -157,8 +157,12 @@ def constant_like(value: Any, like: Tensor) -> Tensor:
     xp = like.xp
     if isinstance(value, (bool, int, float)):
         dtype = like.data.dtype
+        # PyTorch's rules for a Python scalar: it takes the tensor's dtype within its kind, and lifts
+        # the kind where it must (int tensor + 2.5 -> float32, bool tensor + 1 -> int64)
         if isinstance(value, float) and not xp.isdtype(dtype, "real floating"):
             dtype = to_backend_dtype(xp, DEFAULT_FLOAT)
+        elif type(value) is int and xp.isdtype(dtype, "bool"):
+            dtype = xp.int64
         return Tensor._wrap(xp.asarray(value, dtype=dtype), xp, like.backend)
     return tensor(value, dtype=None, backend=like.backend) if not hasattr(value, "shape") else _wrap_array(value, like)
 
