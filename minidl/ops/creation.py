@@ -104,10 +104,12 @@ def ones(*shape: ShapeLike, dtype: Any = None, requires_grad: bool = False, back
 
 def full(shape: ShapeLike, fill_value: float, dtype: Any = None, requires_grad: bool = False,
          backend: str | None = None) -> Tensor:
-    """A tensor filled with ``fill_value``."""
+    """A tensor filled with ``fill_value``; the dtype follows the value as in PyTorch (bool, int64, else float32)."""
     name, xp = _resolve(backend)
     shape = _shape((shape,))
-    array = xp.full(shape, fill_value, dtype=to_backend_dtype(xp, dtype or DEFAULT_FLOAT))
+    if dtype is None:
+        dtype = "bool" if isinstance(fill_value, bool) else "int64" if isinstance(fill_value, int) else DEFAULT_FLOAT
+    array = xp.full(shape, fill_value, dtype=to_backend_dtype(xp, dtype))
     return _leaf(array, xp, name, requires_grad)
 
 

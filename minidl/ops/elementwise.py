@@ -56,7 +56,9 @@ def _rank(dtype) -> int:
 
 def floating(x: Tensor) -> Tensor:
     """``x`` itself if floating point, else ``x`` as the default float (float32), as PyTorch does for exp, log, /."""
-    return x if x.dtype.is_floating else astype(x, DEFAULT_FLOAT)
+    if not isinstance(x, Tensor) or x.dtype.is_floating:  # (a raw array: apply() explains the refusal)
+        return x
+    return astype(x, DEFAULT_FLOAT)
 
 
 def _refuse_bool(op: str, x: Tensor) -> None:

@@ -88,11 +88,32 @@ def getitem(x: Tensor, key: Any) -> Tensor:
     if not any(_is_index_array(item) for item in key):
         if Ellipsis not in key and sum(item is not None for item in key) < x.ndim:
             key = key + (Ellipsis,)  # NumPy's implicit trailing ':', spelled out for the standard
+        key = _clamp_slices(key, x.shape)
         try:
             return GetItem.apply(x, key=key)
         except (IndexError, TypeError, ValueError) as error:
             raise IndexError(f"getitem: index {key!r} does not fit a tensor of shape {x.shape}: {error}") from None
     return _gather(x, key)
+
+
+def _clamp_slices(key: tuple, shape: tuple[int, ...]) -> tuple:
+    """Slices made to fit their axis, as Python and NumPy clamp them (array-api-strict refuses out-of-range ones)."""
+    if not any(isinstance(item, slice) for item in key):
+        return key
+    taken = sum(item is not None and item is not Ellipsis for item in key)
+    clamped, axis = [], 0
+    for item in key:
+        if item is Ellipsis:
+            axis += len(shape) - taken
+        elif isinstance(item, slice) and axis < len(shape):
+            start, stop, step = item.indices(shape[axis])
+            if step < 0 and stop < 0:
+                stop = None  # indices() says -1 for "before the first element", which a slice reads as the last
+            item = slice(start, stop, step)
+        if item is not None and item is not Ellipsis:
+            axis += 1
+        clamped.append(item)
+    return tuple(clamped)
 
 
 def _expand(key: tuple, ndim: int) -> tuple:

@@ -50,7 +50,8 @@ class CrossEntropy(Function):
             low, high = int(xp.min(self.target)), int(xp.max(self.target))
             raise ValueError(f"cross_entropy: labels must lie in [0, {classes - 1}] for {classes} classes, "
                              f"found labels from {low} to {high}")
-        total = -xp.sum(log_probs * self.one_hot)
+        # where, not a product: a -inf logit of another class times 0 would be nan
+        total = -xp.sum(xp.where(self.one_hot > 0, log_probs, xp.zeros_like(log_probs)))
         return total / count if self.reduction == "mean" else total
 
     def backward(self, grad, logits):
@@ -81,8 +82,9 @@ def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tenso
     if tuple(target.data.shape) != tuple(logits_shape[:1]):
         raise ValueError(f"cross_entropy: target of shape {target.shape} does not match logits {logits.shape} "
                          f"(expected ({logits.shape[0]},))")
-    if logits_shape[0] == 0:
-        raise ValueError("cross_entropy of an empty batch (0 samples) is undefined; skip empty batches")
+    if logits_shape[0] == 0 and reduction == "mean":  # PyTorch: nan (0/0); the sum of nothing is 0
+        raise ValueError("cross_entropy of an empty batch (0 samples) has no mean; skip empty batches "
+                         "or use reduction='sum'")
     return CrossEntropy.apply(logits, target=target.data, reduction=reduction)
 
 

@@ -56,7 +56,10 @@ class ReduceExtreme(Function):
 
     def forward(self, a):
         xp = self.xp
-        reduce = xp.max if self.largest else xp.min
+        if xp.isdtype(a.dtype, "bool"):  # the standard orders numbers only: max of bools is any, min is all
+            reduce = xp.any if self.largest else xp.all
+        else:
+            reduce = xp.max if self.largest else xp.min
         kept = reduce(a, axis=self.axes, keepdims=True)
         if xp.isdtype(a.dtype, "real floating"):  # only floats have gradients
             winners = xp.astype(a == kept, a.dtype)
@@ -79,8 +82,10 @@ def sum(x: Tensor, axis: int | Sequence[int] | None = None, keepdims: bool = Fal
     """Sum over ``axis`` (all axes when None).
 
     The sum over an axis of length 0 is 0 (the empty sum), and its gradient is a
-    tensor of zeros of the input's shape.
+    tensor of zeros of the input's shape. Bools and integers sum as int64, as in PyTorch.
     """
+    if not x.dtype.is_floating and x.dtype.name != "int64":
+        x = x.astype("int64")
     return _reduce(Sum, x, axis, keepdims, "sum")
 
 

@@ -11,6 +11,7 @@ from minidl.autograd.tensor import Tensor
 from minidl.ops.checks import normalize_axis
 from minidl.ops.elementwise import Exp
 from minidl.ops.reduction import Sum
+from minidl.ops.shape import reshape
 
 
 class Softmax(Function):
@@ -41,9 +42,16 @@ class LogSoftmax(Function):
 
 def softmax(x: Tensor, axis: int = -1) -> Tensor:
     """``exp(x) / sum(exp(x))`` along ``axis``: probabilities that add up to 1."""
-    return Softmax.apply(x, axis=normalize_axis(axis, x.ndim, "softmax"))
+    return _along(Softmax, x, axis, "softmax")
 
 
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     """``log(softmax(x))`` along ``axis``, without the overflow of computing it in two steps."""
-    return LogSoftmax.apply(x, axis=normalize_axis(axis, x.ndim, "log_softmax"))
+    return _along(LogSoftmax, x, axis, "log_softmax")
+
+
+def _along(cls, x: Tensor, axis: int, op: str) -> Tensor:
+    axis = normalize_axis(axis, x.ndim, op)
+    if x.ndim == 0:  # a 0-d tensor is a row of one (PyTorch: softmax 1, log_softmax 0)
+        return reshape(cls.apply(reshape(x, (1,)), axis=0), ())
+    return cls.apply(x, axis=axis)
