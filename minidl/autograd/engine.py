@@ -64,7 +64,11 @@ def backward(root: "Tensor", grad: "Tensor", retain_graph: bool, create_graph: b
             if grad_output is None:  # no path from root carries a gradient here
                 continue
             inputs = node.inputs
-            values = inputs if create_graph else [tensor.data for tensor in inputs]
+            versions = node.input_versions
+            for index, tensor in enumerate(inputs):
+                if tensor._version != (versions[index] if versions else 0):
+                    raise_modified(node, f"input {index}", tensor)
+            values = inputs if create_graph else [tensor._data for tensor in inputs]
             if hooks:
                 input_grads = run_hooked(hooks, "backward", node, lambda: node.backward(grad_output, *values))
             else:
@@ -95,6 +99,15 @@ def backward(root: "Tensor", grad: "Tensor", retain_graph: bool, create_graph: b
         # Only now: a node's backward may need tensors that a later node's inputs hold.
         for node in order:
             node.release()
+
+
+def raise_modified(node: "Function", what: str, tensor: "Tensor") -> None:
+    """PyTorch's error for a value changed in place after an op used it (never a silently wrong gradient)."""
+    raise RuntimeError(
+        f"one of the variables needed for gradient computation has been modified by an inplace operation: "
+        f"{what} of {node.name} (shape {tensor.shape}) was changed in place after {node.name} used it (it is now "
+        f"at version {tensor._version}); write `x = x + y` instead of `x += y`, or change it after backward()"
+    )
 
 
 def _accumulate(leaf: "Tensor", grad: Any, create_graph: bool) -> None:

@@ -17,3 +17,4 @@ from minidl.ops.pooling import avg_pool2d, max_pool2d
 from minidl.ops.normalization import batch_norm
 from minidl.ops.dropout import dropout
 from minidl.ops.embedding import embedding
+from minidl.ops.inplace import copied, filled, setitem, update_

@@ -88,7 +88,7 @@ def getitem(x: Tensor, key: Any) -> Tensor:
     if not any(_is_index_array(item) for item in key):
         if Ellipsis not in key and sum(item is not None for item in key) < x.ndim:
             key = key + (Ellipsis,)  # NumPy's implicit trailing ':', spelled out for the standard
-        key = _clamp_slices(key, x.shape)
+        key = clamp_slices(key, x.shape)
         try:
             return GetItem.apply(x, key=key)
         except (IndexError, TypeError, ValueError) as error:
@@ -96,7 +96,7 @@ def getitem(x: Tensor, key: Any) -> Tensor:
     return _gather(x, key)
 
 
-def _clamp_slices(key: tuple, shape: tuple[int, ...]) -> tuple:
+def clamp_slices(key: tuple, shape: tuple[int, ...]) -> tuple:
     """Slices made to fit their axis, as Python and NumPy clamp them (array-api-strict refuses out-of-range ones)."""
     if not any(isinstance(item, slice) for item in key):
         return key
