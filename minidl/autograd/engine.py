@@ -23,6 +23,11 @@ if TYPE_CHECKING:
     from minidl.autograd.tensor import Tensor
 
 
+# How many in-place changes (minidl.ops.inplace) this process has made: while 0, as in most training
+# loops, neither Function.apply nor backward() spends time on version counters.
+inplace_changes = [0]
+
+
 def topological_order(root: "Function") -> list["Function"]:
     """Every node that ``root`` depends on, each after all the nodes that use it."""
     post_order: list[Function] = []
@@ -56,6 +61,7 @@ def backward(root: "Tensor", grad: "Tensor", retain_graph: bool, create_graph: b
     # Gradients of intermediate results, keyed by the node that made them (Function hashes by identity).
     grad_of: dict = {root.creator: grad if create_graph else grad.data}
     hooks = installed_hooks()
+    check_versions = inplace_changes[0] != 0
     # Grad mode on only under create_graph; outside it, ops given raw arrays compute on them.
     tokens = (_grad_enabled.set(create_graph), _raw_namespace.set(None if create_graph else root.xp))
     try:
@@ -64,10 +70,11 @@ def backward(root: "Tensor", grad: "Tensor", retain_graph: bool, create_graph: b
             if grad_output is None:  # no path from root carries a gradient here
                 continue
             inputs = node.inputs
-            versions = node.input_versions
-            for index, tensor in enumerate(inputs):
-                if tensor._version != (versions[index] if versions else 0):
-                    raise_modified(node, f"input {index}", tensor)
+            if check_versions:
+                versions = node.input_versions
+                for index, tensor in enumerate(inputs):
+                    if tensor._version != (versions[index] if versions else 0):
+                        raise_modified(node, f"input {index}", tensor)
             values = inputs if create_graph else [tensor._data for tensor in inputs]
             if hooks:
                 input_grads = run_hooked(hooks, "backward", node, lambda: node.backward(grad_output, *values))

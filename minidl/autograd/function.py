@@ -27,7 +27,7 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
-from minidl.autograd.engine import raise_modified
+from minidl.autograd.engine import inplace_changes, raise_modified
 from minidl.autograd.grad_mode import _grad_enabled, _raw_namespace
 from minidl.autograd.hooks import _hooks, run_hooked
 from minidl.autograd.tensor import Tensor
@@ -156,10 +156,11 @@ class Function:
         if record:
             out.creator = node
             node._output_ref = weakref.ref(out)
-            for tensor in inputs:
-                if tensor._version:  # changed in place before: remember the versions this node saw
-                    node.input_versions = tuple([t._version for t in inputs])
-                    break
+            if inplace_changes[0]:
+                for tensor in inputs:
+                    if tensor._version:  # changed in place before: remember the versions this node saw
+                        node.input_versions = tuple([t._version for t in inputs])
+                        break
         else:
             node.inputs = None
         return out

@@ -59,15 +59,16 @@ class Tensor:
     # ---- what it is -------------------------------------------------------
     def _set_data(self, value: Any) -> None:
         """``t.data = value``: an array of the tensor's backend, or a Tensor whose array is taken (as in PyTorch)."""
-        if isinstance(value, Tensor):
-            if value.backend != self.backend:
-                raise ValueError(f"cannot set .data of a {self.backend!r} tensor to a {value.backend!r} tensor; "
-                                 f"move it first with .to({self.backend!r})")
-            value = value._data
-        elif isinstance(value, (int, float, bool, list, tuple)) or type(value).__module__.split(".")[0] in (
-                "numpy", "cupy", "array_api_strict") and _backend.backend_of(value) != self.backend:
-            raise TypeError(f".data of a {self.backend!r} tensor must be an array of that backend or a Tensor, got "
-                            f"{type(value).__module__}.{type(value).__name__}; wrap it with md.tensor(...)")
+        if type(value) is not type(self._data):  # (the same type, an optimizer's update, needs no check)
+            if isinstance(value, Tensor):
+                if value.backend != self.backend:
+                    raise ValueError(f"cannot set .data of a {self.backend!r} tensor to a {value.backend!r} tensor; "
+                                     f"move it first with .to({self.backend!r})")
+                value = value._data
+            elif isinstance(value, (int, float, bool, list, tuple)) or type(value).__module__.split(".")[0] in (
+                    "numpy", "cupy", "array_api_strict") and _backend.backend_of(value) != self.backend:
+                raise TypeError(f".data of a {self.backend!r} tensor must be an array of that backend or a Tensor, "
+                                f"got {type(value).__module__}.{type(value).__name__}; wrap it with md.tensor(...)")
         self._data = value
 
     data = property(operator.attrgetter("_data"), _set_data,
@@ -247,8 +248,9 @@ class Tensor:
     def __imul__(self, other): return _ops.update_(self, "*=", _ops.multiply, other)
     def __itruediv__(self, other): return _ops.update_(self, "/=", _ops.divide, other)
     def __setitem__(self, key, value): _ops.update_(self, "[...] =", _ops.setitem, key, value)
-    def add_(self, other, alpha=1): return _ops.update_(self, "add_", _ops.add, other if alpha == 1 else other * alpha)
-    def sub_(self, other, alpha=1): return _ops.update_(self, "sub_", _ops.subtract, other if alpha == 1 else other * alpha)
+    def add_(self, other, alpha=1): return _ops.update_(self, "add_", _ops.add, other * alpha if alpha != 1 else other)
+    def sub_(self, other, alpha=1):
+        return _ops.update_(self, "sub_", _ops.subtract, other * alpha if alpha != 1 else other)
     def mul_(self, other): return _ops.update_(self, "mul_", _ops.multiply, other)
     def div_(self, other): return _ops.update_(self, "div_", _ops.divide, other)
     def clamp_(self, min=None, max=None): return _ops.update_(self, "clamp_", _ops.clip, min, max)
