@@ -116,11 +116,10 @@ def test_max_pool2d_padding_is_minus_infinity(backend):
           torch_fn=lambda a: TF.max_pool2d(a, 2, stride=2, padding=1))
 
 
-@pytest.mark.xfail(strict=True, reason="max_pool2d ties: minidl splits the gradient between tied entries, PyTorch "
-                                       "gives all of it to the first; see tests/parity_bugs.md")
-def test_max_pool2d_ties_give_the_gradient_to_the_first_maximum(backend):
-    x = numpy.ones((1, 1, 4, 4), "float32")
-    check(lambda a: F.max_pool2d(a, 2), x, torch_fn=lambda a: TF.max_pool2d(a, 2))
+@pytest.mark.parametrize("case", POOL_CASES, ids=str)
+def test_max_pool2d_ties_give_the_gradient_to_the_first_maximum(backend, case):
+    x = numpy.round(arrays((1, 2, 5, 6))[0]).astype("float32")  # many ties, overlapping windows too
+    check(lambda a: F.max_pool2d(a, **case), x, torch_fn=lambda a: TF.max_pool2d(a, **case))
 
 
 def test_batch_norm_in_evaluation(backend):

@@ -53,6 +53,9 @@ class ReduceExtreme(Function):
     axes: tuple[int, ...]
     keepdims: bool
     largest: bool
+    first: bool  # one axis only: the whole gradient goes to the first winner (PyTorch's max_pool2d)
+
+    first = False
 
     def forward(self, a):
         xp = self.xp
@@ -63,7 +66,11 @@ class ReduceExtreme(Function):
         kept = reduce(a, axis=self.axes, keepdims=True)
         if xp.isdtype(a.dtype, "real floating"):  # only floats have gradients
             winners = xp.astype(a == kept, a.dtype)
-            self.share = winners / xp.sum(winners, axis=self.axes, keepdims=True)
+            if self.first:
+                before = xp.cumulative_sum(winners, axis=self.axes[0])  # winners up to and including here
+                self.share = winners * xp.astype(before == 1, a.dtype)
+            else:
+                self.share = winners / xp.sum(winners, axis=self.axes, keepdims=True)
         return kept if self.keepdims else xp.reshape(kept, tuple(
             d for i, d in enumerate(a.shape) if i not in self.axes))
 
