@@ -263,5 +263,5 @@ def test_custom_function_returning_one_gradient(backend):
 
 
 def test_gradcheck_refuses_a_wrong_shaped_analytic_gradient(backend):
-    with pytest.raises((ValueError, md.GradcheckError), match=r"shape \(1,\)"):
+    with pytest.raises(md.GradcheckError, match=r"shape \(1,\)"):
         md.gradcheck(lambda t: WrongShape.apply(t), [md.randn(3, dtype=md.float64)])
