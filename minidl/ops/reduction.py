@@ -65,7 +65,8 @@ class ReduceExtreme(Function):
             reduce = xp.max if self.largest else xp.min
         kept = reduce(a, axis=self.axes, keepdims=True)
         if xp.isdtype(a.dtype, "real floating"):  # only floats have gradients
-            winners = xp.astype(a == kept, a.dtype)
+            # a NaN wins where there is one (max and min return it), as PyTorch's max() sends it the gradient
+            winners = xp.astype(xp.logical_or(a == kept, xp.isnan(a)), a.dtype)
             if self.first:
                 before = xp.cumulative_sum(winners, axis=self.axes[0])  # winners up to and including here
                 self.share = winners * xp.astype(before == 1, a.dtype)
