@@ -253,3 +253,14 @@ def test_integer_division_by_zero_tensor_is_float(backend):
 def test_bool_arithmetic_minus_is_refused(backend):
     a, b = arrays((3,), (3,), dtype="bool")
     check_raises(lambda x, y: x - y, a, b)
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "bool"])
+def test_clip_with_float_bounds_gives_the_default_float(backend, dtype):
+    (x,) = arrays((6,), dtype=dtype)
+    check(lambda t: md.clip(t, 0.5, 2.5), x, torch_fn=lambda t: torch.clamp(t, 0.5, 2.5))
+
+
+@pytest.mark.parametrize("fn", [lambda x: 1 - x, lambda x: x - True, lambda x: x - x], ids=["1-b", "b-True", "b-b"])
+def test_subtracting_bools_is_refused(backend, fn):
+    check_raises(fn, numpy.array([True, False]), error=TypeError)

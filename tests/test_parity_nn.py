@@ -173,3 +173,14 @@ def test_arange(backend, args):
 def test_zeros_ones_eye_are_float32(backend):
     for made in (md.zeros((2,)), md.ones((2,)), md.eye(2)):
         assert made.dtype is md.float32
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("dtype", ["int64", "bool"])
+def test_softmax_of_integers_is_refused(backend, name, dtype):
+    check_raises(lambda t: getattr(F, name)(t), arrays((2, 3), dtype=dtype)[0],
+                 torch_fn=lambda t: getattr(TF, name)(t, dim=-1), error=TypeError)
+
+
+def test_matmul_of_bools_is_refused(backend):
+    check_raises(lambda a: a @ a, numpy.ones((2, 2), bool), error=TypeError)

@@ -149,14 +149,16 @@ def test_getitem_with_an_integer_tensor(backend):
     check(lambda t, i: t[i], x, index)
 
 
-def test_getitem_with_a_bool_mask_is_refused_or_matches(backend):
-    (x,) = arrays((4,))
-    mask = numpy.array([True, False, True, True])
-    try:
-        md.tensor(x)[md.tensor(mask)]
-    except (IndexError, TypeError):
-        return  # a clear refusal is allowed
-    check(lambda t, m: t[m], x, mask)
+def test_getitem_with_a_bool_mask(backend):
+    (x,) = arrays((4, 3))
+    check(lambda t: t[t > 0], x)
+    check(lambda t: t[t[:, 0] > 0], x)
+    check(lambda t: t[:, t[0] > 0], x)
+    check(lambda t, m: t[m], x, numpy.zeros((4,), bool))
+
+
+def test_getitem_with_a_bool_mask_of_the_wrong_shape_is_refused(backend):
+    check_raises(lambda t, m: t[m], arrays((4,))[0], numpy.ones((3,), bool), error=IndexError)
 
 
 def test_getitem_out_of_range_int_is_refused(backend):

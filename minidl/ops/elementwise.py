@@ -61,6 +61,10 @@ def floating(x: Tensor) -> Tensor:
     return astype(x, DEFAULT_FLOAT)
 
 
+def _is_bool(value: Any) -> bool:
+    return type(value) is bool or (isinstance(value, Tensor) and value.dtype is bool_)
+
+
 def _refuse_bool(op: str, x: Tensor) -> None:
     if x.dtype is bool_:
         raise TypeError(f"{op} of a bool tensor is not defined (PyTorch refuses it too); "
@@ -273,11 +277,10 @@ def add(a: Any, b: Any) -> Tensor:
 
 def subtract(a: Any, b: Any) -> Tensor:
     """``a - b`` with broadcasting."""
-    a, b = operands("subtract", a, b)
-    if a.dtype is bool_:
+    if _is_bool(a) or _is_bool(b):
         raise TypeError("subtracting bool tensors is not defined (PyTorch refuses it too); use a != b (exclusive or) "
                         "or convert with .astype(md.int64)")
-    return Subtract.apply(a, b)
+    return Subtract.apply(*operands("subtract", a, b))
 
 
 def multiply(a: Any, b: Any) -> Tensor:
@@ -340,7 +343,14 @@ def relu(x: Tensor) -> Tensor:
 
 
 def clip(x: Tensor, min: float | None = None, max: float | None = None) -> Tensor:
-    """Limit values to ``[min, max]``; no gradient flows where a value was clipped."""
+    """Limit values to ``[min, max]``; no gradient flows where a value was clipped.
+
+    With ``min > max`` every value becomes ``max``, as in PyTorch; float bounds on an
+    integer tensor give the default float.
+    """
+    if isinstance(min, float) or isinstance(max, float):
+        x = floating(x)
+    _refuse_bool("clip", x)
     return Clip.apply(x, low=min, high=max)
 
 

@@ -85,6 +85,7 @@ def _is_index_array(item: Any) -> bool:
 def getitem(x: Tensor, key: Any) -> Tensor:
     """``x[key]``; integer-tensor keys gather, and their gradients add up over repeats."""
     key = key if isinstance(key, tuple) else (key,)
+    key = _masks_to_indices(x, key)
     if not any(_is_index_array(item) for item in key):
         if Ellipsis not in key and sum(item is not None for item in key) < x.ndim:
             key = key + (Ellipsis,)  # NumPy's implicit trailing ':', spelled out for the standard
@@ -114,6 +115,28 @@ def clamp_slices(key: tuple, shape: tuple[int, ...]) -> tuple:
             axis += 1
         clamped.append(item)
     return tuple(clamped)
+
+
+def _masks_to_indices(x: Tensor, key: tuple) -> tuple:
+    """``x[mask]`` as PyTorch and NumPy read it: a bool tensor stands for the integer indices of its True entries."""
+    if not any(isinstance(item, Tensor) and item.dtype.kind == "bool" for item in key):
+        return key
+    expanded: list = []
+    for position, item in enumerate(key):
+        if not (isinstance(item, Tensor) and item.dtype.kind == "bool"):
+            expanded.append(item)
+            continue
+        if any(k is Ellipsis for k in key[:position]) or item.ndim == 0:
+            raise IndexError("getitem: a bool mask must be at least 1-d and come before any '...'; "
+                             "index with integer tensors instead")
+        start = sum(k is not None for k in key[:position])
+        covered = x.shape[start:start + item.ndim]
+        if item.shape != covered:
+            raise IndexError(f"getitem: the bool mask of shape {item.shape} does not match the axes {covered} "
+                             f"of the tensor of shape {x.shape} that it indexes")
+        check_same_backend("getitem", (x, item))
+        expanded.extend(Tensor._wrap(index, item.xp, item.backend) for index in item.xp.nonzero(item.data))
+    return tuple(expanded)
 
 
 def _expand(key: tuple, ndim: int) -> tuple:

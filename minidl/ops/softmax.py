@@ -51,6 +51,8 @@ def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
 
 
 def _along(cls, x: Tensor, axis: int, op: str) -> Tensor:
+    if not x.dtype.is_floating:  # as PyTorch; NumPy would give float64 (or float16 for bools)
+        raise TypeError(f"{op} needs a floating-point tensor, got {x.dtype.name}; convert with .astype(md.float32)")
     axis = normalize_axis(axis, x.ndim, op)
     if x.ndim == 0:  # a 0-d tensor is a row of one (PyTorch: softmax 1, log_softmax 0)
         return reshape(cls.apply(reshape(x, (1,)), axis=0), ())
