@@ -265,3 +265,48 @@ def test_custom_function_returning_one_gradient(backend):
 def test_gradcheck_refuses_a_wrong_shaped_analytic_gradient(backend):
     with pytest.raises(md.GradcheckError, match=r"shape \(1,\)"):
         md.gradcheck(lambda t: WrongShape.apply(t), [md.randn(3, dtype=md.float64)])
+
+
+@pytest.mark.xfail(strict=True, raises=RuntimeError,
+                   reason="h[k] += v on a tensor inside a graph: the getitem recorded h before the change, and every "
+                          "minidl node reads its inputs at backward, so backward() refuses (a clear error, PyTorch "
+                          "answers); see tests/parity_bugs.md")
+def test_setitem_plus_equals_inside_a_graph(backend):
+    (x,) = arrays((3, 4))
+
+    def write(t):
+        h = t * 1
+        h[0] += h[1] * 2
+        h[:, -1] *= 3
+        return h * t
+
+    check(write, x)
+
+
+def test_in_place_under_no_grad_on_an_intermediate_keeps_its_history_like_pytorch(backend):
+    (x,) = arrays((3,))
+
+    def change(t):
+        h = t * 2
+        with md.no_grad() if isinstance(t, md.Tensor) else torch.no_grad():
+            h += 1
+        return h * 3     # Multiply by a constant never needs h's old value: the gradient still flows to t
+
+    check(change, x)
+
+
+def test_functional_setitem_inside_a_graph(backend):
+    from minidl.ops import setitem
+    (x,) = arrays((3, 4))
+
+    def write_md(t):
+        h = t * 1
+        h = setitem(h, 0, h[0] + h[1] * 2)
+        return h * t
+
+    def write_torch(t):
+        h = t * 1
+        h[0] += h[1] * 2
+        return h * t
+
+    check(write_md, x, torch_fn=write_torch)
