@@ -310,3 +310,20 @@ def test_functional_setitem_inside_a_graph(backend):
         return h * t
 
     check(write_md, x, torch_fn=write_torch)
+
+
+def test_backward_through_a_graph_after_an_optimizer_step_raises_like_pytorch(backend):
+    w = nn.Parameter(md.tensor([1.0, 2.0]))
+    opt = md.optim.SGD([w], lr=0.1)
+    loss = (w * w).sum()
+    loss.backward(retain_graph=True)
+    opt.step()
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        loss.backward()
+    tw = torch.tensor([1.0, 2.0], requires_grad=True)
+    topt = torch.optim.SGD([tw], lr=0.1)
+    tloss = (tw * tw).sum()
+    tloss.backward(retain_graph=True)
+    topt.step()
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        tloss.backward()

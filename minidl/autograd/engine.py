@@ -28,6 +28,12 @@ if TYPE_CHECKING:
 inplace_changes = [0]
 
 
+def mark_changed_in_place(tensor: "Tensor") -> None:
+    """Count a change made to ``tensor``'s array behind autograd's back (an optimizer's step), as PyTorch does."""
+    tensor._version += 1
+    inplace_changes[0] += 1
+
+
 def topological_order(root: "Function") -> list["Function"]:
     """Every node that ``root`` depends on, each after all the nodes that use it."""
     post_order: list[Function] = []

@@ -28,7 +28,7 @@ import weakref
 from typing import Any, Callable
 
 from minidl.autograd.dtypes import to_backend_dtype
-from minidl.autograd.engine import inplace_changes
+from minidl.autograd.engine import mark_changed_in_place
 from minidl.autograd.function import Function
 from minidl.autograd.grad_mode import is_grad_enabled
 from minidl.autograd.tensor import Tensor
@@ -49,8 +49,7 @@ def update_(target: Tensor, op: str, compute: Callable[..., Tensor], *args: Any)
     before.creator, before._version = target.creator, target._version
     result = _fit(op, target, compute(before, *args))
     target._data = result.data
-    target._version += 1
-    inplace_changes[0] += 1
+    mark_changed_in_place(target)
     if result.creator is not None:  # recorded: the tensor now comes out of the new op
         if target.creator is not None:
             # the old node's output is the old value, which `before` holds (the new node keeps it alive)
