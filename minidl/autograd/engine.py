@@ -12,6 +12,7 @@ runs on Tensors and records its own graph (see :mod:`minidl.autograd.function`).
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING, Any
 
 from minidl.autograd.dtypes import dtype_of, same_dtype
@@ -28,14 +29,48 @@ if TYPE_CHECKING:
 inplace_changes = [0]
 
 
+# For a tensor changed in place by a recorded op: its earlier values, by version, each a Tensor
+# that still has the old array and creator (held weakly: the graph that needs one keeps it alive).
+# Keyed by id() (Tensor's == is elementwise, so no WeakKeyDictionary); an entry goes when its tensor does.
+_earlier_values: dict[int, dict[int, Any]] = {}
+
+
+def remember_earlier_value(tensor: "Tensor", earlier: "Tensor") -> None:
+    """Keep ``earlier`` (``tensor`` before an in-place change) for the ops that used that version."""
+    versions = _earlier_values.get(id(tensor))
+    if versions is None:
+        versions = _earlier_values[id(tensor)] = {}
+        weakref.finalize(tensor, _earlier_values.pop, id(tensor), None)
+    versions[earlier._version] = weakref.ref(earlier)
+
+
+def _as_used(node: "Function") -> tuple:
+    """``node.inputs``, each tensor changed in place since the node used it replaced by its earlier value."""
+    versions, inputs, resolved = node.input_versions, node.inputs, None
+    for index, tensor in enumerate(inputs):
+        used = versions[index] if versions else 0
+        if tensor._version != used:
+            ref = _earlier_values.get(id(tensor), {}).get(used)
+            earlier = ref() if ref is not None else None
+            if earlier is None:  # changed without a record (under no_grad, by an optimizer, through .data)
+                raise_modified(node, f"input {index}", tensor)
+            resolved = list(inputs) if resolved is None else resolved
+            resolved[index] = earlier
+    return inputs if resolved is None else tuple(resolved)
+
+
 def mark_changed_in_place(tensor: "Tensor") -> None:
     """Count a change made to ``tensor``'s array behind autograd's back (an optimizer's step), as PyTorch does."""
     tensor._version += 1
     inplace_changes[0] += 1
 
 
-def topological_order(root: "Function") -> list["Function"]:
-    """Every node that ``root`` depends on, each after all the nodes that use it."""
+def topological_order(root: "Function", check_versions: bool = False) -> list["Function"]:
+    """Every node that ``root`` depends on, each after all the nodes that use it.
+
+    With ``check_versions``, a node whose input was changed in place since it ran is
+    pointed at the earlier value it used (or refuses, where none was kept).
+    """
     post_order: list[Function] = []
     visited: set[Function] = set()
     stack: list[tuple[Function, bool]] = [(root, False)]
@@ -53,6 +88,8 @@ def topological_order(root: "Function") -> list["Function"]:
                 "pass backward(retain_graph=True) the first time to call backward twice"
             )
         stack.append((node, True))
+        if check_versions:
+            node.inputs = _as_used(node)
         for tensor in node.inputs:
             creator = tensor.creator
             if creator is not None and creator not in visited:
@@ -63,11 +100,11 @@ def topological_order(root: "Function") -> list["Function"]:
 
 def backward(root: "Tensor", grad: "Tensor", retain_graph: bool, create_graph: bool) -> None:
     """Accumulate d(root)/d(leaf) * grad into ``leaf.grad`` for every leaf that requires grad."""
-    order = topological_order(root.creator)
+    check_versions = inplace_changes[0] != 0
+    order = topological_order(root.creator, check_versions)
     # Gradients of intermediate results, keyed by the node that made them (Function hashes by identity).
     grad_of: dict = {root.creator: grad if create_graph else grad.data}
     hooks = installed_hooks()
-    check_versions = inplace_changes[0] != 0
     # Grad mode on only under create_graph; outside it, ops given raw arrays compute on them.
     tokens = (_grad_enabled.set(create_graph), _raw_namespace.set(None if create_graph else root.xp))
     try:
@@ -76,11 +113,6 @@ def backward(root: "Tensor", grad: "Tensor", retain_graph: bool, create_graph: b
             if grad_output is None:  # no path from root carries a gradient here
                 continue
             inputs = node.inputs
-            if check_versions:
-                versions = node.input_versions
-                for index, tensor in enumerate(inputs):
-                    if tensor._version != (versions[index] if versions else 0):
-                        raise_modified(node, f"input {index}", tensor)
             values = inputs if create_graph else [tensor._data for tensor in inputs]
             if hooks:
                 input_grads = run_hooked(hooks, "backward", node, lambda: node.backward(grad_output, *values))
@@ -119,8 +151,8 @@ def raise_modified(node: "Function", what: str, tensor: "Tensor") -> None:
     raise RuntimeError(
         f"one of the variables needed for gradient computation has been modified by an inplace operation: "
         f"{what} of {node.name} (shape {tensor.shape}) was changed in place after {node.name} used it (it is now "
-        f"at version {tensor._version}); write `x = x + y` instead of `x += y` (and for `x[key] += y`: "
-        f"`x = minidl.ops.setitem(x, key, x[key] + y)`), or change it after backward()"
+        f"at version {tensor._version}); make the change outside md.no_grad() so that it is recorded, write `x = x + y` "
+        f"instead of `x += y`, or change it after backward()"
     )
 
 

@@ -12,9 +12,11 @@ module hold. The rules are PyTorch's:
   gradient would no longer mean anything): a RuntimeError says what to do;
 - a tensor inside a graph changes by taking the new op as its creator
   (``h += residual`` in a ResNet block records an addition);
-- every in-place change bumps the tensor's ``_version``; an op that used
-  the tensor before the change notices at ``backward()`` and raises, naming
-  itself, instead of computing a gradient from the new values.
+- every in-place change bumps the tensor's ``_version``. A recorded change
+  keeps the earlier value, by version, and ``backward()`` hands it to the ops
+  that used it (so ``h[0] += v`` inside a graph differentiates correctly); an
+  op whose input changed unrecorded (under ``no_grad``, an optimizer step)
+  raises at ``backward()``, naming itself, instead of using the new values.
 
 One deliberate difference: minidl tensors never share memory with each
 other, so changing a slice, a reshape or a ``detach()`` in place does not
@@ -28,7 +30,7 @@ import weakref
 from typing import Any, Callable
 
 from minidl.autograd.dtypes import to_backend_dtype
-from minidl.autograd.engine import mark_changed_in_place
+from minidl.autograd.engine import mark_changed_in_place, remember_earlier_value
 from minidl.autograd.function import Function
 from minidl.autograd.grad_mode import is_grad_enabled
 from minidl.autograd.tensor import Tensor
@@ -54,6 +56,7 @@ def update_(target: Tensor, op: str, compute: Callable[..., Tensor], *args: Any)
         if target.creator is not None:
             # the old node's output is the old value, which `before` holds (the new node keeps it alive)
             target.creator._output_ref = weakref.ref(before)
+        remember_earlier_value(target, before)  # for the ops that used the old value
         target.creator, target.requires_grad = result.creator, True
         result.creator._output_ref = weakref.ref(target)
         result.creator.output_version = target._version
