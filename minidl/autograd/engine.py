@@ -151,8 +151,8 @@ def raise_modified(node: "Function", what: str, tensor: "Tensor") -> None:
     raise RuntimeError(
         f"one of the variables needed for gradient computation has been modified by an inplace operation: "
         f"{what} of {node.name} (shape {tensor.shape}) was changed in place after {node.name} used it (it is now "
-        f"at version {tensor._version}); make the change outside md.no_grad() so that it is recorded, write `x = x + y` "
-        f"instead of `x += y`, or change it after backward()"
+        f"at version {tensor._version}); make the change outside md.no_grad() so that it is recorded, "
+        f"write `x = x + y` instead of `x += y`, or change it after backward()"
     )
 
 
