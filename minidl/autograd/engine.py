@@ -88,8 +88,15 @@ def topological_order(root: "Function", check_versions: bool = False) -> list["F
                 "pass backward(retain_graph=True) the first time to call backward twice"
             )
         stack.append((node, True))
-        if check_versions:
-            node.inputs = _as_used(node)
+        if check_versions:  # (inline: this runs for every node of every backward once an optimizer stepped)
+            versions = node.input_versions
+            if versions is None:
+                for tensor in node.inputs:
+                    if tensor._version:
+                        node.inputs = _as_used(node)
+                        break
+            elif versions != tuple([tensor._version for tensor in node.inputs]):
+                node.inputs = _as_used(node)
         for tensor in node.inputs:
             creator = tensor.creator
             if creator is not None and creator not in visited:

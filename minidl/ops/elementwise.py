@@ -26,10 +26,11 @@ def operands(op: str, a: Any, b: Any) -> tuple[Tensor, Tensor]:
         raise TypeError(f"{op} needs at least one minidl Tensor, got {type(a).__name__} and {type(b).__name__}")
     if a.backend != b.backend:
         check_same_backend(op, (a, b))
-    if a.data.dtype != b.data.dtype:
+    data_a, data_b = a._data, b._data  # (not .data: a property, and this runs for every binary op)
+    if data_a.dtype != data_b.dtype:
         a, b = _promote(op, a, b)
-    if a.data.shape != b.data.shape:
-        broadcast_shapes(op, a.data.shape, b.data.shape)
+    if data_a.shape != data_b.shape:
+        broadcast_shapes(op, data_a.shape, data_b.shape)
     return a, b
 
 

@@ -44,14 +44,15 @@ class CrossEntropy(Function):
         sums = xp.sum(exps, axis=-1, keepdims=True)
         log_probs = shifted - xp.log(sums)
         self.probabilities = exps / sums
-        self.one_hot = xp.astype(self.target[:, None] == xp.arange(classes, dtype=self.target.dtype), logits.dtype)
+        hit = self.target[:, None] == xp.arange(classes, dtype=self.target.dtype)
+        self.one_hot = xp.astype(hit, logits.dtype)
         # A label outside [0, C) matches no class: its row of one_hot is all zeros.
         if int(xp.sum(self.one_hot)) != count:
             low, high = int(xp.min(self.target)), int(xp.max(self.target))
             raise ValueError(f"cross_entropy: labels must lie in [0, {classes - 1}] for {classes} classes, "
                              f"found labels from {low} to {high}")
         # where, not a product: a -inf logit of another class times 0 would be nan
-        total = -xp.sum(xp.where(self.one_hot > 0, log_probs, xp.zeros_like(log_probs)))
+        total = -xp.sum(xp.where(hit, log_probs, 0.0))
         return total / count if self.reduction == "mean" else total
 
     def backward(self, grad, logits):
