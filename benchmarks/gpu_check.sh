@@ -11,6 +11,13 @@
 # Everything lands in OUT_DIR: one log per step, summary.txt (exit code and seconds of each step),
 # the environment (nvidia-smi, versions), pytest's JUnit XML and the benchmark files.
 # To add a benchmark, add one `step` line at the end (name, time limit in seconds, command).
+#
+# Keep the raw output under docs/measurements/<gpu>-<date>/ with a README.txt whose first paragraph is the machine
+# line; put roofline.json and gemm/gemm_cuda.json side by side there, and `python docs/scripts/roofline.py` adds
+# the GPU's panel (ceilings per precision, its ladder and the MLP's layers) to docs/figures/roofline.png.
+#
+# GPU_CHECK_ONLY=name,name,... runs only those steps. Issue 16's measurements alone (about five minutes):
+#   GPU_CHECK_ONLY=gemm-ladder,roofline,mlp-precision,amp-accuracy,pytest-gpu-precision bash benchmarks/gpu_check.sh OUT
 set -uo pipefail
 
 out=${1:?usage: benchmarks/gpu_check.sh OUT_DIR}
@@ -40,6 +47,9 @@ unset NUMBA_ENABLE_CUDASIM    # real hardware, not the simulator
 step() {
   local name=$1 limit=$2 start rc
   shift 2
+  if [ -n "${GPU_CHECK_ONLY:-}" ] && [[ ",$GPU_CHECK_ONLY," != *",$name,"* ]]; then
+    return 0
+  fi
   start=$(date +%s)
   echo "== $name: $*" | tee -a "$out/summary.txt"
   timeout "$limit" "$@" > "$out/$name.log" 2>&1
@@ -50,10 +60,13 @@ step() {
 
 { nvidia-smi; echo; python3 -c 'import sys, numpy, cupy, numba, numba.cuda; print(sys.version);
 print("numpy", numpy.__version__, "cupy", cupy.__version__, "numba", numba.__version__);
-print("gpu", cupy.cuda.runtime.getDeviceProperties(0)["name"].decode())'; } > "$out/environment.txt" 2>&1
+print("gpu", cupy.cuda.runtime.getDeviceProperties(0)["name"].decode())';
+  python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda)'; } > "$out/environment.txt" 2>&1
 
-# Limits sum to about 540 s: the machine is lent for minutes, so each step is sized to fit, the most
-# wanted first, and each writes its own files (a step that runs out of time loses only itself).
+# Limits sum to about 540 s for the first five steps and 600 s for issue 16's four: the machine is lent for minutes,
+# so each step is sized to fit, the most wanted first, and each writes its own files (a step that runs out of time
+# loses only itself). One call of the device tool runs at most 10 minutes: run the two halves in two calls
+# (GPU_CHECK_ONLY), or everything when the budget allows.
 step mlp-small 120 python3 benchmarks/mlp_step.py --device cuda --shapes small --rounds 11 --memory-steps 300 \
   "$out/mlp-small"
 core=(tests/test_compile.py tests/test_backward_paths.py tests/test_profiler.py tests/test_kernels_cuda.py
@@ -64,6 +77,21 @@ step mlp-large 170 python3 benchmarks/mlp_step.py --device cuda --shapes large,h
 step gemm-ladder 100 python3 benchmarks/gemm_ladder.py cuda "$out/gemm" --sizes 1024 2048 4096
 step pytest-gpu-rest 60 python3 -m pytest -m gpu -q -p no:cacheprovider --continue-on-collection-errors \
   --junitxml "$out/pytest-gpu-rest.xml" "${core[@]/#/--ignore=}" tests
+# Issue 16, precision and the roofline: cuBLAS GEMM at FP32 / TF32 / FP16 for n = 1024..8192, copy and triad
+# bandwidth, the MLP layers by arithmetic intensity; the MLP step in FP32, TF32 and FP16-autocast (minidl and
+# PyTorch); the same MLP trained in each precision (test loss against FP32's); the CuPy precision tests.
+step roofline 150 python3 benchmarks/roofline.py cuda "$out/roofline.json"
+step mlp-precision 240 python3 benchmarks/mlp_step.py --device cuda --shapes large,huge --rounds 5 --memory-steps 0 \
+  --implementations minidl-nn,minidl-tf32,minidl-amp,torch,torch-tf32,torch-amp "$out/mlp-precision"
+step amp-accuracy 120 python3 benchmarks/amp_accuracy.py --device cuda "$out/amp-accuracy"
+step pytest-gpu-precision 90 python3 -m pytest -m gpu -q -p no:cacheprovider --junitxml "$out/pytest-gpu-precision.xml" \
+  tests/test_precision_gpu.py tests/test_kernels_cuda.py -k "precision or autocast or tf32 or warptile"
+# nanoGPT's shakespeare-char GPT (6 layers, 6 heads, 384 channels, block 256, batch 64): minidl on CuPy against
+# PyTorch eager on CUDA when torch is installed (minidl alone otherwise), plus prefill/decode tokens/s.
+step gpt-step 120 python3 benchmarks/gpt_step.py --device cuda --config gpu --step --rounds 5 --block-seconds 1 \
+  --decode "$out/gpt"
+# One GPU: the NCCL backend as a group of one rank (collectives, DDP); more ranks need more GPUs.
+step nccl-one-rank 45 python3 -m pytest -m gpu -q -p no:cacheprovider tests/test_distributed.py
 # Further benchmark lines go here, one `step` each, writing under "$out".
 
 echo "results in $out"

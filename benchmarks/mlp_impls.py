@@ -15,6 +15,15 @@ thing before we time them.
 - ``minidl-profiled``: the ``minidl`` step, each one inside ``md.profile()``
   (its ratio to ``minidl`` is the profiler's overhead).
 - ``torch``: PyTorch eager, ``torch.nn`` and ``torch.optim.SGD``.
+
+Precision variants, run only when named (``--implementations``): on the CPU
+they are either no different (TF32) or slow (NumPy has no float16 BLAS):
+
+- ``minidl-tf32`` / ``torch-tf32``: the ``nn`` step with float32 GEMMs on TF32
+  tensor cores (``md.set_matmul_precision("high")``; PyTorch's
+  ``torch.set_float32_matmul_precision("high")``);
+- ``minidl-amp`` / ``torch-amp``: the ``nn`` step under autocast (GEMMs in
+  float16) with a GradScaler, as a mixed-precision training loop is written.
 """
 
 from __future__ import annotations
@@ -25,6 +34,7 @@ import numpy
 
 LEARNING_RATE = 0.01
 IMPLEMENTATIONS = ("handwritten", "minidl", "minidl-nn", "minidl-compiled", "minidl-replay", "minidl-profiled", "torch")
+PRECISION_IMPLEMENTATIONS = ("minidl-tf32", "minidl-amp", "torch-tf32", "torch-amp")  # run only when named
 
 
 def initial_weights(sizes: tuple[int, ...], seed: int = 0) -> list[tuple[numpy.ndarray, numpy.ndarray]]:
@@ -59,9 +69,11 @@ def build(name: str, sizes: tuple[int, ...], batch: int, device: str) -> Step:
     """The step of implementation ``name`` on ``device`` ("cpu" or "cuda")."""
     builders = {"handwritten": _handwritten, "minidl": _minidl_functional, "minidl-nn": _minidl_nn,
                 "minidl-compiled": _minidl_compiled, "minidl-replay": lambda *a: _minidl_compiled(*a, cuda_graph=False),
-                "minidl-profiled": _minidl_profiled, "torch": _torch}
+                "minidl-profiled": _minidl_profiled, "torch": _torch, "minidl-tf32": _minidl_tf32,
+                "minidl-amp": _minidl_amp, "torch-tf32": _torch_tf32, "torch-amp": lambda *a: _torch(*a, amp=True)}
     if name not in builders:
-        raise ValueError(f"unknown implementation {name!r}; known: {', '.join(IMPLEMENTATIONS)}")
+        raise ValueError(f"unknown implementation {name!r}; known: "
+                         f"{', '.join(IMPLEMENTATIONS + PRECISION_IMPLEMENTATIONS)}")
     return builders[name](sizes, batch, device)
 
 
@@ -191,6 +203,35 @@ def _minidl_nn(sizes, batch, device) -> Step:
                 lambda: [p.data for p in model.parameters()])
 
 
+def _minidl_tf32(sizes, batch, device) -> Step:
+    import minidl as md
+
+    md.set_matmul_precision("high")  # this worker process only
+    return _minidl_nn(sizes, batch, device)
+
+
+def _minidl_amp(sizes, batch, device) -> Step:
+    md, x, y, sync = _minidl_setup(sizes, batch, device)
+    import minidl.nn.functional as F
+    import minidl.optim as optim
+
+    model = _nn_model(md, sizes)
+    optimizer = optim.SGD(model.parameters(), lr=LEARNING_RATE)
+    scaler = md.amp.GradScaler()
+
+    def run():
+        optimizer.zero_grad()
+        with md.autocast(device, dtype=md.float16):
+            loss = F.cross_entropy(model(x), y)
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
+        return loss
+
+    return Step(run, sync, lambda loss: loss.item(), lambda: [p.data for p in model.parameters()],
+                lambda: {"scale": scaler.get_scale()})
+
+
 def _minidl_compiled(sizes, batch, device, cuda_graph=None) -> Step:
     md, train_step, x, y, sync, model = _nn_step(sizes, batch, device)
     compiled = md.compile(train_step, cuda_graph=cuda_graph)
@@ -200,7 +241,14 @@ def _minidl_compiled(sizes, batch, device, cuda_graph=None) -> Step:
 
 
 # ---- PyTorch --------------------------------------------------------------------------------------------
-def _torch(sizes, batch, device) -> Step:
+def _torch_tf32(sizes, batch, device) -> Step:
+    import torch
+
+    torch.set_float32_matmul_precision("high")  # TF32 for float32 GEMMs (this worker process only)
+    return _torch(sizes, batch, device)
+
+
+def _torch(sizes, batch, device, amp=False) -> Step:
     import torch
 
     target = torch.device(device)
@@ -217,11 +265,15 @@ def _torch(sizes, batch, device) -> Step:
     x, y = torch.from_numpy(x_host).to(target), torch.from_numpy(y_host).to(target)
     sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
 
+    scaler = torch.amp.GradScaler(device, enabled=amp)
+
     def run():
         optimizer.zero_grad()
-        loss = torch.nn.functional.cross_entropy(model(x), y)
-        loss.backward()
-        optimizer.step()
+        with torch.autocast(device, dtype=torch.float16, enabled=amp):
+            loss = torch.nn.functional.cross_entropy(model(x), y)
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
         return loss
 
     return Step(run, sync, lambda loss: loss.item(), lambda: [p.detach() for p in model.parameters()])

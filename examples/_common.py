@@ -1,4 +1,4 @@
-"""What the examples share: command-line flags, a tiny progress bar, one training epoch, accuracy.
+"""What the examples share: command-line flags, a progress bar (tqdm), one training epoch, accuracy.
 
 Not an example itself: ``train_mlp.py``, ``train_cnn.py`` and ``spiral.py``
 import it (Python puts a script's own folder on ``sys.path``).
@@ -7,9 +7,8 @@ import it (Python puts a script's own folder on ``sys.path``).
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from typing import Any, TextIO
+from typing import Any
 
 import numpy
 
@@ -33,39 +32,20 @@ def parser(description: str, plot: bool = True, **defaults: Any) -> argparse.Arg
     return p
 
 
-class ProgressBar:
-    """One line per epoch: ``epoch  3/20 [##########----------] 23/45 batches``, redrawn in place.
+def progress_bar(total: int, description: str) -> Any:
+    """A `tqdm` bar over one epoch's batches, drawn on a terminal only; None without tqdm.
 
-    On a terminal the bar moves with every batch; in a log file (not a TTY)
-    only the finished line is written, so CI logs stay short.
+    tqdm is in the ``examples`` extra (``pip install '.[examples]'``); without it the
+    examples print only the line that ends each epoch.
     """
-
-    def __init__(self, total: int, prefix: str, stream: TextIO | None = None, width: int = 24) -> None:
-        self.total, self.prefix, self.width = total, prefix, width
-        self.stream = stream or sys.stdout
-        self.live = self.stream.isatty()
-        self.count = 0
-        self.start = time.perf_counter()
-
-    def _line(self) -> str:
-        filled = self.width * self.count // max(self.total, 1)
-        bar = "#" * filled + "-" * (self.width - filled)
-        return f"{self.prefix} [{bar}] {self.count}/{self.total}"
-
-    def update(self, steps: int = 1) -> None:
-        self.count += steps
-        if self.live:
-            self.stream.write("\r" + self._line())
-            self.stream.flush()
-
-    def close(self, summary: str = "") -> None:
-        elapsed = time.perf_counter() - self.start
-        self.stream.write(("\r" if self.live else "") + f"{self._line()} {elapsed:5.2f}s  {summary}\n")
-        self.stream.flush()
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=total, desc=description, unit="batch", leave=False, disable=None)  # None: off when not a TTY
 
 
-def train_epoch(model: md.nn.Module, loader: md.data.DataLoader, optimizer: Any, progress: ProgressBar | None,
-                ) -> float:
+def train_epoch(model: md.nn.Module, loader: md.data.DataLoader, optimizer: Any, progress: Any = None) -> float:
     """One pass over ``loader``: forward, cross-entropy, backward, step. Returns the mean loss."""
     model.train()
     total, batches = None, 0
@@ -101,14 +81,18 @@ def fit(model: md.nn.Module, optimizer: Any, train: md.data.DataLoader, test: md
         print(f"{model}\n{sum(p.size for p in model.parameters())} parameters, backend {md.get_backend()}")
     history: dict[str, list[float]] = {"loss": [], "accuracy": []}
     for epoch in range(1, epochs + 1):
-        progress = None if quiet else ProgressBar(len(train), f"epoch {epoch:{len(str(epochs))}d}/{epochs}")
+        description, start = f"epoch {epoch:{len(str(epochs))}d}/{epochs}", time.perf_counter()
+        progress = None if quiet else progress_bar(len(train), description)
         loss = train_epoch(model, train, optimizer, progress)
+        if progress is not None:
+            progress.close()
         if scheduler is not None:
             scheduler.step()
         history["loss"].append(loss)
         history["accuracy"].append(accuracy(model, test))
-        if progress is not None:
-            progress.close(f"loss {loss:.4f}  test accuracy {100 * history['accuracy'][-1]:.2f}%")
+        if not quiet:
+            print(f"{description}  {len(train)} batches  {time.perf_counter() - start:5.2f}s  loss {loss:.4f}  "
+                  f"test accuracy {100 * history['accuracy'][-1]:.2f}%", flush=True)
     return history
 
 

@@ -134,3 +134,40 @@ def test_digits_file_is_small_enough_to_ship():
 def test_digits_rejects_an_unknown_split():
     with pytest.raises(ValueError, match="'train' or 'test'"):
         md.data.digits("validation")
+
+
+# ---- the bundled text corpus ------------------------------------------------------------
+
+def test_tinyshakespeare_is_bundled_checked_and_split_90_10():
+    corpus = md.data.tinyshakespeare()
+    assert len(corpus.text) == 1115394 and corpus.vocab_size == 65
+    assert len(corpus.train) + len(corpus.val) == len(corpus.text)
+    assert len(corpus.train) == int(0.9 * len(corpus.text))
+    assert corpus.text.startswith("First Citizen:")
+    assert corpus.decode(corpus.train[:14]) == "First Citizen:"
+    assert corpus.train.dtype == numpy.int64
+
+
+def test_tinyshakespeare_encode_decode_round_trip_and_unknown_character():
+    corpus = md.data.tinyshakespeare()
+    assert corpus.decode(corpus.encode("To be, or not to be")) == "To be, or not to be"
+    with pytest.raises(ValueError, match="'~' is not in this corpus"):
+        corpus.encode("~")
+
+
+def test_tinyshakespeare_refuses_a_damaged_file(tmp_path, monkeypatch):
+    import lzma
+    from minidl.data import text
+
+    damaged = tmp_path / "tinyshakespeare.txt.xz"
+    damaged.write_bytes(lzma.compress(b"not Shakespeare"))
+    monkeypatch.setattr(text, "SHAKESPEARE_FILE", damaged)
+    with pytest.raises(md.data.ChecksumError, match="reinstall"):
+        md.data.tinyshakespeare()
+
+
+def test_char_corpus_batches_are_shifted_windows(backend):
+    corpus = md.data.char_corpus("abcdefghij" * 20)
+    x, y = corpus.batch("train", 4, 8, numpy.random.default_rng(0))
+    assert x.shape == y.shape == (4, 8) and x.backend == backend
+    numpy.testing.assert_array_equal((x.numpy() + 1) % 10, y.numpy())

@@ -88,7 +88,9 @@ def test_crossover_data_says_where_each_number_was_measured():
 
     data = json.loads((DOCS / "figures" / "crossover.json").read_text())
     assert "cores" in data["cpu_machine"]
-    assert data["h100_reference"]["source"].endswith("gpu.md")
+    source = data["h100_reference"]["source"]
+    assert source.startswith("docs/measurements/"), source  # a file in this repository, not someone's notes
+    assert (ROOT / source.split(" ", 1)[0]).exists(), source
     for series in data["cpu"].values():
         assert len(series["batch"]) == len(series["numpy_s"]) == len(series["minidl_s"]) > 5
 
@@ -119,3 +121,22 @@ def test_two_doctest_blocks_get_two_fences():
 def test_doctest_directives_are_hidden_from_the_reader():
     fenced = _load_script("griffe_doctest").fence_doctests('>>> render(x, "g.svg")  # doctest: +SKIP')
     assert "doctest" not in fenced and '>>> render(x, "g.svg")' in fenced
+
+
+def test_chapter_numbers_agree_between_the_navigation_and_the_pages():
+    # "- 5.1 Models with minidl.nn: nn.md" in mkdocs.yml and "# 5.1 Models with minidl.nn" atop nn.md.
+    nav = MKDOCS_YML.read_text().split("\nnav:\n", 1)[1].split("\n\n", 1)[0]
+    numbered = dict((page, number) for number, page in
+                    re.findall(r"^\s*- (\d+(?:\.\d+)*)\.? [^:\n]+: ([\w/.-]+\.md)\s*$", nav, flags=re.MULTILINE))
+    for page in _nav_pages():
+        title = (DOCS / page).read_text().split("\n", 1)[0]
+        number = re.match(r"# (\d+(?:\.\d+)*)\.? ", title)
+        assert numbered.get(page) == (number and number.group(1)), \
+            f"{page}: mkdocs.yml numbers it {numbered.get(page)!r}, its title is {title!r}"
+
+
+def test_stored_cpu_step_renders_as_the_pages_table():
+    measurements = _load_script("measurements")
+    table = measurements.mlp_step_table({"handwritten": "by hand", "minidl-nn": "nn"})
+    assert "| by hand | 1.00 (" in table and "| nn | " in table
+    assert "docs/measurements/cpu-" in table and "cores" in table

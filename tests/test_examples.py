@@ -42,7 +42,7 @@ def test_mlp_saves_a_plot_and_weights_that_load_back(example, tmp_path, capsys):
     train_mlp = example("train_mlp")
     accuracy = train_mlp.main(["--quick", "--plot", str(tmp_path / "curve.png"), "--save", str(tmp_path / "m.npz")])
     assert (tmp_path / "curve.png").stat().st_size > 0
-    assert "epoch 2/2 [####" in capsys.readouterr().out  # the progress bar's finished line
+    assert "epoch 2/2  " in capsys.readouterr().out  # the line that ends each epoch (with or without tqdm)
     model = train_mlp.build_model()
     model.load_state_dict(md.load(tmp_path / "m.npz"))
     test = md.data.DataLoader(md.data.digits("test"), batch_size=512)

@@ -3,16 +3,18 @@
     python docs/scripts/crossover.py            # measures this machine's CPU, writes the figure
     python docs/scripts/crossover.py --gpu      # also measures the step with CuPy on this machine's GPU
     python docs/scripts/crossover.py --merge    # keep, per point, the best of this run and the stored one
+    python docs/scripts/crossover.py --replot   # measure nothing: redraw from the stored JSON and the H100 figures below
 
 Writes ``docs/figures/crossover.png`` and ``docs/figures/crossover.json`` (every number drawn,
 with where it was measured).  Three kinds of numbers, labelled as such on the plot:
 
 - measured here, on the CPU: the step hand-written in NumPy, and the same step in minidl;
-- the reference H100 of ``shared/design/gpu.md`` (measured there, copied here):
-  the hand-written CuPy step, 0.63 ms at 784-1024-1024-10 / batch 512 and
-  10.4 ms at 784-4096-4096-10 / batch 4096; cuBLAS SGEMM 51.7 TFLOP/s; about 15 us per CuPy op;
+- the H100 run of ``docs/measurements/h100-2026-11-26/`` (measured there, copied here):
+  the hand-written CuPy step, 1.00 ms at 784-1024-1024-10 / batch 512 and 10.5 ms at
+  784-4096-4096-10 / batch 4096 (``mlp_step_large_huge.txt``); cuBLAS SGEMM 51.7 TFLOP/s
+  (``gemm_cuda.txt``);
 - a model of the H100 built from those figures: ``max(fixed cost, FLOPs / 51.7 TFLOP/s)``,
-  where the fixed cost is the launch-bound 0.63 ms step (about 40 CuPy ops at 15 us each).
+  where the fixed cost is the launch-bound 1.00 ms step (about 60 CuPy launches).
   It ignores that cuBLAS is slower on small matrices, so it flatters the GPU at mid sizes.
 """
 
@@ -32,10 +34,11 @@ NETWORKS = {"784-1024-1024-10": (784, 1024, 1024, 10), "784-4096-4096-10": (784,
 CPU_BATCHES = {"784-1024-1024-10": [2**k for k in range(13)], "784-4096-4096-10": [2**k for k in range(11)]}
 GPU_BATCHES = [2**k for k in range(15)]
 
-# The reference H100 80GB HBM3 of shared/design/gpu.md (measured there, not here).
-H100_SGEMM_FLOPS = 51.7e12           # cuBLAS SGEMM, n=4096, TF32 off
-H100_OP_COST_S = 15e-6               # one tiny CuPy elementwise op
-H100_MEASURED_STEPS = {"784-1024-1024-10": (512, 0.63e-3), "784-4096-4096-10": (4096, 10.4e-3)}
+# The H100 80GB HBM3 run of docs/measurements/h100-2026-11-26/ (measured there, not here).
+H100_SOURCE = "docs/measurements/h100-2026-11-26/ (gemm_cuda.txt, mlp_step_large_huge.txt)"
+H100_SGEMM_FLOPS = 51.7e12           # cuBLAS SGEMM, n=4096, TF32 off: gemm_cuda.txt
+H100_OP_COST_S = 15e-6               # one tiny CuPy op: a 1.0 ms step of about 60 launches
+H100_MEASURED_STEPS = {"784-1024-1024-10": (512, 0.996e-3), "784-4096-4096-10": (4096, 10.506e-3)}
 H100_FIXED_COST_S = H100_MEASURED_STEPS["784-1024-1024-10"][1]  # a launch-bound step: its GEMMs take ~0.1 ms
 
 
@@ -200,9 +203,9 @@ def plot(results: dict, path: Path) -> None:
         axis.plot(cpu["batch"], ms(cpu["minidl_s"]), "s--", color="#17becf", ms=4, label="CPU, minidl (measured here)")
         model_batches = GPU_BATCHES
         axis.plot(model_batches, [h100_model_seconds(sizes, b) * 1e3 for b in model_batches], "-", color="#d62728",
-                  label="H100 model: max(0.63 ms, FLOPs / 51.7 TFLOP/s)")
+                  label=f"H100 model: max({H100_FIXED_COST_S * 1e3:.2f} ms, FLOPs / {H100_SGEMM_FLOPS / 1e12:.1f} TFLOP/s)")
         batch, seconds = H100_MEASURED_STEPS[name]
-        axis.plot([batch], [seconds * 1e3], "*", color="#d62728", ms=14, label="H100 hand-written CuPy (gpu.md)")
+        axis.plot([batch], [seconds * 1e3], "*", color="#d62728", ms=14, label="H100 hand-written CuPy (measured there)")
         if "gpu" in results:
             gpu = results["gpu"][name]
             axis.plot(gpu["batch"], ms(gpu["cupy_s"]), "^-", color="#ff7f0e", label=f"{gpu['device']} (measured here)")
@@ -218,11 +221,16 @@ def plot(results: dict, path: Path) -> None:
     axes[0].set_ylabel("time per step (ms)")
     axes[0].legend(fontsize=7.5, loc="upper left")
     fig.text(0.01, 0.01, f"CPU: {results['cpu_machine']}, best of {results.get('runs', 1)} run(s), measured "
-             f"{results.get('measured', '')} (\"measured here\").  H100 figures: reference machine of gpu.md, "
+             f"{results.get('measured', '')} (\"measured here\").  H100 figures: docs/measurements/h100-2026-11-26, "
              "not measured on this machine.", fontsize=7, color="#555555")
     fig.tight_layout(rect=(0, 0.03, 1, 1))
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def h100_reference() -> dict:
+    return {"sgemm_flops": H100_SGEMM_FLOPS, "op_cost_s": H100_OP_COST_S,
+            "measured_steps": H100_MEASURED_STEPS, "source": H100_SOURCE}
 
 
 def main() -> None:
@@ -230,16 +238,23 @@ def main() -> None:
     parser.add_argument("--gpu", action="store_true", help="also measure the CuPy step on this machine's GPU")
     parser.add_argument("--sweeps", type=int, default=3, help="passes over all batch sizes; the best is kept")
     parser.add_argument("--merge", action="store_true", help="keep the best of this run and the stored one, per point")
+    parser.add_argument("--replot", action="store_true", help="measure nothing: redraw the stored JSON")
     parser.add_argument("--out", type=Path, default=FIGURES)
     args = parser.parse_args()
+    if args.replot:
+        results = json.loads((args.out / "crossover.json").read_text())
+        results["h100_reference"] = h100_reference()
+        (args.out / "crossover.json").write_text(json.dumps(results, indent=1) + "\n")
+        plot(results, args.out / "crossover.png")
+        print(f"redrew {args.out / 'crossover.png'} from {args.out / 'crossover.json'}")
+        return
     os.environ.setdefault("MINIDL_BACKEND", "numpy")
     results = {
         "runs": 1,
         "cpu_machine": f"{cpu_name()}, {os.cpu_count()} cores, NumPy {numpy.__version__}",
         "measured": time.strftime("%Y-%m-%d"),
         "load_average_at_start": os.getloadavg()[0],
-        "h100_reference": {"sgemm_flops": H100_SGEMM_FLOPS, "op_cost_s": H100_OP_COST_S,
-                           "measured_steps": H100_MEASURED_STEPS, "source": "shared/design/gpu.md"},
+        "h100_reference": h100_reference(),
         "cpu": {name: measure_cpu(name, sizes, args.sweeps) for name, sizes in NETWORKS.items()},
     }
     if args.gpu:

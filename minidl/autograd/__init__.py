@@ -1,11 +1,12 @@
 """The autograd core: Tensor, Function, the backward engine, grad mode and hooks."""
 
-from minidl.autograd.dtypes import DType, DTYPES, as_dtype, bool_, dtype_of, float32, float64, int32, int64, uint8
+from minidl.autograd.dtypes import (DType, DTYPES, as_dtype, bool_, dtype_of, float16, float32, float64, int32, int64,
+                                    uint8)
 from minidl.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from minidl.autograd.tensor import Tensor
 from minidl.autograd.function import Function
 
 __all__ = [
-    "DTYPES", "DType", "Function", "Tensor", "as_dtype", "bool_", "dtype_of", "enable_grad", "float32", "float64",
-    "int32", "int64", "is_grad_enabled", "no_grad", "set_grad_enabled", "uint8",
+    "DTYPES", "DType", "Function", "Tensor", "as_dtype", "bool_", "dtype_of", "enable_grad", "float16", "float32",
+    "float64", "int32", "int64", "is_grad_enabled", "no_grad", "set_grad_enabled", "uint8",
 ]

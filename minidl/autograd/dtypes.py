@@ -30,6 +30,7 @@ class DType:
         return self.name
 
 
+float16 = DType("float16", "float")  # half precision: NumPy and CuPy have it, the Array API standard does not
 float32 = DType("float32", "float")
 float64 = DType("float64", "float")
 int32 = DType("int32", "int")
@@ -37,7 +38,7 @@ int64 = DType("int64", "int")
 uint8 = DType("uint8", "int")
 bool_ = DType("bool", "bool")
 
-DTYPES: dict[str, DType] = {d.name: d for d in (float32, float64, int32, int64, uint8, bool_)}
+DTYPES: dict[str, DType] = {d.name: d for d in (float16, float32, float64, int32, int64, uint8, bool_)}
 DEFAULT_FLOAT = float32
 
 # Keyed by id(): dtypes of different libraries must not be compared with == (strict warns).
@@ -74,6 +75,8 @@ def as_dtype(dtype: Any) -> DType:
     if isinstance(dtype, DType):
         return dtype
     if isinstance(dtype, str):
+        if dtype in ("half", "bfloat16"):
+            return _alias(dtype)
         if dtype not in DTYPES:
             raise TypeError(f"unknown dtype {dtype!r}; minidl knows {', '.join(DTYPES)}")
         return DTYPES[dtype]
@@ -83,6 +86,19 @@ def as_dtype(dtype: Any) -> DType:
     return as_dtype(name.rsplit(".", 1)[-1].replace("bool_", "bool"))
 
 
+def _alias(name: str) -> DType:
+    if name == "half":
+        return float16
+    raise TypeError("minidl has no bfloat16: NumPy and CuPy have it only through the optional ml_dtypes package, "
+                    "whose arrays the Array API functions reject; use md.float16 (md.autocast(dtype=md.float16)) "
+                    "for half precision")
+
+
 def to_backend_dtype(xp: ModuleType, dtype: Any) -> Any:
     """The dtype object of namespace ``xp`` that matches ``dtype``."""
-    return getattr(xp, as_dtype(dtype).name)
+    name = as_dtype(dtype).name
+    try:
+        return getattr(xp, name)
+    except AttributeError:
+        raise TypeError(f"the backend {getattr(xp, '__name__', xp)} has no {name} (the Array API standard has no "
+                        "float16); use the 'numpy' or 'cupy' backend for half precision") from None

@@ -7,17 +7,21 @@ keep theirs, in ``.grad``, accumulating over calls as in PyTorch.
 
 Each node's one backward formula runs on raw arrays here, unless
 ``create_graph`` asks for a gradient that is itself differentiable: then it
-runs on Tensors and records its own graph (see :mod:`minidl.autograd.function`).
+runs on Tensors and records its own graph (see [`minidl.autograd.function`][minidl.autograd.function]).
 """
 
 from __future__ import annotations
 
+import contextvars
 import weakref
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from minidl.autograd.dtypes import dtype_of, same_dtype
 from minidl.autograd.grad_mode import _grad_enabled, _raw_namespace
 from minidl.autograd.hooks import installed_hooks, run_hooked
+
+# Functions to call once the backward() now running has accumulated every leaf gradient (see queue_callback).
+_final_callbacks: contextvars.ContextVar[list | None] = contextvars.ContextVar("minidl_final_callbacks", default=None)
 
 if TYPE_CHECKING:
     from minidl.autograd.function import Function
@@ -112,6 +116,8 @@ def backward(root: "Tensor", grad: "Tensor", retain_graph: bool, create_graph: b
     # Gradients of intermediate results, keyed by the node that made them (Function hashes by identity).
     grad_of: dict = {root.creator: grad if create_graph else grad.data}
     hooks = installed_hooks()
+    callbacks: list = []
+    callbacks_token = _final_callbacks.set(callbacks)
     # Grad mode on only under create_graph; outside it, ops given raw arrays compute on them.
     tokens = (_grad_enabled.set(create_graph), _raw_namespace.set(None if create_graph else root.xp))
     try:
@@ -147,6 +153,9 @@ def backward(root: "Tensor", grad: "Tensor", retain_graph: bool, create_graph: b
     finally:
         _raw_namespace.reset(tokens[1])
         _grad_enabled.reset(tokens[0])
+        _final_callbacks.reset(callbacks_token)
+    for callback in callbacks:  # every leaf gradient is in place; grad mode is the caller's again
+        callback()
     if not retain_graph:
         # Only now: a node's backward may need tensors that a later node's inputs hold.
         for node in order:
@@ -161,6 +170,20 @@ def raise_modified(node: "Function", what: str, tensor: "Tensor") -> None:
         f"at version {tensor._version}); make the change outside md.no_grad() so that it is recorded, "
         f"write `x = x + y` instead of `x += y`, or change it after backward()"
     )
+
+
+def queue_callback(callback: Callable[[], Any]) -> None:
+    """Call ``callback()`` once, when the backward() now running has accumulated every leaf gradient.
+
+    Only a gradient hook (which runs inside backward) can queue one; a callback
+    queued again in the same backward still runs once. Data-parallel training uses
+    it to wait for its gradient all-reduces before backward() returns.
+    """
+    callbacks = _final_callbacks.get()
+    if callbacks is None:
+        raise RuntimeError("queue_callback works only while backward() runs (call it from a gradient hook)")
+    if callback not in callbacks:
+        callbacks.append(callback)
 
 
 def _accumulate(leaf: "Tensor", grad: Any, create_graph: bool) -> None:

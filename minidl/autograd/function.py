@@ -28,6 +28,7 @@ import weakref
 from typing import Any
 
 from minidl.autograd.engine import inplace_changes, raise_modified
+from minidl.autograd.ctx_function import apply_ctx_style, backward_ctx_style, check_ctx_style, is_ctx_style
 from minidl.autograd.grad_mode import _grad_enabled, _raw_namespace
 from minidl.autograd.hooks import _hooks, run_hooked
 from minidl.autograd.tensor import Tensor
@@ -61,6 +62,10 @@ class Function:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        if is_ctx_style(cls):  # PyTorch's style: static forward(ctx, ...) / backward(ctx, grad)
+            check_ctx_style(cls)
+            node_class = type(cls.__name__, (_CtxNode,), {"__module__": cls.__module__})  # named as the user's
+            cls.apply = classmethod(lambda klass, *args, **params: apply_ctx_style(klass, node_class, *args, **params))
         declared = set(cls._param_names)
         declared.update(name for name in cls.__dict__.get("__annotations__", {}) if not name.startswith("_"))
         cls._param_names = frozenset(declared)
@@ -164,6 +169,13 @@ class Function:
         else:
             node.inputs = None
         return out
+
+
+class _CtxNode(Function):
+    """The recorded node of a PyTorch-style Function: its backward calls the user's (see ctx_function)."""
+
+    def backward(self, grad: Any, *inputs: Any) -> Any:
+        return backward_ctx_style(self, grad)
 
 
 def _refuse_arrays(op: str, arrays: tuple) -> None:

@@ -3,9 +3,9 @@
 Grad mode is what ``md.no_grad()`` turns off. The second mode belongs to
 ``backward()``: an ordinary ``loss.backward()`` hands every op's backward raw
 arrays, and the ops a backward formula calls then compute on those arrays
-without recording anything (see :meth:`minidl.autograd.function.Function.apply`);
+without recording anything (see `minidl.autograd.function.Function.apply()`);
 ``backward(create_graph=True)`` hands them Tensors instead, so the gradient is
-itself a graph. Both settings live in :mod:`contextvars`: each thread has its own.
+itself a graph. Both settings live in `contextvars`: each thread has its own.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 A Tensor keeps its array (``data``), the namespace that array belongs to
 (``xp``, looked up once here, never per op), the backend's name, whether it
 wants a gradient, its gradient, and the Function that created it.
-Operators and methods forward to :mod:`minidl.ops`: the one place where a
+Operators and methods forward to [`minidl.ops`][minidl.ops]: the one place where a
 lower layer calls a higher one (as in DeZero and needle), so that ``a + b``
 reads as it does in NumPy.
 """
@@ -85,10 +85,11 @@ class Tensor:
 
     @property
     def size(self) -> int:
+        """The number of elements (the Array API's ``x.size``; PyTorch's ``x.size()`` is ``x.shape`` here)."""
         size = 1
         for dim in self.data.shape:
             size *= dim
-        return size
+        return ElementCount(size)
 
     @property
     def dtype(self) -> DType:
@@ -139,13 +140,14 @@ class Tensor:
     def __int__(self) -> int:
         return int(self.item())
 
-    def to(self, backend: str) -> "Tensor":
-        """This tensor on another backend ("numpy", "cupy", ...), as a new leaf; self if already there."""
-        name = _backend.resolve_name(backend)
-        if name == self.backend:
-            return self
-        data = _backend.from_host(self.numpy(), name)
-        return Tensor._wrap(data, _backend.namespace(name), name, self.requires_grad)
+    def to(self, *args: Any, **kwargs: Any) -> "Tensor":
+        """This tensor on another backend or device, in another dtype, or both (PyTorch's ``to``).
+
+        ``x.to("cupy")``, ``x.to("cuda")``, ``x.to(md.float64)``, ``x.to("cpu", md.float32)``,
+        ``x.to(other)``; a move makes a new leaf; ``self`` when nothing changes.
+        (Written in :func:`minidl.ops.torch_methods.to`.)
+        """
+        return _ops.torch_methods.to(self, *args, **kwargs)
 
     def astype(self, dtype: Any) -> "Tensor":
         return _ops.astype(self, dtype)
@@ -157,6 +159,10 @@ class Tensor:
     def requires_grad_(self, flag: bool = True) -> "Tensor":
         self.requires_grad = flag
         return self
+
+    def half(self) -> "Tensor":
+        """This tensor in float16 (differentiable), as ``torch.Tensor.half``."""
+        return _ops.astype(self, "float16")
 
     # ---- autograd -------------------------------------------------------------
     def backward(self, grad: Any = None, retain_graph: bool | None = None, create_graph: bool = False) -> None:
@@ -258,11 +264,7 @@ class Tensor:
     def fill_(self, value): return _ops.update_(self, "fill_", _ops.filled, value)
     def copy_(self, source): return _ops.update_(self, "copy_", _ops.copied, source)
 
-    # ---- methods that mirror md.* functions ----------------------------------------
-    def sum(self, axis=None, keepdims=False): return _ops.sum(self, axis=axis, keepdims=keepdims)
-    def mean(self, axis=None, keepdims=False): return _ops.mean(self, axis=axis, keepdims=keepdims)
-    def max(self, axis=None, keepdims=False): return _ops.max(self, axis=axis, keepdims=keepdims)
-    def min(self, axis=None, keepdims=False): return _ops.min(self, axis=axis, keepdims=keepdims)
+    # ---- methods that mirror md.* functions (PyTorch's names: minidl/ops/torch_methods.py) ---------
     def exp(self): return _ops.exp(self)
     def log(self): return _ops.log(self)
     def sqrt(self): return _ops.sqrt(self)
@@ -270,18 +272,27 @@ class Tensor:
     def sigmoid(self): return _ops.sigmoid(self)
     def relu(self): return _ops.relu(self)
     def abs(self): return _ops.abs(self)
-    def clip(self, min=None, max=None): return _ops.clip(self, min, max)
     def matmul(self, other): return _ops.matmul(self, other)
     def permute_dims(self, axes): return _ops.permute_dims(self, axes)
     def broadcast_to(self, shape): return _ops.broadcast_to(self, shape)
     def expand_dims(self, axis): return _ops.expand_dims(self, axis)
-    def squeeze(self, axis): return _ops.squeeze(self, axis)
-    def flatten(self, start_axis=0): return _ops.flatten(self, start_axis)
 
     def reshape(self, *shape):
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
         return _ops.reshape(self, shape)
+
+    def __getattr__(self, name: str) -> Any:
+        """Only for names a Tensor lacks: a PyTorch spelling gets minidl's, the rest the usual error."""
+        ops = globals().get("_ops")  # (absent only while minidl is still being imported)
+        advice = ops.torch_methods.MISSING_ATTRIBUTES.get(name) if ops is not None else None
+        if advice is not None:
+            raise AttributeError(f"minidl Tensors have no {name!r} (a PyTorch name); write {advice}")
+        if name.endswith("_") and not name.startswith("_") and hasattr(type(self), name[:-1]):
+            raise AttributeError(f"minidl Tensors have no in-place {name!r}; write x = x.{name[:-1]}(...) "
+                                 f"(a new tensor), or update in place with the operators or copy_: "
+                                 f"`with md.no_grad(): p -= lr * p.grad` or x.copy_(x.{name[:-1]}(...))")
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     @property
     def T(self) -> "Tensor":
@@ -292,6 +303,15 @@ class Tensor:
     def mT(self) -> "Tensor":
         """The last two axes swapped (a batch of matrices transposed)."""
         return _ops.matrix_transpose(self)
+
+
+class ElementCount(int):
+    """``x.size``: an int, which explains itself when called as PyTorch's ``x.size()``."""
+
+    def __call__(self, dim: int | None = None) -> None:
+        where = "x.shape" if dim is None else f"x.shape[{dim}]"
+        raise TypeError(f"x.size is the number of elements ({int(self)}), as in the Array API standard; "
+                        f"for PyTorch's x.size({'' if dim is None else dim}) write {where}")
 
 
 class RemovableHandle:

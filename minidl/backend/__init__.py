@@ -31,10 +31,17 @@ from minidl.backend.arrays import (
     synchronize,
     to_host,
 )
-from minidl.backend.random import host_rng, manual_seed
+from minidl.backend.random import Generator, host_rng, manual_seed, rng_of
+from minidl.backend.devices import backend_for, cuda, device, device_of
 
 __all__ = [
     "BACKENDS",
+    "Generator",
+    "backend_for",
+    "cuda",
+    "device",
+    "device_of",
+    "rng_of",
     "backend_of",
     "from_host",
     "get_backend",

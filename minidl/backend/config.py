@@ -1,9 +1,9 @@
 """Which backend new tensors use.
 
-The setting lives in :mod:`contextvars`, so each thread (and each asyncio task)
+The setting lives in `contextvars`, so each thread (and each asyncio task)
 has its own value: two threads can train on two backends without interfering.
 The starting value comes from the environment variable ``MINIDL_BACKEND``.
-(The other setting, which GEMM runs matrix products, is :mod:`minidl.kernels.matmul`.)
+(The other setting, which GEMM runs matrix products, is [`minidl.kernels.matmul`][minidl.kernels.matmul].)
 """
 
 from __future__ import annotations
@@ -21,13 +21,16 @@ BACKENDS: dict[str, str] = {
     "cupy": "array_api_compat.cupy",
     "array_api_strict": "array_api_strict",
 }
-_ALIASES = {"cpu": "numpy", "np": "numpy", "gpu": "cupy", "cuda": "cupy", "cp": "cupy", "strict": "array_api_strict"}
+_ALIASES = {"cpu": "numpy", "np": "numpy", "gpu": "cupy", "cuda": "cupy", "cuda:0": "cupy", "cp": "cupy",
+            "strict": "array_api_strict"}
 
 _namespaces: dict[str, ModuleType] = {}
 
 
 def resolve_name(name: str) -> str:
-    """Turn a backend name or alias (``"cpu"``, ``"gpu"``, ...) into its canonical name."""
+    """Turn a backend name or alias (``"cpu"``, ``"gpu"``, ``"cuda:0"``, an ``md.device``) into its canonical name."""
+    if hasattr(name, "type") and hasattr(name, "index"):  # an md.device (minidl.backend.devices)
+        name = str(name)
     if not isinstance(name, str):
         raise TypeError(f"a backend name must be a string such as 'numpy' or 'cupy', not {type(name).__name__}")
     key = name.strip().lower().replace("-", "_")

@@ -20,9 +20,9 @@ What a capture fixes, and how this module keeps it true:
 - cuBLAS.  CuPy refuses to call cuBLAS while a stream captures ("calling
   cuBLAS API during stream capture is currently unsupported"), so the
   caller hands in a ``bind(stream)`` context for its own cuBLAS handle
-  (:class:`minidl.kernels.matmul.GraphGemm`), entered around the capture.
+  ([`minidl.kernels.matmul.GraphGemm`][minidl.kernels.matmul.GraphGemm]), entered around the capture.
 
-Only CuPy has graphs here; :func:`supports_graphs` says so for a backend.
+Only CuPy has graphs here; `supports_graphs()` says so for a backend.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def supports_graphs(backend: str) -> bool:
 
 
 class CapturedGraph:
-    """``function(*sources)`` captured once; :meth:`launch` runs it again and returns the same output arrays.
+    """``function(*sources)`` captured once; `launch()` runs it again and returns the same output arrays.
 
     The outputs are overwritten at every launch (they are the graph's own
     arrays): copy what must outlive the next launch.

@@ -30,3 +30,40 @@ def host_rng() -> numpy.random.Generator:
         rng = numpy.random.default_rng(0)
         _rng.set(rng)
     return rng
+
+
+class Generator:
+    """A random generator of its own, as ``torch.Generator``: pass it as ``generator=`` to a random function.
+
+    It draws on the host like everything random in minidl, so one seed gives
+    the same numbers on every backend (``device`` is accepted and ignored).
+
+    >>> import minidl as md
+    >>> g = md.Generator().manual_seed(3)
+    >>> a = md.randn(2, generator=g)
+    >>> bool((a == md.randn(2, generator=md.Generator().manual_seed(3))).all())
+    True
+    """
+
+    def __init__(self, device: object = "cpu") -> None:
+        self._seed = 0
+        self.rng = numpy.random.default_rng(0)
+
+    def manual_seed(self, seed: int) -> "Generator":
+        """Restart the sequence from ``seed``; returns the generator (as PyTorch's does)."""
+        if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+            raise ValueError(f"manual_seed takes a non-negative integer, got {seed!r}")
+        self._seed, self.rng = seed, numpy.random.default_rng(seed)
+        return self
+
+    def initial_seed(self) -> int:
+        return self._seed
+
+
+def rng_of(generator: Generator | None) -> numpy.random.Generator:
+    """The NumPy generator to draw from: ``generator``'s, or minidl's shared one when None."""
+    if generator is None:
+        return host_rng()
+    if not isinstance(generator, Generator):
+        raise TypeError(f"generator= takes an md.Generator, got {type(generator).__name__}")
+    return generator.rng

@@ -1,7 +1,7 @@
 """A compiled step replayed as one CUDA graph (CuPy): what ``md.compile`` adds on a GPU.
 
 The program of a traced step (``minidl.compile.program``) is captured once
-by :class:`minidl.backend.graphs.CapturedGraph`; each later call copies the
+by [`minidl.backend.graphs.CapturedGraph`][minidl.backend.graphs.CapturedGraph]; each later call copies the
 batch in, runs the guard check, and launches the graph with one call.  The
 long version, with measurements, is ``docs/static-graphs.md``.
 """

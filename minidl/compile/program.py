@@ -122,7 +122,7 @@ class Program:
         there are no guards) computes only what the guards read, and checks
         them: run it first, and nothing has changed when a guard fails.
         ``replace`` maps functions of the trace to others that ``unguarded``
-        calls instead (a CUDA graph's matmul).  Raises :class:`CompileError`
+        calls instead (a CUDA graph's matmul).  Raises `CompileError`
         if a guard may depend on a change made in place (checking it first
         would then need that change, and the step would make it twice).
         """

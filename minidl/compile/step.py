@@ -91,7 +91,7 @@ class _Out:
 
 
 class CompiledStep:
-    """A step function traced once and replayed; made by :func:`compile`."""
+    """A step function traced once and replayed; made by `compile()`."""
 
     def __init__(self, function: Callable[..., Any], cuda_graph: bool | None = None) -> None:
         self.function = function
@@ -238,7 +238,7 @@ def _writes(hook: _Adopt) -> list[tuple[Tensor, str, int | None, Any]]:
 
 
 def _template(result: Any) -> tuple[Any, list]:
-    """The return value with each Tensor replaced by an :class:`_Out`, and the Tensors' arrays in order."""
+    """The return value with each Tensor replaced by an `_Out`, and the Tensors' arrays in order."""
     arrays: list = []
 
     def walk(value: Any) -> Any:
@@ -307,7 +307,7 @@ def compile(function: Callable[..., Any], cuda_graph: bool | None = None) -> Com
 
     ``cuda_graph``: on CuPy, replay as one captured CUDA graph (None: when
     possible, else plain replays, with the reason in ``step.graph_note``;
-    True: raise :class:`CompileError` if not possible; False: never).
+    True: raise `CompileError` if not possible; False: never).
 
     >>> import minidl as md, minidl.nn.functional as F
     >>> w = md.tensor([[0.5, -0.5]], requires_grad=True)

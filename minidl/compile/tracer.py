@@ -1,11 +1,11 @@
 """Recording one run of a step as a list of array operations.
 
-While a step is traced, every array it touches is a :class:`TracedArray`:
+While a step is traced, every array it touches is a `TracedArray`:
 the real array (so the step really runs, with real numbers), plus the number
 of the *slot* that will hold it when the recording is replayed.  Every
 function of the namespace (``xp.matmul``, ``xp.exp``, ...) and every array
 operator (``a + b``, ``a[key]``, ``a -= b``) is called on the real arrays and
-appended to the trace as an :class:`Instruction`: which function, which
+appended to the trace as an `Instruction`: which function, which
 slots or constants as arguments, which slot receives the result.
 
 Python values read from arrays (``int(xp.sum(mask))``, ``if loss > 0``) are
@@ -37,7 +37,7 @@ class Slot:
 
 @dataclass
 class Instruction:
-    """``out = function(*args, **kwargs)``, where args may hold :class:`Slot` markers (also nested)."""
+    """``out = function(*args, **kwargs)``, where args may hold `Slot` markers (also nested)."""
 
     function: Callable[..., Any]
     args: tuple

@@ -1,7 +1,7 @@
 """Datasets: indexable collections of samples, kept on the host.
 
 A dataset lives in host memory as NumPy arrays, whatever the backend: the
-:class:`~minidl.data.DataLoader` gathers a whole batch from them with one
+`DataLoader` gathers a whole batch from them with one
 fancy-indexing call and moves it to the backend in one transfer. That is the
 cheap way to feed a GPU (one copy per batch, not one per sample), and it keeps
 a data set that is larger than the device's memory usable.

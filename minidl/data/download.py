@@ -54,7 +54,7 @@ def md5_of(path: str | os.PathLike) -> str:
 
 
 def verify(path: Path, md5: str) -> None:
-    """Raise :class:`ChecksumError` unless ``path`` has the MD5 ``md5``."""
+    """Raise `ChecksumError` unless ``path`` has the MD5 ``md5``."""
     found = md5_of(path)
     if found != md5:
         raise ChecksumError(

@@ -2,7 +2,7 @@
 
 The four IDX files of each data set are fetched into
 ``<data home>/mnist/`` or ``<data home>/fashion_mnist/`` (see
-:func:`minidl.data.download.data_home`) and checked against the MD5 sums
+[`minidl.data.download.data_home()`][minidl.data.download.data_home]) and checked against the MD5 sums
 that the data sets' publishers list (the same ones torchvision checks).
 """
 
@@ -84,7 +84,7 @@ def mnist(root: str | os.PathLike | None = None, split: str = "train", download:
 
 def fashion_mnist(root: str | os.PathLike | None = None, split: str = "train", download: bool = True,
                   flatten: bool = True) -> TensorDataset:
-    """Fashion-MNIST (Zalando): 28x28 images of clothes in ten classes, same layout as :func:`mnist`.
+    """Fashion-MNIST (Zalando): 28x28 images of clothes in ten classes, same layout as `mnist()`.
 
     The files go under ``fashion_mnist/`` in the data folder.
 

@@ -1,7 +1,7 @@
 """Files written whole or not at all: the one way minidl writes a file a user keeps.
 
 Saved models (``md.save``) and downloaded datasets both go through
-:func:`atomic_write`, so an interrupted write never leaves half a file where a
+`atomic_write()`, so an interrupted write never leaves half a file where a
 good one was.
 """
 

@@ -24,7 +24,9 @@ class DataLoader:
     drawn from ``numpy.random.default_rng(seed)`` when a ``seed`` is given (the
     same seed gives the same sequence of epochs), else from minidl's host
     generator (so ``md.manual_seed`` makes it reproducible). ``drop_last``
-    skips a final, smaller batch. Batches are tuples of Tensors on ``backend``
+    skips a final, smaller batch. A ``sampler`` (an iterable of indices with a
+    length, such as :class:`DistributedSampler`) chooses the order instead of
+    ``shuffle``. Batches are tuples of Tensors on ``backend``
     (by default the backend current when the batch is made).
 
     >>> import minidl as md
@@ -37,12 +39,16 @@ class DataLoader:
     """
 
     def __init__(self, dataset: Dataset, batch_size: int = 1, shuffle: bool = False, seed: int | None = None,
-                 drop_last: bool = False, backend: str | None = None) -> None:
+                 drop_last: bool = False, backend: str | None = None, sampler: Any = None) -> None:
         if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be a positive integer, got {batch_size!r}")
         if not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
             raise TypeError(f"DataLoader needs a dataset with __len__ and __getitem__, got {type(dataset).__name__}")
+        if sampler is not None and shuffle:
+            raise ValueError("DataLoader: sampler and shuffle=True exclude each other; the sampler decides the "
+                             "order (DistributedSampler shuffles itself: pass shuffle=True to it)")
         self.dataset = dataset
+        self.sampler = sampler
         self.batch_size = batch_size
         self.shuffle = bool(shuffle)
         self.seed = seed
@@ -52,10 +58,12 @@ class DataLoader:
 
     def __len__(self) -> int:
         """The number of batches per epoch."""
-        full, rest = divmod(len(self.dataset), self.batch_size)
+        full, rest = divmod(len(self.dataset) if self.sampler is None else len(self.sampler), self.batch_size)
         return full if self.drop_last or rest == 0 else full + 1
 
     def _order(self) -> numpy.ndarray:
+        if self.sampler is not None:
+            return numpy.fromiter(self.sampler, dtype=numpy.int64)
         n = len(self.dataset)
         if not self.shuffle:
             return numpy.arange(n)

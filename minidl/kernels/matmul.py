@@ -5,14 +5,21 @@ All of matmul routing lives here:
 - the setting: ``md.set_matmul(spec)``, ``md.using_matmul(spec)`` or the
   environment variable ``MINIDL_MATMUL``; ``"xp"`` (the default) is the
   backend's own ``@`` (BLAS / cuBLAS), ``"numba-cpu:<kernel>"`` and
-  ``"numba-cuda:<kernel>"`` a rung of the ladder in :mod:`minidl.kernels.registry`;
-- :func:`gemm`, which every GEMM of the engine calls, forward and backward
+  ``"numba-cuda:<kernel>"`` a rung of the ladder in [`minidl.kernels.registry`][minidl.kernels.registry];
+- `gemm()`, which every GEMM of the engine calls, forward and backward
   (``MatMul``, ``Linear``, and through them convolution);
-- :class:`GraphGemm`, cuBLAS called through ``ctypes`` on a handle of a CUDA
+- the precision of float32 products: ``md.set_matmul_precision("highest" |
+  "high" | "medium")``, PyTorch's spelling. On CuPy, ``"high"`` lets cuBLAS
+  run float32 GEMMs on TF32 tensor cores (inputs rounded to 10 bits of
+  mantissa, sums in float32; 8x SGEMM's speed on an H100), ``"medium"`` on
+  bfloat16 ones; ``"highest"`` is true FP32. NumPy's BLAS has no such mode:
+  there the setting is recorded and changes nothing;
+- `GraphGemm`, cuBLAS called through ``ctypes`` on a handle of a CUDA
   graph's own, because CuPy refuses to call cuBLAS while a stream is being
   captured ("calling cuBLAS API during stream capture is currently unsupported").
 
-The setting lives in :mod:`contextvars`, so each thread has its own.
+The kernel setting lives in `contextvars`, so each thread has its own;
+the precision is one setting for the process, as CuPy's (and PyTorch's) is.
 
 >>> import minidl as md
 >>> with md.using_matmul("numba-cpu:ikj"):
@@ -25,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import ctypes
+import importlib.util
 import os
 import threading
 import weakref
@@ -62,6 +70,53 @@ def _checked(spec: str) -> str:
     return spec
 
 
+# ---- the precision of float32 products ------------------------------------------------------------------
+PRECISIONS = ("highest", "high", "medium")
+# CuPy reads CUPY_TF32 once, at its first float32 GEMM: start from what it will do.
+_precision = "high" if os.environ.get("CUPY_TF32", "0").strip() not in ("", "0") else "highest"
+
+
+def get_matmul_precision() -> str:
+    """``"highest"`` (true FP32), ``"high"`` (TF32 tensor cores allowed) or ``"medium"`` (bfloat16 allowed).
+
+    >>> import minidl as md
+    >>> md.get_matmul_precision() in ("highest", "high", "medium")
+    True
+    """
+    return _precision
+
+
+def set_matmul_precision(precision: str) -> None:
+    """Let float32 GEMMs trade precision for speed, as ``torch.set_float32_matmul_precision``.
+
+    ``"high"``: cuBLAS may use TF32 tensor cores (CuPy's compute type TF32;
+    the same as ``CUPY_TF32=1``). ``"medium"``: bfloat16 tensor cores.
+    ``"highest"``: true FP32. Effective on the CuPy backend (GPUs of compute
+    capability 8.0 or more); on NumPy it is recorded and has no effect.
+    Graph captures (``md.compile`` on CuPy) follow it too.
+    """
+    global _precision
+    if precision not in PRECISIONS:
+        raise ValueError(f"unknown matmul precision {precision!r}; use one of {', '.join(map(repr, PRECISIONS))}")
+    _apply_to_cupy(precision)
+    _precision = precision
+
+
+def _apply_to_cupy(precision: str) -> None:
+    if importlib.util.find_spec("cupy") is None:
+        return
+    import cupy
+
+    if not cupy.cuda.is_available():
+        return
+    from cupy._core import _routines_linalg as linalg  # where CuPy keeps its cuBLAS compute type per dtype
+
+    compute_type = {"highest": getattr(linalg, "COMPUTE_TYPE_DEFAULT", 1),
+                    "high": getattr(linalg, "COMPUTE_TYPE_TF32", 7),
+                    "medium": getattr(linalg, "COMPUTE_TYPE_BF16", 6)}[precision]
+    linalg.set_compute_type(cupy.float32, compute_type)
+
+
 def gemm(a: Any, b: Any) -> Any:
     """``a @ b`` for raw arrays, by the GEMM the setting names (with ``matmul``'s rules for batch axes)."""
     spec = _matmul.get()
@@ -72,6 +127,7 @@ def gemm(a: Any, b: Any) -> Any:
 
 # ---- cuBLAS through ctypes, for a CUDA graph capture ----------------------------------------------------
 _CUBLAS_OP_N, _CUBLAS_OP_T = 0, 1
+_CUBLAS_DEFAULT_MATH, _CUBLAS_TF32_TENSOR_OP_MATH = 0, 3
 _WORKSPACE_BYTES = 32 * 2**20  # what cuBLAS asks for on Hopper; 4 MiB suffices on older cards
 
 
@@ -99,6 +155,8 @@ class GraphGemm:
     def bound_to(self, stream: Any) -> Iterator[None]:
         library, handle = self._library, self._handle
         _check(library.cublasSetStream_v2(handle, ctypes.c_void_p(stream.ptr)), "cublasSetStream")
+        math_mode = _CUBLAS_DEFAULT_MATH if _precision == "highest" else _CUBLAS_TF32_TENSOR_OP_MATH
+        _check(library.cublasSetMathMode(handle, math_mode), "cublasSetMathMode")
         _check(library.cublasSetWorkspace_v2(handle, ctypes.c_void_p(self._workspace.data.ptr),
                                              ctypes.c_size_t(_WORKSPACE_BYTES)), "cublasSetWorkspace")
         self._bound.active = True

@@ -42,6 +42,8 @@ KERNELS: dict[str, dict[str, Kernel]] = {
         "blocktile2d": Kernel("cuda_blocktile", "blocktile2d", "each thread: an 8x8 square of C, in registers"),
         "conflict_free": Kernel("cuda_tuned", "conflict_free", "strided columns per thread: no bank conflicts"),
         "prefetch": Kernel("cuda_tuned", "prefetch", "double buffering: load the next tiles while computing this one"),
+        "warptile": Kernel("cuda_warptile", "warptile", "warp tiling: each warp owns a 64x32 block of C, each thread "
+                                                        "2x2 squares of 4x4 in it"),
         "gemv": Kernel("cuda_gemv", "gemv", "matrix-vector product per row of A: the memory-bound twin of GEMM"),
     },
 }

@@ -9,6 +9,7 @@ from __future__ import annotations
 from minidl.autograd.tensor import Tensor
 from minidl.nn.module import Module
 from minidl.ops.elementwise import relu, sigmoid, tanh
+from minidl.ops.gelu import gelu
 
 
 class ReLU(Module):
@@ -35,3 +36,24 @@ class Tanh(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return tanh(x)
+
+
+class GELU(Module):
+    """``x * Phi(x)`` (``approximate="none"``) or PyTorch's tanh formula (``approximate="tanh"``).
+
+    >>> import minidl as md, minidl.nn as nn
+    >>> round(nn.GELU()(md.tensor([1.0])).item(), 4)
+    0.8413
+    """
+
+    def __init__(self, approximate: str = "none") -> None:
+        super().__init__()
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
+
+    def forward(self, x: Tensor) -> Tensor:
+        return gelu(x, self.approximate)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"

@@ -1,6 +1,6 @@
-"""Convolution and pooling layers (NCHW), thin Modules over :mod:`minidl.nn.functional`.
+"""Convolution and pooling layers (NCHW), thin Modules over [`minidl.nn.functional`][minidl.nn.functional].
 
-``Conv2d`` is im2col followed by one GEMM (see :mod:`minidl.ops.conv`);
+``Conv2d`` is im2col followed by one GEMM (see [`minidl.ops.conv`][minidl.ops.conv]);
 the pooling layers are im2col followed by a max or a mean.
 """
 

@@ -2,7 +2,7 @@
 
 Each function fills a tensor in place (replacing its array) and returns it,
 as in PyTorch.  The numbers come from minidl's host generator
-(:func:`minidl.backend.host_rng`, reseeded by ``md.manual_seed``), drawn in
+(`minidl.backend.host_rng()`, reseeded by ``md.manual_seed``), drawn in
 float64 and then cast to the tensor's dtype.
 
 Why the scales: a layer computes ``y = W x`` with ``fan_in`` terms per

@@ -21,7 +21,7 @@ class Linear(Module):
     """``y = x @ weight.T + bias``, with ``weight`` of shape (out_features, in_features) as in PyTorch.
 
     Initialised like PyTorch: weight and bias uniform in ``+-1/sqrt(in_features)``
-    (see :func:`minidl.nn.init.default_layer_init_`), drawn on the host.
+    (see [`minidl.nn.init.default_layer_init_()`][minidl.nn.init.default_layer_init_]), drawn on the host.
 
     >>> import minidl as md, minidl.nn as nn
     >>> layer = nn.Linear(64, 10)

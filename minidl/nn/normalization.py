@@ -1,19 +1,22 @@
-"""Batch normalisation layers: per-channel standardisation with learned scale and shift.
+"""Normalisation layers: batch norm (per channel), layer norm and RMS norm (per sample).
 
 The running mean and variance are buffers: saved in ``state_dict``, moved
 by ``to``, but not learned.  ``model.train()`` normalises with batch
 statistics (and updates the running ones); ``model.eval()`` uses the
-running ones.
+running ones.  ``LayerNorm`` and ``RMSNorm`` normalise each sample over its
+last axes and behave the same in both modes.
 """
 
 from __future__ import annotations
+
+from typing import Sequence
 
 from minidl.autograd.dtypes import as_dtype
 from minidl.autograd.tensor import Tensor
 from minidl.nn.module import Module
 from minidl.nn.parameter import Parameter
 from minidl.ops.creation import ones, zeros
-from minidl.ops.normalization import batch_norm
+from minidl.ops.normalization import batch_norm, layer_norm, rms_norm
 
 
 class _BatchNorm(Module):
@@ -68,3 +71,60 @@ class BatchNorm2d(_BatchNorm):
 
     accepted_ndims = (4,)
     input_text = "(N, C, H, W)"
+
+
+def _shape_tuple(normalized_shape: int | Sequence[int]) -> tuple[int, ...]:
+    shape = (int(normalized_shape),) if isinstance(normalized_shape, int) else tuple(int(d) for d in normalized_shape)
+    if not shape or min(shape) <= 0:
+        raise ValueError(f"normalized_shape must be positive sizes, got {normalized_shape!r}")
+    return shape
+
+
+class LayerNorm(Module):
+    """Standardise each sample over its last axes, then scale (``weight``) and shift (``bias``), as in PyTorch.
+
+    >>> import minidl as md, minidl.nn as nn
+    >>> norm = nn.LayerNorm(8)
+    >>> norm(md.randn(2, 5, 8)).shape, list(norm.state_dict())
+    ((2, 5, 8), ['weight', 'bias'])
+    """
+
+    def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5, elementwise_affine: bool = True,
+                 bias: bool = True, dtype=None, backend: str | None = None) -> None:
+        super().__init__()
+        self.normalized_shape, self.eps = _shape_tuple(normalized_shape), float(eps)
+        self.elementwise_affine = elementwise_affine
+        dtype = as_dtype(dtype) if dtype is not None else None
+        shape = self.normalized_shape
+        self.weight = Parameter(ones(shape, dtype=dtype, backend=backend)) if elementwise_affine else None
+        self.bias = Parameter(zeros(shape, dtype=dtype, backend=backend)) if elementwise_affine and bias else None
+
+    def forward(self, x: Tensor) -> Tensor:
+        return layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+
+
+class RMSNorm(Module):
+    """``x / sqrt(mean(x^2) + eps) * weight`` over the last axes; ``eps=None`` is the dtype's epsilon (PyTorch).
+
+    >>> import minidl as md, minidl.nn as nn
+    >>> [round(v, 3) for v in nn.RMSNorm(2)(md.tensor([3.0, 4.0])).tolist()]
+    [0.849, 1.131]
+    """
+
+    def __init__(self, normalized_shape: int | Sequence[int], eps: float | None = None,
+                 elementwise_affine: bool = True, dtype=None, backend: str | None = None) -> None:
+        super().__init__()
+        self.normalized_shape, self.eps = _shape_tuple(normalized_shape), eps
+        self.elementwise_affine = elementwise_affine
+        dtype = as_dtype(dtype) if dtype is not None else None
+        self.weight = (Parameter(ones(self.normalized_shape, dtype=dtype, backend=backend))
+                       if elementwise_affine else None)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return rms_norm(x, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"

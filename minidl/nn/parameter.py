@@ -1,7 +1,7 @@
 """Parameter: a Tensor that a Module learns.
 
 A Parameter is an ordinary leaf Tensor with ``requires_grad=True``; the only
-thing its type adds is a signal to :class:`~minidl.nn.Module`: assigning one
+thing its type adds is a signal to `Module`: assigning one
 to a module attribute registers it, so ``module.parameters()`` finds it.
 """
 

@@ -1,7 +1,7 @@
 """The checks every op shares: a Tensor where one is needed, axes in range, shapes that broadcast.
 
 One function for each, so an error reads the same whichever op raised it.
-(Tensors of two backends in one op: :func:`minidl.autograd.function.check_same_backend`.)
+(Tensors of two backends in one op: [`minidl.autograd.function.check_same_backend()`][minidl.autograd.function.check_same_backend].)
 """
 
 from __future__ import annotations

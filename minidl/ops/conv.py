@@ -11,7 +11,7 @@ and then all filters at all places are ONE GEMM with the weight reshaped to
 
     out = patches @ weight.T + bias          (N*OH*OW, out_channels)
 
-which is exactly :func:`minidl.ops.linalg.linear`, so ``md.set_matmul``
+which is exactly [`minidl.ops.linalg.linear()`][minidl.ops.linalg.linear], so ``md.set_matmul``
 kernels run convolutions too.  The backward is two more GEMMs (through
 linear) and col2im, which adds each row of the patch gradient back onto the
 pixels it was copied from; where windows overlap, the contributions sum.
@@ -26,8 +26,10 @@ reshape is free.
 
 from __future__ import annotations
 
+from minidl.autograd.autocast import _autocast_dtype
 from minidl.autograd.function import Function, check_same_backend
 from minidl.autograd.tensor import Tensor
+from minidl.ops.autocasting import cast_for_gemm
 from minidl.ops.checks import expect_tensor
 from minidl.ops.linalg import linear
 from minidl.ops.shape import permute_dims, reshape
@@ -152,7 +154,7 @@ def im2col(x: Tensor, kernel_size: int | Pair, stride: int | Pair = 1, padding: 
 
 def col2im(columns: Tensor, image_shape: tuple[int, int, int, int], kernel_size: int | Pair,
            stride: int | Pair = 1, padding: int | Pair = 0) -> Tensor:
-    """The adjoint of :func:`im2col`: sum each patch row back into an image of ``image_shape``."""
+    """The adjoint of `im2col()`: sum each patch row back into an image of ``image_shape``."""
     params = window_params("col2im", tuple(image_shape), kernel_size, stride, padding)
     (oh, ow), (kh, kw) = params["out_size"], params["kernel"]
     expected = (image_shape[0] * oh * ow, image_shape[1] * kh * kw)
@@ -187,6 +189,8 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: int | 
     if bias is not None and bias.shape != (out_channels,):
         raise ValueError(f"conv2d: bias shape {bias.shape} should be ({out_channels},)")
     check_same_backend("conv2d", (x, weight))  # before the dtype check: dtypes of two libraries never compare
+    if _autocast_dtype.get() is not None:  # md.autocast(): the GEMM in float16
+        x, weight, bias = cast_for_gemm(x, weight, bias)
     if x.data.dtype != weight.data.dtype:
         raise TypeError(f"conv2d: input is {x.dtype.name} but the weight is {weight.dtype.name}; "
                         f"convert the input with .astype(md.{weight.dtype.name})")

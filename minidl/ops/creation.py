@@ -1,8 +1,8 @@
-"""Making tensors: from Python data or arrays, filled, ranged, and random.
+"""Making tensors: from Python data or arrays, filled, and ranged.
 
 Python data (numbers, nested lists) is read through NumPy, minidl's host
 format, and random tensors are drawn on the host (see
-:mod:`minidl.backend.random`), so a seed gives the same numbers on every backend.
+[`minidl.ops.random`][minidl.ops.random]), so a seed gives the same numbers on every backend.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import numpy  # the host format: Python data becomes a NumPy array before it mov
 from minidl import backend as _backend
 from minidl.autograd.dtypes import DEFAULT_FLOAT, DType, as_dtype, to_backend_dtype
 from minidl.autograd.tensor import Tensor
+from minidl.ops.spelling import torch_keywords
 
 ShapeLike = int | Sequence[int]
 
@@ -28,8 +29,12 @@ def _shape(shape: tuple) -> tuple[int, ...]:
     return tuple(shape)
 
 
-def _resolve(backend: str | None) -> tuple[str, Any]:
-    name = _backend.get_backend() if backend is None else _backend.resolve_name(backend)
+def _resolve(backend: str | None, device: Any = None) -> tuple[str, Any]:
+    """The backend to create on: ``backend`` if named, else the one ``device`` means, else the current one."""
+    if backend is not None:
+        name = _backend.resolve_name(backend)
+    else:
+        name = _backend.get_backend() if device is None else _backend.backend_for(device)
     return name, _backend.namespace(name)
 
 
@@ -47,17 +52,20 @@ def _host_dtype_for(host_array: Any, dtype: Any) -> DType:
     raise TypeError(f"md.tensor cannot hold data of dtype {host_array.dtype}; give numbers or booleans")
 
 
-def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, backend: str | None = None) -> Tensor:
+@torch_keywords
+def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, backend: str | None = None,
+           device: Any = None) -> Tensor:
     """A new leaf tensor from a number, a (nested) list, a NumPy array or a backend array.
 
     Floating-point data becomes float32 unless ``dtype`` says otherwise; the
-    tensor lands on the current backend unless ``backend`` names one.
+    tensor lands on the current backend unless ``backend`` (or PyTorch's
+    ``device``, see :mod:`minidl.backend.devices`) names one.
 
     >>> import minidl as md
     >>> md.tensor([[1, 2], [3, 4]], dtype=md.float64).shape
     (2, 2)
     """
-    name, xp = _resolve(backend)
+    name, xp = _resolve(backend, device)
     if isinstance(data, Tensor):
         data = data.data
     if type(data).__module__.split(".")[0] in ("cupy", "array_api_strict", "numpy") and hasattr(data, "shape"):
@@ -75,6 +83,26 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, backend: s
     return _leaf(array, xp, name, requires_grad)
 
 
+@torch_keywords
+def as_tensor(data: Any, dtype: Any = None, device: Any = None, backend: str | None = None) -> Tensor:
+    """Like :func:`tensor`, but an array keeps its own dtype (a float64 array stays float64), as in PyTorch.
+
+    (minidl always copies: the tensor does not share the array's memory.)
+    """
+    if isinstance(data, Tensor) and dtype is None and device is None and backend is None:
+        return data
+    if dtype is None and hasattr(data, "dtype") and hasattr(data, "shape"):
+        dtype = data.dtype.name if isinstance(data, Tensor) else as_dtype(data.dtype)
+    return tensor(data, dtype=dtype, backend=backend, device=device)
+
+
+def from_numpy(array: Any) -> Tensor:
+    """A tensor with a NumPy array's values and dtype (a copy: PyTorch's shares the memory, minidl's does not)."""
+    if type(array).__module__.split(".")[0] != "numpy":
+        raise TypeError(f"from_numpy takes a NumPy array, got {type(array).__name__}; use md.tensor(...)")
+    return as_tensor(array)
+
+
 def _as_host(data: Any) -> Any:
     try:
         return numpy.asarray(data)
@@ -88,24 +116,29 @@ def _leaf(array: Any, xp: Any, name: str, requires_grad: bool) -> Tensor:
     return Tensor._wrap(array, xp, name, requires_grad)
 
 
-def zeros(*shape: ShapeLike, dtype: Any = None, requires_grad: bool = False, backend: str | None = None) -> Tensor:
+@torch_keywords
+def zeros(*shape: ShapeLike, dtype: Any = None, requires_grad: bool = False, backend: str | None = None,
+          device: Any = None) -> Tensor:
     """A tensor of zeros (float32 unless ``dtype`` says otherwise)."""
-    name, xp = _resolve(backend)
+    name, xp = _resolve(backend, device)
     array = xp.zeros(_shape(shape), dtype=to_backend_dtype(xp, dtype or DEFAULT_FLOAT))
     return _leaf(array, xp, name, requires_grad)
 
 
-def ones(*shape: ShapeLike, dtype: Any = None, requires_grad: bool = False, backend: str | None = None) -> Tensor:
+@torch_keywords
+def ones(*shape: ShapeLike, dtype: Any = None, requires_grad: bool = False, backend: str | None = None,
+         device: Any = None) -> Tensor:
     """A tensor of ones (float32 unless ``dtype`` says otherwise)."""
-    name, xp = _resolve(backend)
+    name, xp = _resolve(backend, device)
     array = xp.ones(_shape(shape), dtype=to_backend_dtype(xp, dtype or DEFAULT_FLOAT))
     return _leaf(array, xp, name, requires_grad)
 
 
+@torch_keywords
 def full(shape: ShapeLike, fill_value: float, dtype: Any = None, requires_grad: bool = False,
-         backend: str | None = None) -> Tensor:
+         backend: str | None = None, device: Any = None) -> Tensor:
     """A tensor filled with ``fill_value``; the dtype follows the value as in PyTorch (bool, int64, else float32)."""
-    name, xp = _resolve(backend)
+    name, xp = _resolve(backend, device)
     shape = _shape((shape,))
     if dtype is None:
         dtype = "bool" if isinstance(fill_value, bool) else "int64" if isinstance(fill_value, int) else DEFAULT_FLOAT
@@ -113,43 +146,57 @@ def full(shape: ShapeLike, fill_value: float, dtype: Any = None, requires_grad: 
     return _leaf(array, xp, name, requires_grad)
 
 
-def zeros_like(other: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return zeros(other.shape, dtype=dtype or other.dtype, requires_grad=requires_grad, backend=other.backend)
+def _like(other: Tensor, device: Any) -> str:
+    return other.backend if device is None else _backend.backend_for(device, other.backend)
 
 
-def ones_like(other: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return ones(other.shape, dtype=dtype or other.dtype, requires_grad=requires_grad, backend=other.backend)
+def zeros_like(other: Tensor, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+    """Zeros of ``other``'s shape, dtype and backend (each may be overridden)."""
+    return zeros(other.shape, dtype=dtype or other.dtype, requires_grad=requires_grad, backend=_like(other, device))
 
 
+def ones_like(other: Tensor, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+    """Ones of ``other``'s shape, dtype and backend (each may be overridden)."""
+    return ones(other.shape, dtype=dtype or other.dtype, requires_grad=requires_grad, backend=_like(other, device))
+
+
+def full_like(other: Tensor, fill_value: float, dtype: Any = None, requires_grad: bool = False,
+              device: Any = None) -> Tensor:
+    """``fill_value`` in ``other``'s shape, dtype and backend (each may be overridden)."""
+    return full(other.shape, fill_value, dtype=dtype or other.dtype, requires_grad=requires_grad,
+                backend=_like(other, device))
+
+
+@torch_keywords
 def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any = None,
-           backend: str | None = None) -> Tensor:
-    """Evenly spaced values in ``[start, stop)`` (int64 for integer arguments, else float32)."""
-    name, xp = _resolve(backend)
+           backend: str | None = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Evenly spaced values in ``[start, stop)`` (int64 for integer arguments, else float32).
+
+    ``arange(stop)``, ``arange(start, stop)`` and ``arange(start, stop, step)``, as in PyTorch and NumPy.
+    """
+    name, xp = _resolve(backend, device)
     if dtype is None:
         integral = all(isinstance(v, int) for v in (start, stop if stop is not None else 0, step))
         dtype = "int64" if integral else DEFAULT_FLOAT
     array = xp.arange(start, stop, step, dtype=to_backend_dtype(xp, dtype))
-    return Tensor._wrap(array, xp, name)
+    return _leaf(array, xp, name, requires_grad)
 
 
-def eye(n: int, m: int | None = None, dtype: Any = None, backend: str | None = None) -> Tensor:
+@torch_keywords
+def linspace(start: float, end: float, steps: int, dtype: Any = None, backend: str | None = None,
+             device: Any = None, requires_grad: bool = False) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end``, both included (float32 by default)."""
+    name, xp = _resolve(backend, device)
+    array = xp.linspace(start, end, int(steps), dtype=to_backend_dtype(xp, dtype or DEFAULT_FLOAT))
+    return _leaf(array, xp, name, requires_grad)
+
+
+@torch_keywords
+def eye(n: int, m: int | None = None, dtype: Any = None, backend: str | None = None, device: Any = None,
+        requires_grad: bool = False) -> Tensor:
     """The identity matrix (``n`` by ``m``)."""
-    name, xp = _resolve(backend)
-    return Tensor._wrap(xp.eye(n, m, dtype=to_backend_dtype(xp, dtype or DEFAULT_FLOAT)), xp, name)
-
-
-def randn(*shape: ShapeLike, dtype: Any = None, requires_grad: bool = False, backend: str | None = None) -> Tensor:
-    """Standard normal samples, drawn on the host so a seed gives the same values everywhere."""
-    chosen = as_dtype(dtype or DEFAULT_FLOAT)
-    host = _backend.host_rng().standard_normal(_shape(shape)).astype(chosen.name)
-    return tensor(host, dtype=chosen, requires_grad=requires_grad, backend=backend)
-
-
-def rand(*shape: ShapeLike, dtype: Any = None, requires_grad: bool = False, backend: str | None = None) -> Tensor:
-    """Uniform samples in ``[0, 1)``, drawn on the host."""
-    chosen = as_dtype(dtype or DEFAULT_FLOAT)
-    host = _backend.host_rng().random(_shape(shape)).astype(chosen.name)
-    return tensor(host, dtype=chosen, requires_grad=requires_grad, backend=backend)
+    name, xp = _resolve(backend, device)
+    return _leaf(xp.eye(n, m, dtype=to_backend_dtype(xp, dtype or DEFAULT_FLOAT)), xp, name, requires_grad)
 
 
 def constant_like(value: Any, like: Tensor) -> Tensor:

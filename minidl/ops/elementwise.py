@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from minidl.autograd.dtypes import DEFAULT_FLOAT, bool_, dtype_of, to_backend_dtype
+from minidl.autograd.autocast import _autocast_dtype
+from minidl.autograd.dtypes import DEFAULT_FLOAT, as_dtype, bool_, dtype_of, to_backend_dtype
 from minidl.autograd.function import Function, check_same_backend
 from minidl.autograd.tensor import Tensor
 from minidl.ops.checks import broadcast_shapes
@@ -34,10 +35,16 @@ def operands(op: str, a: Any, b: Any) -> tuple[Tensor, Tensor]:
     return a, b
 
 
+_FLOAT_WIDTH = {"float16": 16, "float32": 32, "float64": 64}
+
+
 def _promote(op: str, a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
-    """Integers and booleans meet floats as floats; two float widths never mix silently."""
+    """Integers and booleans meet floats as floats; two float widths mix only under md.autocast() (to the wider)."""
     kind_a, kind_b = dtype_of(a.data.dtype), dtype_of(b.data.dtype)
     if kind_a.is_floating and kind_b.is_floating:
+        if _autocast_dtype.get() is not None:  # as PyTorch promotes: float16 with float32 is float32
+            wider = kind_a if _FLOAT_WIDTH[kind_a.name] > _FLOAT_WIDTH[kind_b.name] else kind_b
+            return astype(a, wider), astype(b, wider)
         raise TypeError(
             f"{op} got a {kind_a.name} tensor and a {kind_b.name} tensor; minidl does not mix float widths "
             f"silently: convert one with .astype(md.{kind_a.name}) or .astype(md.{kind_b.name})"
@@ -366,7 +373,14 @@ def minimum(a: Any, b: Any) -> Tensor:
 
 
 def where(condition: Any, a: Any, b: Any) -> Tensor:
-    """``a`` where ``condition`` is true, else ``b`` (gradients flow to the chosen side)."""
+    """``a`` where ``condition`` is true, else ``b`` (gradients flow to the chosen side).
+
+    ``a`` and ``b`` may be numbers, both of them too (``md.where(x > 0, 1.0, 0.0)``, float32 then).
+    """
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor) and isinstance(condition, Tensor):
+        kind = DEFAULT_FLOAT if isinstance(a, float) or isinstance(b, float) else "int64"  # as PyTorch
+        a = Tensor._wrap(condition.xp.asarray(a, dtype=to_backend_dtype(condition.xp, kind)), condition.xp,
+                         condition.backend)
     a, b = operands("where", a, b)
     condition = constant_like(condition, a)
     if not condition.xp.isdtype(condition.data.dtype, "bool"):
@@ -380,6 +394,8 @@ def astype(x: Tensor, dtype: Any) -> Tensor:
     target = to_backend_dtype(x.xp, dtype)
     if x.data.dtype == target:
         return x
+    if not as_dtype(dtype).is_floating:  # an integer or boolean result has no gradient (as in PyTorch)
+        return Tensor._wrap(x.xp.astype(x.data, target), x.xp, x.backend)
     return AsType.apply(x, dtype=dtype)
 
 

@@ -3,8 +3,8 @@
 The forward is a gather (``take`` along axis 0).  Its gradient is a
 scatter-add: a row picked by several indices receives the sum of their
 gradients.  The Array API has no scatter-add, so this goes through
-:func:`minidl.ops.indexing.take_rows`, whose backward calls
-:func:`minidl.backend.scatter_add_rows`: ``numpy.add.at`` on NumPy,
+[`minidl.ops.indexing.take_rows()`][minidl.ops.indexing.take_rows], whose backward calls
+`minidl.backend.scatter_add_rows()`: ``numpy.add.at`` on NumPy,
 ``cupyx.scatter_add`` on CuPy, and elsewhere the one-hot GEMM
 ``one_hot(index).T @ grad`` (an embedding lookup *is* a matrix product
 with a one-hot matrix; the gather is just the fast way to compute it).

@@ -5,7 +5,7 @@ back into a tensor of zeros at the same place.  Integer tensors gather
 rows: minidl moves the indexed axes to the front, flattens them, and uses
 one ``take``.  Its gradient is a scatter-add, where a row picked twice
 receives both gradients: the standard has no scatter-add, so the backend
-layer supplies one (:func:`minidl.backend.scatter_add_rows`).
+layer supplies one (`minidl.backend.scatter_add_rows()`).
 """
 
 from __future__ import annotations

@@ -7,10 +7,12 @@ per layer, and whichever GEMM ``md.set_matmul`` selects runs all three.
 
 from __future__ import annotations
 
+from minidl.autograd.autocast import _autocast_dtype
 from minidl.autograd.dtypes import same_dtype
 from minidl.autograd.function import Function
 from minidl.autograd.tensor import Tensor
 from minidl.kernels.matmul import gemm
+from minidl.ops.autocasting import cast_for_gemm
 from minidl.ops.checks import broadcast_shapes, expect_tensor
 from minidl.ops.creation import constant_like
 from minidl.ops.shape import PermuteDims, Reshape, expand_dims, squeeze, sum_to
@@ -53,6 +55,8 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
     """
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
         a, b = (constant_like(a, b), b) if isinstance(b, Tensor) else (a, constant_like(b, a))
+    if _autocast_dtype.get() is not None:  # md.autocast(): the product in float16
+        a, b = cast_for_gemm(a, b)
     shape_a, shape_b = a.data.shape, b.data.shape
     if a.dtype.kind == "bool" or b.dtype.kind == "bool":
         raise TypeError(f"matmul of bool tensors is not defined (PyTorch refuses it too); convert with "
@@ -127,6 +131,8 @@ class Linear(Function):
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``x @ weight.T + bias`` with ``weight`` of shape (out_features, in_features), as in PyTorch."""
     expect_tensor("linear", x)
+    if _autocast_dtype.get() is not None:  # md.autocast(): the product (and its bias) in float16
+        x, weight, bias = cast_for_gemm(x, weight, bias)
     x_shape, weight_shape = x.data.shape, weight.data.shape
     if len(x_shape) < 1 or len(weight_shape) != 2:
         raise ValueError(f"linear: expected input (..., in_features) and weight (out, in), got {x.shape} and "

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from minidl.autograd.autocast import _autocast_dtype
 from minidl.autograd.dtypes import dtype_of
 from minidl.autograd.function import Function, check_same_backend
 from minidl.autograd.tensor import Tensor
+from minidl.ops.autocasting import cast_to_float32
 from minidl.ops.creation import constant_like
 from minidl.ops.elementwise import Sigmoid
 from minidl.ops.reduction import mean, sum
@@ -71,6 +73,8 @@ def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tenso
     _check_reduction(reduction, "cross_entropy")
     target = constant_like(target, logits)
     check_same_backend("cross_entropy", (logits, target))
+    if _autocast_dtype.get() is not None:  # losses in float32 under md.autocast()
+        (logits,) = cast_to_float32(logits)
     logits_shape = logits.data.shape
     if len(logits_shape) != 2:
         raise ValueError(f"cross_entropy expects logits of shape (N, C), got {logits.shape}")
@@ -113,6 +117,8 @@ def binary_cross_entropy_with_logits(logits: Tensor, target: Any, reduction: str
     """Binary cross-entropy of ``sigmoid(logits)`` against targets in [0, 1], computed stably."""
     _check_reduction(reduction, "binary_cross_entropy_with_logits")
     target = constant_like(target, logits)
+    if _autocast_dtype.get() is not None:  # losses in float32 under md.autocast()
+        logits, target = cast_to_float32(logits, target)
     if target.shape != logits.shape:
         raise ValueError(f"binary_cross_entropy_with_logits: target shape {target.shape} differs from "
                          f"logits shape {logits.shape}")
@@ -132,6 +138,8 @@ def mse_loss(prediction: Tensor, target: Any, reduction: str = "mean") -> Tensor
     """Mean (or sum) of squared differences; shapes must match exactly."""
     _check_reduction(reduction, "mse_loss")
     target = constant_like(target, prediction)
+    if _autocast_dtype.get() is not None:  # losses in float32 under md.autocast()
+        prediction, target = cast_to_float32(prediction, target)
     if target.shape != prediction.shape:
         raise ValueError(f"mse_loss: prediction shape {prediction.shape} differs from target shape {target.shape}; "
                          "reshape one so they match (silent broadcasting here is a classic bug)")

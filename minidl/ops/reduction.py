@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from minidl.autograd.autocast import _autocast_dtype
 from minidl.autograd.function import Function
 from minidl.autograd.tensor import Tensor
+from minidl.ops.autocasting import cast_to_float32
 from minidl.ops.checks import normalize_axes
 from minidl.ops.shape import BroadcastTo, Reshape
+from minidl.ops.spelling import torch_keywords
 
 
 def _spread(grad, node: Function, shape: tuple[int, ...]):
@@ -86,23 +89,31 @@ def _reduce(cls, x: Tensor, axis, keepdims: bool, op: str, nonempty: bool = Fals
     return cls.apply(x, axes=axes, keepdims=bool(keepdims), **params)
 
 
+@torch_keywords
 def sum(x: Tensor, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
     """Sum over ``axis`` (all axes when None).
 
     The sum over an axis of length 0 is 0 (the empty sum), and its gradient is a
-    tensor of zeros of the input's shape. Bools and integers sum as int64, as in PyTorch.
+    tensor of zeros of the input's shape. Bools and integers sum as int64, as in PyTorch. Under
+    ``md.autocast()`` a float16 input is summed in float32.
     """
+    if _autocast_dtype.get() is not None:
+        (x,) = cast_to_float32(x)
     if not x.dtype.is_floating and x.dtype.name != "int64":
         x = x.astype("int64")
     return _reduce(Sum, x, axis, keepdims, "sum")
 
 
+@torch_keywords
 def mean(x: Tensor, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
     """Arithmetic mean over ``axis`` (all axes when None).
 
     The mean over an axis of length 0 (an empty batch) is 0/0: minidl raises a
     ValueError rather than returning NaN, which would silently poison training.
+    Under ``md.autocast()`` a float16 input is averaged in float32.
     """
+    if _autocast_dtype.get() is not None:
+        (x,) = cast_to_float32(x)
     if not x.dtype.is_floating:
         raise TypeError(f"mean needs a floating-point tensor, got {x.dtype.name}; use .astype(md.float32)")
     return _reduce(Mean, x, axis, keepdims, "mean", nonempty=True)
@@ -113,11 +124,13 @@ def _check_not_empty(x: Tensor, axes: tuple[int, ...], op: str) -> None:
         raise ValueError(f"{op} of an empty tensor (shape {x.shape}) has no value; check the batch is not empty")
 
 
+@torch_keywords
 def max(x: Tensor, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
     """Largest value over ``axis``; at ties the gradient is split evenly between the tied entries."""
     return _reduce(ReduceExtreme, x, axis, keepdims, "max", nonempty=True, largest=True)
 
 
+@torch_keywords
 def min(x: Tensor, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
     """Smallest value over ``axis``; at ties the gradient is split evenly between the tied entries."""
     return _reduce(ReduceExtreme, x, axis, keepdims, "min", nonempty=True, largest=False)

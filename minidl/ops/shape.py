@@ -12,6 +12,7 @@ from minidl.autograd.function import Function
 from minidl.autograd.grad_mode import raw_namespace
 from minidl.autograd.tensor import Tensor
 from minidl.ops.checks import broadcast_shapes, normalize_axis
+from minidl.ops.spelling import torch_keywords
 
 
 class Reshape(Function):
@@ -148,8 +149,12 @@ def expand_dims(x: Tensor, axis: int = 0) -> Tensor:
     return reshape(x, shape[:axis] + (1,) + shape[axis:])
 
 
-def squeeze(x: Tensor, axis: int | Sequence[int]) -> Tensor:
-    """Remove axes of length 1 (``axis`` must name them, as in the standard)."""
+@torch_keywords
+def squeeze(x: Tensor, axis: int | Sequence[int] | None = None) -> Tensor:
+    """Remove axes of length 1: those ``axis`` names (each must have length 1, as in the standard),
+    or, when ``axis`` is None, every axis of length 1 (PyTorch's ``squeeze()``)."""
+    if axis is None:
+        return reshape(x, tuple(d for d in x.shape if d != 1))
     axes = (axis,) if isinstance(axis, int) else tuple(axis)
     axes = {normalize_axis(a, x.ndim, "squeeze") for a in axes}
     if x.ndim == 0:  # a 0-d tensor has no axis to remove; PyTorch returns it as it is
@@ -160,12 +165,19 @@ def squeeze(x: Tensor, axis: int | Sequence[int]) -> Tensor:
     return reshape(x, tuple(d for i, d in enumerate(x.shape) if i not in axes))
 
 
-def flatten(x: Tensor, start_axis: int = 0) -> Tensor:
-    """Merge the axes from ``start_axis`` on into one."""
+@torch_keywords
+def flatten(x: Tensor, start_axis: int = 0, end_axis: int = -1) -> Tensor:
+    """Merge the axes from ``start_axis`` to ``end_axis`` (both included) into one."""
+    if x.ndim == 0:
+        return reshape(x, (1,))
     start_axis = normalize_axis(start_axis, x.ndim, "flatten")
-    return reshape(x, x.shape[:start_axis] + (-1,))
+    end_axis = normalize_axis(end_axis, x.ndim, "flatten")
+    if end_axis < start_axis:
+        raise ValueError(f"flatten: end axis {end_axis} comes before start axis {start_axis}")
+    return reshape(x, x.shape[:start_axis] + (-1,) + x.shape[end_axis + 1:])
 
 
+@torch_keywords
 def concat(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     """Join tensors along an existing axis."""
     tensors = tuple(tensors)
@@ -185,6 +197,7 @@ def concat(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     return Concat.apply(*tensors, axis=axis)
 
 
+@torch_keywords
 def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     """Join tensors of one shape along a new axis."""
     tensors = tuple(tensors)

@@ -6,12 +6,15 @@ logits of 1e4.
 
 from __future__ import annotations
 
+from minidl.autograd.autocast import _autocast_dtype
 from minidl.autograd.function import Function
 from minidl.autograd.tensor import Tensor
+from minidl.ops.autocasting import cast_to_float32
 from minidl.ops.checks import normalize_axis
 from minidl.ops.elementwise import Exp
 from minidl.ops.reduction import Sum
 from minidl.ops.shape import reshape
+from minidl.ops.spelling import torch_keywords
 
 
 class Softmax(Function):
@@ -40,13 +43,19 @@ class LogSoftmax(Function):
         return grad - probabilities * Sum.apply(grad, axes=(self.axis,), keepdims=True)
 
 
+@torch_keywords
 def softmax(x: Tensor, axis: int = -1) -> Tensor:
-    """``exp(x) / sum(exp(x))`` along ``axis``: probabilities that add up to 1."""
+    """``exp(x) / sum(exp(x))`` along ``axis``: probabilities that add up to 1 (float32 under md.autocast)."""
+    if _autocast_dtype.get() is not None:
+        (x,) = cast_to_float32(x)
     return _along(Softmax, x, axis, "softmax")
 
 
+@torch_keywords
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     """``log(softmax(x))`` along ``axis``, without the overflow of computing it in two steps."""
+    if _autocast_dtype.get() is not None:
+        (x,) = cast_to_float32(x)
     return _along(LogSoftmax, x, axis, "log_softmax")
 
 

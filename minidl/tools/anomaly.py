@@ -4,7 +4,7 @@ A NaN spreads: one ``log(0)`` or one overflowing ``exp`` in step 900 turns
 every later number into NaN, and the loss curve only shows the end of the
 story.  Inside ``md.detect_anomaly()`` every op's forward output and every
 gradient its backward returns is checked, and the first non-finite one
-raises an :class:`AnomalyError` naming the op, its input shapes and dtypes,
+raises an `AnomalyError` naming the op, its input shapes and dtypes,
 the phase, and the line of *your* code that created the op.
 
 It is a debugging tool: each check reads the whole array (and waits for the
@@ -84,7 +84,7 @@ def _error(node: Function, inputs: tuple, phase: str, problem: str, detail: str 
 
 
 class _AnomalyHook:
-    """The hook :func:`minidl.autograd.hooks.install_hook` calls around every op."""
+    """The hook [`minidl.autograd.hooks.install_hook()`][minidl.autograd.hooks.install_hook] calls around every op."""
 
     def forward(self, node: Function, call: Any) -> Any:
         outer = _backward_of.get()
@@ -120,7 +120,7 @@ class _AnomalyHook:
 
 @contextlib.contextmanager
 def detect_anomaly() -> Iterator[None]:
-    """Raise :class:`AnomalyError` at the first op whose forward or backward makes NaN or Inf.
+    """Raise `AnomalyError` at the first op whose forward or backward makes NaN or Inf.
 
     Run both the forward pass and ``backward()`` inside the block, so that a
     backward error can name the line that created the op.  The setting is per

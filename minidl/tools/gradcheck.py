@@ -27,7 +27,7 @@ def gradcheck(fn: Callable[..., Tensor], inputs: Sequence[Any], eps: float = 1e-
 
     Floating-point inputs are copied to float64 leaves that require grad;
     others (integer indices, booleans) pass through unchanged.  Raises
-    :class:`GradcheckError` naming the input, the element and both values.
+    `GradcheckError` naming the input, the element and both values.
 
     >>> import minidl as md
     >>> md.gradcheck(lambda x: (x * x).sum(), [md.tensor([1.0, -2.0])])

@@ -167,7 +167,7 @@ class Profile:
 
 
 class _Profiling:
-    """The context manager that ``md.profile()`` returns; ``as`` gives the :class:`Profile`."""
+    """The context manager that ``md.profile()`` returns; ``as`` gives the `Profile`."""
 
     def __init__(self, profile: Profile) -> None:
         self.profile = profile
@@ -188,7 +188,7 @@ class _Profiling:
 
 
 def profile(synchronize_device: bool = True) -> _Profiling:
-    """Time every op inside a ``with`` block; ``as`` gives a :class:`Profile` (print it, or read ``.records``).
+    """Time every op inside a ``with`` block; ``as`` gives a `Profile` (print it, or read ``.records``).
 
     ``synchronize_device=False`` skips waiting for the GPU around each op
     (times are then only the cost of queueing the work).

@@ -60,9 +60,9 @@ def save(obj: Any, path: str | os.PathLike) -> None:
 
 
 def load(path: str | os.PathLike, backend: str | None = None) -> Any:
-    """Read what :func:`save` wrote; tensors land on ``backend`` (by default the current one).
+    """Read what `save()` wrote; tensors land on ``backend`` (by default the current one).
 
-    Raises :class:`SerializationError`, naming the file, when it is not a
+    Raises `SerializationError`, naming the file, when it is not a
     minidl file, is truncated or corrupted, or contains pickled objects
     (which are refused, never run).
     """

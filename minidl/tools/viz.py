@@ -3,7 +3,7 @@
 Autograd records, for every result, the Function that made it and that
 Function's inputs.  Walking those links back from a tensor gives the whole
 computation: this module writes it as Graphviz ``dot`` source
-(:func:`to_dot`), and turns that into an SVG or PNG file (:func:`render`)
+(`to_dot()`), and turns that into an SVG or PNG file (`render()`)
 when Graphviz is installed.
 
 Boxes are operations; ovals are tensors, labelled with their shape and dtype.
@@ -44,7 +44,7 @@ INSTALL_HINT = (
 
 
 class GraphvizNotFoundError(RuntimeError):
-    """Raised by :func:`render` when neither the ``dot`` program nor a working ``graphviz`` package is found."""
+    """Raised by `render()` when neither the ``dot`` program nor a working ``graphviz`` package is found."""
 
 
 def to_dot(tensor: "Tensor", names: Mapping[str, "Tensor"] | None = None, rankdir: str = "TB",
@@ -83,8 +83,8 @@ def render(tensor: "Tensor", path: str | Path, format: str | None = None, **to_d
     """Draw the graph that produced ``tensor`` into ``path`` (``"svg"``, ``"png"`` or ``"pdf"``).
 
     The format defaults to the file's suffix, else SVG.  Uses the ``dot`` program when it is on
-    the PATH, else the ``graphviz`` Python package; raises :class:`GraphvizNotFoundError`, saying
-    how to install Graphviz, when neither works.  Other keyword arguments go to :func:`to_dot`.
+    the PATH, else the ``graphviz`` Python package; raises `GraphvizNotFoundError`, saying
+    how to install Graphviz, when neither works.  Other keyword arguments go to `to_dot()`.
     Returns the path written.
 
     >>> import minidl as md

@@ -1,0 +1,1 @@
+"""Reference solutions: each imports its skeleton's scaffolding and writes the missing functions."""

@@ -1,0 +1,1 @@
+"""Tests of the exercises: each test takes the implementation under test as ``ex``."""

@@ -1,0 +1,106 @@
+"""PyTorch's device names, mapped onto minidl's backends.
+
+minidl chooses an array library, not a device: a device name is a backend
+choice. ``"cpu"`` means a CPU backend (the current one if it runs on the
+CPU, NumPy otherwise: array-api-strict stays array-api-strict), ``"cuda"``
+and ``"cuda:0"`` mean CuPy. minidl drives one GPU, so ``"cuda:1"`` is
+refused, as are devices no backend provides (``"mps"``).
+
+>>> import minidl as md
+>>> md.zeros(2).device
+device(type='cpu')
+>>> md.device("cuda:0").type
+'cuda'
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from minidl.backend.arrays import is_gpu_available, synchronize
+from minidl.backend.config import get_backend, resolve_name
+from minidl.backend.random import manual_seed
+
+CPU_BACKENDS = ("numpy", "array_api_strict")
+
+
+class device:  # noqa: N801 - lower case, as torch.device
+    """A device name (``"cpu"``, ``"cuda"``, ``"cuda:0"``), compared equal to its string."""
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, spec: Any, index: int | None = None) -> None:
+        if isinstance(spec, device):
+            spec, index = spec.type, spec.index if index is None else index
+        if not isinstance(spec, str):
+            raise TypeError(f"a device is a string such as 'cpu' or 'cuda:0', not {type(spec).__name__}")
+        kind, _, number = spec.strip().lower().partition(":")
+        if kind not in ("cpu", "cuda"):
+            raise ValueError(f"unknown device {spec!r}: minidl knows 'cpu' (NumPy, array-api-strict) and "
+                             f"'cuda' (CuPy); a backend name such as 'numpy' also works where a device is asked")
+        if number:
+            index = int(number)
+        if kind == "cuda" and index not in (None, 0):
+            raise ValueError(f"device {spec!r}: minidl drives one GPU, 'cuda:0'; select another GPU with "
+                             f"CUDA_VISIBLE_DEVICES before starting Python")
+        self.type, self.index = kind, (0 if kind == "cuda" else None)
+
+    def __str__(self) -> str:
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __repr__(self) -> str:
+        return f"device(type={self.type!r})" if self.index is None else \
+            f"device(type={self.type!r}, index={self.index})"
+
+    def __eq__(self, other: Any) -> bool:
+        try:
+            other = device(other)
+        except (TypeError, ValueError):
+            return NotImplemented
+        return (self.type, self.index) == (other.type, other.index)
+
+    def __hash__(self) -> int:
+        return hash(str(self))
+
+
+def device_of(backend: str) -> device:
+    """The device a backend's arrays live on."""
+    return device("cpu") if backend in CPU_BACKENDS else device("cuda")
+
+
+def backend_for(spec: Any, current: str | None = None) -> str:
+    """The backend that a device name (or a backend name) means; ``current`` is kept when it fits."""
+    if isinstance(spec, str) and spec.strip().lower().partition(":")[0] not in ("cpu", "cuda"):
+        return resolve_name(spec)  # a backend name or alias ("numpy", "gpu"); unknown ones are refused there
+    chosen = device(spec)
+    if chosen.type == "cuda":
+        return "cupy"
+    current = get_backend() if current is None else current
+    if current in CPU_BACKENDS:
+        return current
+    fallback = get_backend()
+    return fallback if fallback in CPU_BACKENDS else "numpy"
+
+
+class cuda:  # noqa: N801 - md.cuda.is_available(), as torch.cuda
+    """``md.cuda``: the few ``torch.cuda`` functions scripts call."""
+
+    is_available = staticmethod(is_gpu_available)
+
+    @staticmethod
+    def device_count() -> int:
+        """1 when CuPy sees a GPU (minidl drives one), else 0."""
+        return 1 if is_gpu_available() else 0
+
+    @staticmethod
+    def manual_seed(seed: int) -> None:
+        """minidl draws every random number on the host: the same as ``md.manual_seed``."""
+        manual_seed(seed)
+
+    manual_seed_all = manual_seed
+
+    @staticmethod
+    def synchronize() -> None:
+        """Wait for the GPU's queued work (nothing to do without one)."""
+        if is_gpu_available():
+            synchronize("cupy")

