@@ -13,6 +13,7 @@ runs on Tensors and records its own graph (see [`minidl.autograd.function`][mini
 from __future__ import annotations
 
 import contextvars
+import weakref
 from typing import TYPE_CHECKING, Any, Callable
 
 from minidl.autograd.dtypes import dtype_of, same_dtype
@@ -27,8 +28,53 @@ if TYPE_CHECKING:
     from minidl.autograd.tensor import Tensor
 
 
-def topological_order(root: "Function") -> list["Function"]:
-    """Every node that ``root`` depends on, each after all the nodes that use it."""
+# How many in-place changes (minidl.ops.inplace) this process has made: while 0, as in most training
+# loops, neither Function.apply nor backward() spends time on version counters.
+inplace_changes = [0]
+
+
+# For a tensor changed in place by a recorded op: its earlier values, by version, each a Tensor
+# that still has the old array and creator (held weakly: the graph that needs one keeps it alive).
+# Keyed by id() (Tensor's == is elementwise, so no WeakKeyDictionary); an entry goes when its tensor does.
+_earlier_values: dict[int, dict[int, Any]] = {}
+
+
+def remember_earlier_value(tensor: "Tensor", earlier: "Tensor") -> None:
+    """Keep ``earlier`` (``tensor`` before an in-place change) for the ops that used that version."""
+    versions = _earlier_values.get(id(tensor))
+    if versions is None:
+        versions = _earlier_values[id(tensor)] = {}
+        weakref.finalize(tensor, _earlier_values.pop, id(tensor), None)
+    versions[earlier._version] = weakref.ref(earlier)
+
+
+def _as_used(node: "Function") -> tuple:
+    """``node.inputs``, each tensor changed in place since the node used it replaced by its earlier value."""
+    versions, inputs, resolved = node.input_versions, node.inputs, None
+    for index, tensor in enumerate(inputs):
+        used = versions[index] if versions else 0
+        if tensor._version != used:
+            ref = _earlier_values.get(id(tensor), {}).get(used)
+            earlier = ref() if ref is not None else None
+            if earlier is None:  # changed without a record (under no_grad, by an optimizer, through .data)
+                raise_modified(node, f"input {index}", tensor)
+            resolved = list(inputs) if resolved is None else resolved
+            resolved[index] = earlier
+    return inputs if resolved is None else tuple(resolved)
+
+
+def mark_changed_in_place(tensor: "Tensor") -> None:
+    """Count a change made to ``tensor``'s array behind autograd's back (an optimizer's step), as PyTorch does."""
+    tensor._version += 1
+    inplace_changes[0] += 1
+
+
+def topological_order(root: "Function", check_versions: bool = False) -> list["Function"]:
+    """Every node that ``root`` depends on, each after all the nodes that use it.
+
+    With ``check_versions``, a node whose input was changed in place since it ran is
+    pointed at the earlier value it used (or refuses, where none was kept).
+    """
     post_order: list[Function] = []
     visited: set[Function] = set()
     stack: list[tuple[Function, bool]] = [(root, False)]
@@ -46,6 +92,15 @@ def topological_order(root: "Function") -> list["Function"]:
                 "pass backward(retain_graph=True) the first time to call backward twice"
             )
         stack.append((node, True))
+        if check_versions:  # (inline: this runs for every node of every backward once an optimizer stepped)
+            versions = node.input_versions
+            if versions is None:
+                for tensor in node.inputs:
+                    if tensor._version:
+                        node.inputs = _as_used(node)
+                        break
+            elif versions != tuple([tensor._version for tensor in node.inputs]):
+                node.inputs = _as_used(node)
         for tensor in node.inputs:
             creator = tensor.creator
             if creator is not None and creator not in visited:
@@ -56,7 +111,8 @@ def topological_order(root: "Function") -> list["Function"]:
 
 def backward(root: "Tensor", grad: "Tensor", retain_graph: bool, create_graph: bool) -> None:
     """Accumulate d(root)/d(leaf) * grad into ``leaf.grad`` for every leaf that requires grad."""
-    order = topological_order(root.creator)
+    check_versions = inplace_changes[0] != 0
+    order = topological_order(root.creator, check_versions)
     # Gradients of intermediate results, keyed by the node that made them (Function hashes by identity).
     grad_of: dict = {root.creator: grad if create_graph else grad.data}
     hooks = installed_hooks()
@@ -70,7 +126,7 @@ def backward(root: "Tensor", grad: "Tensor", retain_graph: bool, create_graph: b
             if grad_output is None:  # no path from root carries a gradient here
                 continue
             inputs = node.inputs
-            values = inputs if create_graph else [tensor.data for tensor in inputs]
+            values = inputs if create_graph else [tensor._data for tensor in inputs]
             if hooks:
                 input_grads = run_hooked(hooks, "backward", node, lambda: node.backward(grad_output, *values))
             else:
@@ -104,6 +160,16 @@ def backward(root: "Tensor", grad: "Tensor", retain_graph: bool, create_graph: b
         # Only now: a node's backward may need tensors that a later node's inputs hold.
         for node in order:
             node.release()
+
+
+def raise_modified(node: "Function", what: str, tensor: "Tensor") -> None:
+    """PyTorch's error for a value changed in place after an op used it (never a silently wrong gradient)."""
+    raise RuntimeError(
+        f"one of the variables needed for gradient computation has been modified by an inplace operation: "
+        f"{what} of {node.name} (shape {tensor.shape}) was changed in place after {node.name} used it (it is now "
+        f"at version {tensor._version}); make the change outside md.no_grad() so that it is recorded, "
+        f"write `x = x + y` instead of `x += y`, or change it after backward()"
+    )
 
 
 def queue_callback(callback: Callable[[], Any]) -> None:

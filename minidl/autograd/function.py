@@ -27,6 +27,7 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
+from minidl.autograd.engine import inplace_changes, raise_modified
 from minidl.autograd.ctx_function import apply_ctx_style, backward_ctx_style, check_ctx_style, is_ctx_style
 from minidl.autograd.grad_mode import _grad_enabled, _raw_namespace
 from minidl.autograd.hooks import _hooks, run_hooked
@@ -51,6 +52,10 @@ class Function:
     # A class-level default, not a slot: apply() then need not set it on every node,
     # and release() sets it on the instance (in __dict__) once the node is used up.
     released = False
+    # The _version of each input when the node was recorded (None: all 0), and of the output (see
+    # minidl.ops.inplace): backward() refuses to run on a value that was changed in place since.
+    input_versions = None
+    output_version = 0
     # Floating-point operations of one forward call, for ops that are GEMMs (read by the profiler).
     gemm_flops = None
     _param_names: frozenset[str] = frozenset()
@@ -83,7 +88,9 @@ class Function:
     def output_like(self, grad: Any) -> Any:
         """The op's result in the kind of ``grad``: the output Tensor, or its array."""
         output = self._output_ref()
-        return output if isinstance(grad, Tensor) else output.data
+        if output._version != self.output_version:
+            raise_modified(self, "its output", output)
+        return output if isinstance(grad, Tensor) else output._data
 
     def saved_like(self, grad: Any, array: Any, recompute: Any) -> Any:
         """A value the forward already computed (``array``), in the kind of ``grad``.
@@ -141,9 +148,9 @@ class Function:
                 check_same_backend(cls.__name__, inputs)
         node.xp = first.xp
         if hooks:  # the arrays are read inside call(): a hook (md.compile) may swap them first
-            data = run_hooked(hooks, "forward", node, lambda: node.forward(*[t.data for t in inputs]))
+            data = run_hooked(hooks, "forward", node, lambda: node.forward(*[t._data for t in inputs]))
         else:
-            data = node.forward(*[t.data for t in inputs])
+            data = node.forward(*[t._data for t in inputs])
         record = False
         if _grad_enabled.get():
             for tensor in inputs:
@@ -154,6 +161,11 @@ class Function:
         if record:
             out.creator = node
             node._output_ref = weakref.ref(out)
+            if inplace_changes[0]:
+                for tensor in inputs:
+                    if tensor._version:  # changed in place before: remember the versions this node saw
+                        node.input_versions = tuple([t._version for t in inputs])
+                        break
         else:
             node.inputs = None
         return out

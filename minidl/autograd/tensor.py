@@ -10,6 +10,7 @@ reads as it does in NumPy.
 
 from __future__ import annotations
 
+import operator
 from types import ModuleType
 from typing import Any
 
@@ -28,22 +29,24 @@ class Tensor:
     [2.0, 4.0, 6.0]
     """
 
-    __slots__ = ("data", "xp", "backend", "requires_grad", "grad", "creator", "name", "grad_hooks", "__weakref__")
+    __slots__ = ("_data", "xp", "backend", "requires_grad", "grad", "creator", "name", "grad_hooks", "_version",
+                 "__weakref__")
     __array_priority__ = 1000  # so numpy_array * tensor calls Tensor.__rmul__
 
     def __init__(self, data: Any, requires_grad: bool = False) -> None:
         from minidl.ops.creation import tensor as _make
 
         made = _make(data, requires_grad=requires_grad)
-        self.data, self.xp, self.backend = made.data, made.xp, made.backend
+        self._data, self.xp, self.backend = made.data, made.xp, made.backend
         self.requires_grad, self.grad, self.creator, self.name = made.requires_grad, None, None, None
-        self.grad_hooks = None
+        self.grad_hooks, self._version = None, 0
 
     @classmethod
     def _wrap(cls, data: Any, xp: ModuleType, backend: str, requires_grad: bool = False) -> "Tensor":
         """Fast path for ops: wrap an array whose namespace is already known."""
         tensor = object.__new__(cls)
-        tensor.data = data
+        tensor._data = data
+        tensor._version = 0
         tensor.xp = xp
         tensor.backend = backend
         tensor.requires_grad = requires_grad
@@ -54,6 +57,24 @@ class Tensor:
         return tensor
 
     # ---- what it is -------------------------------------------------------
+    def _set_data(self, value: Any) -> None:
+        """``t.data = value``: an array of the tensor's backend, or a Tensor whose array is taken (as in PyTorch)."""
+        if type(value) is not type(self._data):  # (the same type, an optimizer's update, needs no check)
+            if isinstance(value, Tensor):
+                if value.backend != self.backend:
+                    raise ValueError(f"cannot set .data of a {self.backend!r} tensor to a {value.backend!r} tensor; "
+                                     f"move it first with .to({self.backend!r})")
+                value = value._data
+            elif isinstance(value, (int, float, bool, list, tuple)) or type(value).__module__.split(".")[0] in (
+                    "numpy", "cupy", "array_api_strict") and _backend.backend_of(value) != self.backend:
+                raise TypeError(f".data of a {self.backend!r} tensor must be an array of that backend or a Tensor, "
+                                f"got {type(value).__module__}.{type(value).__name__}; wrap it with md.tensor(...)")
+        self._data = value
+
+    data = property(operator.attrgetter("_data"), _set_data,
+                    doc="The backend array. Setting it with a Tensor stores that tensor's array; "
+                        "setting it records no graph and does not count as an in-place change.")
+
     @property
     def shape(self) -> tuple[int, ...]:
         return tuple(self.data.shape)
@@ -227,6 +248,22 @@ class Tensor:
     def __ne__(self, other): return _ops.not_equal(self, other)  # type: ignore[override]
     def __getitem__(self, key): return _ops.getitem(self, key)
 
+    # ---- in place, as in PyTorch (see minidl.ops.inplace: the tensor keeps its identity, its array is replaced) ----
+    def __iadd__(self, other): return _ops.update_(self, "+=", _ops.add, other)
+    def __isub__(self, other): return _ops.update_(self, "-=", _ops.subtract, other)
+    def __imul__(self, other): return _ops.update_(self, "*=", _ops.multiply, other)
+    def __itruediv__(self, other): return _ops.update_(self, "/=", _ops.divide, other)
+    def __setitem__(self, key, value): _ops.update_(self, "[...] =", _ops.setitem, key, value)
+    def add_(self, other, alpha=1): return _ops.update_(self, "add_", _ops.add, other * alpha if alpha != 1 else other)
+    def sub_(self, other, alpha=1):
+        return _ops.update_(self, "sub_", _ops.subtract, other * alpha if alpha != 1 else other)
+    def mul_(self, other): return _ops.update_(self, "mul_", _ops.multiply, other)
+    def div_(self, other): return _ops.update_(self, "div_", _ops.divide, other)
+    def clamp_(self, min=None, max=None): return _ops.update_(self, "clamp_", _ops.clip, min, max)
+    def zero_(self): return _ops.update_(self, "zero_", _ops.filled, 0)
+    def fill_(self, value): return _ops.update_(self, "fill_", _ops.filled, value)
+    def copy_(self, source): return _ops.update_(self, "copy_", _ops.copied, source)
+
     # ---- methods that mirror md.* functions (PyTorch's names: minidl/ops/torch_methods.py) ---------
     def exp(self): return _ops.exp(self)
     def log(self): return _ops.log(self)
@@ -253,8 +290,8 @@ class Tensor:
             raise AttributeError(f"minidl Tensors have no {name!r} (a PyTorch name); write {advice}")
         if name.endswith("_") and not name.startswith("_") and hasattr(type(self), name[:-1]):
             raise AttributeError(f"minidl Tensors have no in-place {name!r}; write x = x.{name[:-1]}(...) "
-                                 f"(a new tensor), or to update a parameter's values under md.no_grad(), "
-                                 f"change its array: p.data = (p - lr * p.grad).data")
+                                 f"(a new tensor), or update in place with the operators or copy_: "
+                                 f"`with md.no_grad(): p -= lr * p.grad` or x.copy_(x.{name[:-1]}(...))")
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     @property

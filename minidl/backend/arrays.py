@@ -85,5 +85,8 @@ def scatter_add_rows(xp: ModuleType, num_rows: int, index: Any, values: Any) -> 
         cupyx.scatter_add(out, index, values)
         return out
     one_hot = xp.astype(index[:, None] == xp.arange(num_rows, dtype=index.dtype)[None, :], values.dtype)
-    flat = xp.reshape(values, (values.shape[0], -1))
+    width = 1
+    for dim in values.shape[1:]:
+        width *= dim
+    flat = xp.reshape(values, (values.shape[0], width))  # not -1: with no rows, -1 is ambiguous
     return xp.reshape(xp.matmul(xp.matrix_transpose(one_hot), flat), out_shape)

@@ -35,9 +35,9 @@ class Parameter(Tensor):
         if requires_grad and not data.dtype.is_floating:
             raise TypeError(f"a Parameter that requires grad must be floating point, got {data.dtype.name}; "
                             "convert with .astype(md.float32)")
-        self.data, self.xp, self.backend = data.data, data.xp, data.backend
+        self._data, self.xp, self.backend = data.data, data.xp, data.backend
         self.requires_grad, self.grad, self.creator, self.name = requires_grad, None, None, None
-        self.grad_hooks = None
+        self.grad_hooks, self._version = None, 0
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
@@ -52,7 +52,7 @@ def move_tensor_(tensor: Tensor, backend: str) -> None:
     name = _backend.resolve_name(backend)
     if tensor.backend == name:
         return
-    tensor.data = _backend.from_host(_backend.to_host(tensor.data), name)
+    tensor._data = _backend.from_host(_backend.to_host(tensor.data), name)  # (not .data: it checks the backend)
     tensor.xp = _backend.namespace(name)
     tensor.backend = name
     if tensor.grad is not None:

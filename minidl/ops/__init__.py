@@ -33,4 +33,5 @@ from minidl.ops.layout import (chunk, clone, expand, flip, pad, repeat, roll, sp
 from minidl.ops.along_axis import gather, masked_fill, one_hot, scatter_add
 from minidl.ops.search import ValuesIndices, argmax, argmin, argsort, max, min, sort, topk
 from minidl.ops.statistics import all, any, cumsum, logsumexp, prod, std, var
+from minidl.ops.inplace import copied, filled, setitem, update_
 from minidl.ops import torch_methods  # installs Tensor's PyTorch-named methods

@@ -24,7 +24,7 @@ def expect_tensor(op: str, x: object) -> None:
 
 def normalize_axis(axis: int, ndim: int, op: str) -> int:
     """One axis as a non-negative int; a 0-d tensor accepts 0 and -1, as NumPy and PyTorch do."""
-    if not -ndim <= axis < max(ndim, 1) or (ndim == 0 and axis not in (0, -1)):
+    if not (-ndim <= axis < ndim or (ndim == 0 and axis in (0, -1))):
         raise ValueError(f"{op}: axis {axis} is out of range for a tensor with {ndim} dimensions")
     return axis % ndim if ndim else 0
 

@@ -93,7 +93,8 @@ class Im2Col(Function):
             image = padded
         windows = [image[:, rows, cols, :] for rows, cols in _windows(self.kernel, self.stride, out_size)]
         patches = xp.stack(windows, axis=-1)                                # (N, OH, OW, C, kh*kw)
-        return xp.reshape(patches, (n * out_size[0] * out_size[1], -1))
+        rows = n * out_size[0] * out_size[1]  # not -1 for the columns: an empty batch has rows == 0
+        return xp.reshape(patches, (rows, channels * self.kernel[0] * self.kernel[1]))
 
     def backward(self, grad, x):
         return Col2Im.apply(grad, image_shape=tuple(x.shape), kernel=self.kernel, stride=self.stride,

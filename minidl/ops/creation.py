@@ -137,10 +137,12 @@ def ones(*shape: ShapeLike, dtype: Any = None, requires_grad: bool = False, back
 @torch_keywords
 def full(shape: ShapeLike, fill_value: float, dtype: Any = None, requires_grad: bool = False,
          backend: str | None = None, device: Any = None) -> Tensor:
-    """A tensor filled with ``fill_value``."""
+    """A tensor filled with ``fill_value``; the dtype follows the value as in PyTorch (bool, int64, else float32)."""
     name, xp = _resolve(backend, device)
     shape = _shape((shape,))
-    array = xp.full(shape, fill_value, dtype=to_backend_dtype(xp, dtype or DEFAULT_FLOAT))
+    if dtype is None:
+        dtype = "bool" if isinstance(fill_value, bool) else "int64" if isinstance(fill_value, int) else DEFAULT_FLOAT
+    array = xp.full(shape, fill_value, dtype=to_backend_dtype(xp, dtype))
     return _leaf(array, xp, name, requires_grad)
 
 
@@ -204,8 +206,12 @@ def constant_like(value: Any, like: Tensor) -> Tensor:
     xp = like.xp
     if isinstance(value, (bool, int, float)):
         dtype = like.data.dtype
+        # PyTorch's rules for a Python scalar: it takes the tensor's dtype within its kind, and lifts
+        # the kind where it must (int tensor + 2.5 -> float32, bool tensor + 1 -> int64)
         if isinstance(value, float) and not xp.isdtype(dtype, "real floating"):
             dtype = to_backend_dtype(xp, DEFAULT_FLOAT)
+        elif type(value) is int and xp.isdtype(dtype, "bool"):
+            dtype = xp.int64
         return Tensor._wrap(xp.asarray(value, dtype=dtype), xp, like.backend)
     return tensor(value, dtype=None, backend=like.backend) if not hasattr(value, "shape") else _wrap_array(value, like)
 

@@ -60,7 +60,8 @@ class CrossEntropy(Function):
         exps = xp.exp(shifted)
         sums = xp.sum(exps, axis=-1, keepdims=True)
         self.probabilities = exps / sums
-        rows = xp.sum((xp.log(sums) - shifted) * self.coefficients, axis=-1)  # -log p >= 0: no -0.0
+        # -log p >= 0: no -0.0; where, not a bare product: a -inf logit that counts 0 would give 0 * inf = nan
+        rows = xp.sum(xp.where(self.coefficients != 0, xp.log(sums) - shifted, 0.0) * self.coefficients, axis=-1)
         return rows if self.scale is None else xp.sum(rows) * self.scale
 
     def backward(self, grad, logits):

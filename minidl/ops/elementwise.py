@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from minidl.autograd.autocast import _autocast_dtype
-from minidl.autograd.dtypes import DEFAULT_FLOAT, as_dtype, dtype_of, to_backend_dtype
+from minidl.autograd.dtypes import DEFAULT_FLOAT, as_dtype, bool_, dtype_of, to_backend_dtype
 from minidl.autograd.function import Function, check_same_backend
 from minidl.autograd.tensor import Tensor
 from minidl.ops.checks import broadcast_shapes
@@ -27,10 +27,11 @@ def operands(op: str, a: Any, b: Any) -> tuple[Tensor, Tensor]:
         raise TypeError(f"{op} needs at least one minidl Tensor, got {type(a).__name__} and {type(b).__name__}")
     if a.backend != b.backend:
         check_same_backend(op, (a, b))
-    if a.data.dtype != b.data.dtype:
+    data_a, data_b = a._data, b._data  # (not .data: a property, and this runs for every binary op)
+    if data_a.dtype != data_b.dtype:
         a, b = _promote(op, a, b)
-    if a.data.shape != b.data.shape:
-        broadcast_shapes(op, a.data.shape, b.data.shape)
+    if data_a.shape != data_b.shape:
+        broadcast_shapes(op, data_a.shape, data_b.shape)
     return a, b
 
 
@@ -48,9 +49,34 @@ def _promote(op: str, a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
             f"{op} got a {kind_a.name} tensor and a {kind_b.name} tensor; minidl does not mix float widths "
             f"silently: convert one with .astype(md.{kind_a.name}) or .astype(md.{kind_b.name})"
         )
-    if kind_a.is_floating or (kind_a.kind == "int" and kind_b.kind == "bool"):
+    if _rank(kind_a) >= _rank(kind_b):
         return a, astype(b, kind_a)
     return astype(a, kind_b), b
+
+
+# PyTorch's order for two non-float dtypes: the result is the wider (uint8 + int32 -> int32, bool + int -> int).
+_RANKS = {"bool": 0, "uint8": 1, "int32": 2, "int64": 3}
+
+
+def _rank(dtype) -> int:
+    return 4 if dtype.is_floating else _RANKS[dtype.name]
+
+
+def floating(x: Tensor) -> Tensor:
+    """``x`` itself if floating point, else ``x`` as the default float (float32), as PyTorch does for exp, log, /."""
+    if not isinstance(x, Tensor) or x.dtype.is_floating:  # (a raw array: apply() explains the refusal)
+        return x
+    return astype(x, DEFAULT_FLOAT)
+
+
+def _is_bool(value: Any) -> bool:
+    return type(value) is bool or (isinstance(value, Tensor) and value.dtype is bool_)
+
+
+def _refuse_bool(op: str, x: Tensor) -> None:
+    if x.dtype is bool_:
+        raise TypeError(f"{op} of a bool tensor is not defined (PyTorch refuses it too); "
+                        f"convert first with .astype(md.int64) or .astype(md.float32)")
 
 
 class Add(Function):
@@ -92,13 +118,20 @@ class Divide(Function):
 
 
 class Pow(Function):
+    """``a ** b``; at base 0 the gradients are PyTorch's: d/da is 0 where b == 0, d/db is 0 where b >= 0."""
+
     def forward(self, a, b):
-        return self.xp.pow(a, b)
+        xp = self.xp
+        if xp.isdtype(a.dtype, "real floating"):
+            # 0/1 constants that move the formulas off 0 ** -1 and log(0) where PyTorch's answer is 0
+            self.exponent_zero = xp.astype(b == 0, a.dtype)
+            self.base_zero = xp.astype(xp.logical_and(a == 0, b >= 0), a.dtype)
+        return xp.pow(a, b)
 
     def backward(self, grad, a, b):
         wants_a, wants_b = self.needs_input_grad
-        return (sum_to(grad * b * a ** (b - 1), a.shape) if wants_a else None,
-                sum_to(grad * self.output_like(grad) * Log.apply(a), b.shape) if wants_b else None)
+        return (sum_to(grad * b * a ** (b - 1 + self.exponent_zero), a.shape) if wants_a else None,
+                sum_to(grad * self.output_like(grad) * Log.apply(a + self.base_zero), b.shape) if wants_b else None)
 
 
 class Negative(Function):
@@ -190,7 +223,9 @@ class Clip(Masked):
         if self.high is not None:
             inside = xp.logical_and(inside, a <= self.high)
         self.mask = xp.astype(inside, a.dtype)
-        return xp.clip(a, self.low, self.high)
+        # maximum then minimum, not xp.clip: with min > max PyTorch gives max everywhere (strict's clip refuses)
+        out = a if self.low is None else xp.maximum(a, self.low)
+        return out if self.high is None else xp.minimum(out, self.high)
 
 
 class PairwiseExtremum(Function):
@@ -200,10 +235,13 @@ class PairwiseExtremum(Function):
 
     def forward(self, a, b):
         xp = self.xp
-        pick = a > b if self.largest else a < b
-        # (array_api_strict refuses xp.where with two Python scalars, so the ties are an array.)
-        share = xp.where(pick, 1.0, xp.astype(a == b, a.dtype) * 0.5)
-        self.share_a = xp.astype(share, a.dtype)
+        if xp.isdtype(a.dtype, "bool"):  # PyTorch: maximum is logical or, minimum logical and
+            return xp.logical_or(a, b) if self.largest else xp.logical_and(a, b)
+        if xp.isdtype(a.dtype, "real floating"):  # only floats have gradients
+            pick = a > b if self.largest else a < b
+            # (array_api_strict refuses xp.where with two Python scalars, so the ties are an array.)
+            share = xp.where(pick, 1.0, xp.astype(a == b, a.dtype) * 0.5)
+            self.share_a = xp.astype(share, a.dtype)
         return xp.maximum(a, b) if self.largest else xp.minimum(a, b)
 
     def backward(self, grad, a, b):
@@ -238,23 +276,33 @@ class AsType(Function):
 # ---- the functions users call ----------------------------------------------------------
 
 def add(a: Any, b: Any) -> Tensor:
-    """``a + b`` with broadcasting."""
-    return Add.apply(*operands("add", a, b))
+    """``a + b`` with broadcasting (of two bool tensors: logical or, as in PyTorch)."""
+    a, b = operands("add", a, b)
+    if a.dtype is bool_:
+        return Tensor._wrap(a.xp.logical_or(a.data, b.data), a.xp, a.backend)
+    return Add.apply(a, b)
 
 
 def subtract(a: Any, b: Any) -> Tensor:
     """``a - b`` with broadcasting."""
+    if _is_bool(a) or _is_bool(b):
+        raise TypeError("subtracting bool tensors is not defined (PyTorch refuses it too); use a != b (exclusive or) "
+                        "or convert with .astype(md.int64)")
     return Subtract.apply(*operands("subtract", a, b))
 
 
 def multiply(a: Any, b: Any) -> Tensor:
-    """``a * b`` with broadcasting."""
-    return Multiply.apply(*operands("multiply", a, b))
+    """``a * b`` with broadcasting (of two bool tensors: logical and, as in PyTorch)."""
+    a, b = operands("multiply", a, b)
+    if a.dtype is bool_:
+        return Tensor._wrap(a.xp.logical_and(a.data, b.data), a.xp, a.backend)
+    return Multiply.apply(a, b)
 
 
 def divide(a: Any, b: Any) -> Tensor:
-    """``a / b`` with broadcasting."""
-    return Divide.apply(*operands("divide", a, b))
+    """``a / b`` with broadcasting; integers divide as the default float (true division, as in PyTorch)."""
+    a, b = operands("divide", a, b)
+    return Divide.apply(floating(a), floating(b))
 
 
 def pow(a: Any, b: Any) -> Tensor:
@@ -263,44 +311,54 @@ def pow(a: Any, b: Any) -> Tensor:
 
 
 def negative(a: Tensor) -> Tensor:
+    _refuse_bool("negative", a)
     return Negative.apply(a)
 
 
 def exp(x: Tensor) -> Tensor:
     """e to the power ``x``, elementwise."""
-    return Exp.apply(x)
+    return Exp.apply(floating(x))
 
 
 def log(x: Tensor) -> Tensor:
     """Natural logarithm, elementwise (``-inf`` at 0, as in the standard)."""
-    return Log.apply(x)
+    return Log.apply(floating(x))
 
 
 def sqrt(x: Tensor) -> Tensor:
-    return Sqrt.apply(x)
+    return Sqrt.apply(floating(x))
 
 
 def abs(x: Tensor) -> Tensor:
     """Absolute value; its gradient at 0 is 0."""
+    _refuse_bool("abs", x)
     return Abs.apply(x)
 
 
 def tanh(x: Tensor) -> Tensor:
-    return Tanh.apply(x)
+    return Tanh.apply(floating(x))
 
 
 def sigmoid(x: Tensor) -> Tensor:
     """``1 / (1 + exp(-x))``, computed without overflow for large ``|x|``."""
-    return Sigmoid.apply(x)
+    return Sigmoid.apply(floating(x))
 
 
 def relu(x: Tensor) -> Tensor:
     """``max(x, 0)``; its gradient at 0 is 0."""
+    _refuse_bool("relu", x)
     return ReLU.apply(x)
 
 
 def clip(x: Tensor, min: float | None = None, max: float | None = None) -> Tensor:
-    """Limit values to ``[min, max]``; no gradient flows where a value was clipped."""
+    """Limit values to ``[min, max]``; no gradient flows where a value was clipped.
+
+    With ``min > max`` every value becomes ``max``, as in PyTorch; float bounds on an
+    integer tensor give the default float.
+    """
+    if isinstance(min, float) or isinstance(max, float):
+        x = floating(x)
+    _refuse_bool("clip", x)
     return Clip.apply(x, low=min, high=max)
 
 
@@ -344,6 +402,8 @@ def astype(x: Tensor, dtype: Any) -> Tensor:
 def _compare(name: str):
     def compare(a: Any, b: Any) -> Tensor:
         a, b = operands(name, a, b)
+        if a.dtype is bool_ and name not in ("equal", "not_equal"):  # the standard orders numbers only
+            a, b = astype(a, "uint8"), astype(b, "uint8")
         return Tensor._wrap(getattr(a.xp, name)(a.data, b.data), a.xp, a.backend)
 
     compare.__name__ = name

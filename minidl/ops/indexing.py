@@ -85,14 +85,58 @@ def _is_index_array(item: Any) -> bool:
 def getitem(x: Tensor, key: Any) -> Tensor:
     """``x[key]``; integer-tensor keys gather, and their gradients add up over repeats."""
     key = key if isinstance(key, tuple) else (key,)
+    key = _masks_to_indices(x, key)
     if not any(_is_index_array(item) for item in key):
         if Ellipsis not in key and sum(item is not None for item in key) < x.ndim:
             key = key + (Ellipsis,)  # NumPy's implicit trailing ':', spelled out for the standard
+        key = clamp_slices(key, x.shape)
         try:
             return GetItem.apply(x, key=key)
         except (IndexError, TypeError, ValueError) as error:
             raise IndexError(f"getitem: index {key!r} does not fit a tensor of shape {x.shape}: {error}") from None
     return _gather(x, key)
+
+
+def clamp_slices(key: tuple, shape: tuple[int, ...]) -> tuple:
+    """Slices made to fit their axis, as Python and NumPy clamp them (array-api-strict refuses out-of-range ones)."""
+    if not any(isinstance(item, slice) for item in key):
+        return key
+    taken = sum(item is not None and item is not Ellipsis for item in key)
+    clamped, axis = [], 0
+    for item in key:
+        if item is Ellipsis:
+            axis += len(shape) - taken
+        elif isinstance(item, slice) and axis < len(shape):
+            start, stop, step = item.indices(shape[axis])
+            if step < 0 and stop < 0:
+                stop = None  # indices() says -1 for "before the first element", which a slice reads as the last
+            item = slice(start, stop, step)
+        if item is not None and item is not Ellipsis:
+            axis += 1
+        clamped.append(item)
+    return tuple(clamped)
+
+
+def _masks_to_indices(x: Tensor, key: tuple) -> tuple:
+    """``x[mask]`` as PyTorch and NumPy read it: a bool tensor stands for the integer indices of its True entries."""
+    if not any(isinstance(item, Tensor) and item.dtype.kind == "bool" for item in key):
+        return key
+    expanded: list = []
+    for position, item in enumerate(key):
+        if not (isinstance(item, Tensor) and item.dtype.kind == "bool"):
+            expanded.append(item)
+            continue
+        if any(k is Ellipsis for k in key[:position]) or item.ndim == 0:
+            raise IndexError("getitem: a bool mask must be at least 1-d and come before any '...'; "
+                             "index with integer tensors instead")
+        start = sum(k is not None for k in key[:position])
+        covered = x.shape[start:start + item.ndim]
+        if item.shape != covered:
+            raise IndexError(f"getitem: the bool mask of shape {item.shape} does not match the axes {covered} "
+                             f"of the tensor of shape {x.shape} that it indexes")
+        check_same_backend("getitem", (x, item))
+        expanded.extend(Tensor._wrap(index, item.xp, item.backend) for index in item.xp.nonzero(item.data))
+    return tuple(expanded)
 
 
 def _expand(key: tuple, ndim: int) -> tuple:

@@ -58,6 +58,9 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
     if _autocast_dtype.get() is not None:  # md.autocast(): the product in float16
         a, b = cast_for_gemm(a, b)
     shape_a, shape_b = a.data.shape, b.data.shape
+    if a.dtype.kind == "bool" or b.dtype.kind == "bool":
+        raise TypeError(f"matmul of bool tensors is not defined (PyTorch refuses it too); convert with "
+                        f".astype(md.int64) or .astype(md.float32) (got {a.dtype.name} and {b.dtype.name})")
     if not shape_a or not shape_b:
         raise ValueError(f"matmul: operands must have at least 1 dimension, got shapes {a.shape} and {b.shape}")
     if a.ndim == 1 and b.ndim == 1:

@@ -5,16 +5,16 @@ into a plain ``max`` or ``mean`` along one axis, so pooling needs no
 backward of its own: the reduction's gradient goes back through col2im,
 which also sums the contributions of overlapping windows (stride < kernel).
 
-At ties, ``max`` shares the gradient equally between the tied entries
-(PyTorch gives it all to one of them); the two agree wherever the maximum
-is unique.
+At ties, max pooling gives the whole gradient to the first maximum of the
+window (in row-major order), as PyTorch does; the ``max`` reduction itself
+shares it between tied entries, as PyTorch's ``amax``.
 """
 
 from __future__ import annotations
 
 from minidl.autograd.tensor import Tensor
 from minidl.ops.conv import Im2Col, Pair, check_image, window_params
-from minidl.ops.reduction import max as reduce_max
+from minidl.ops.reduction import ReduceExtreme
 from minidl.ops.reduction import mean as reduce_mean
 from minidl.ops.indexing import getitem
 from minidl.ops.shape import permute_dims, reshape, stack
@@ -46,7 +46,8 @@ def max_pool2d(x: Tensor, kernel_size: int | Pair, stride: int | Pair | None = N
     [[5.0, 7.0], [13.0, 15.0]]
     """
     windows = _windows("max_pool2d", x, kernel_size, stride, padding, pad_value=-float("inf"))
-    return permute_dims(reduce_max(windows, axis=-1), (0, 3, 1, 2))
+    best = ReduceExtreme.apply(windows, axes=(windows.ndim - 1,), keepdims=False, largest=True, first=True)
+    return permute_dims(best, (0, 3, 1, 2))
 
 
 def avg_pool2d(x: Tensor, kernel_size: int | Pair, stride: int | Pair | None = None,

@@ -56,14 +56,25 @@ class ReduceExtreme(Function):
     axes: tuple[int, ...]
     keepdims: bool
     largest: bool
+    first: bool  # one axis only: the whole gradient goes to the first winner (PyTorch's max_pool2d)
+
+    first = False
 
     def forward(self, a):
         xp = self.xp
-        reduce = xp.max if self.largest else xp.min
+        if xp.isdtype(a.dtype, "bool"):  # the standard orders numbers only: max of bools is any, min is all
+            reduce = xp.any if self.largest else xp.all
+        else:
+            reduce = xp.max if self.largest else xp.min
         kept = reduce(a, axis=self.axes, keepdims=True)
         if xp.isdtype(a.dtype, "real floating"):  # only floats have gradients
-            winners = xp.astype(a == kept, a.dtype)
-            self.share = winners / xp.sum(winners, axis=self.axes, keepdims=True)
+            # a NaN wins where there is one (max and min return it), as PyTorch's max() sends it the gradient
+            winners = xp.astype(xp.logical_or(a == kept, xp.isnan(a)), a.dtype)
+            if self.first:
+                before = xp.cumulative_sum(winners, axis=self.axes[0])  # winners up to and including here
+                self.share = winners * xp.astype(before == 1, a.dtype)
+            else:
+                self.share = winners / xp.sum(winners, axis=self.axes, keepdims=True)
         return kept if self.keepdims else xp.reshape(kept, tuple(
             d for i, d in enumerate(a.shape) if i not in self.axes))
 
@@ -83,10 +94,13 @@ def sum(x: Tensor, axis: int | Sequence[int] | None = None, keepdims: bool = Fal
     """Sum over ``axis`` (all axes when None).
 
     The sum over an axis of length 0 is 0 (the empty sum), and its gradient is a
-    tensor of zeros of the input's shape. Under ``md.autocast()`` a float16 input is summed in float32.
+    tensor of zeros of the input's shape. Bools and integers sum as int64, as in PyTorch. Under
+    ``md.autocast()`` a float16 input is summed in float32.
     """
     if _autocast_dtype.get() is not None:
         (x,) = cast_to_float32(x)
+    if not x.dtype.is_floating and x.dtype.name != "int64":
+        x = x.astype("int64")
     return _reduce(Sum, x, axis, keepdims, "sum")
 
 

@@ -157,6 +157,8 @@ def squeeze(x: Tensor, axis: int | Sequence[int] | None = None) -> Tensor:
         return reshape(x, tuple(d for d in x.shape if d != 1))
     axes = (axis,) if isinstance(axis, int) else tuple(axis)
     axes = {normalize_axis(a, x.ndim, "squeeze") for a in axes}
+    if x.ndim == 0:  # a 0-d tensor has no axis to remove; PyTorch returns it as it is
+        return x
     for a in axes:
         if x.shape[a] != 1:
             raise ValueError(f"squeeze: axis {a} of shape {x.shape} has length {x.shape[a]}, not 1")

@@ -13,6 +13,7 @@ from minidl.ops.autocasting import cast_to_float32
 from minidl.ops.checks import normalize_axis
 from minidl.ops.elementwise import Exp
 from minidl.ops.reduction import Sum
+from minidl.ops.shape import reshape
 from minidl.ops.spelling import torch_keywords
 
 
@@ -47,7 +48,7 @@ def softmax(x: Tensor, axis: int = -1) -> Tensor:
     """``exp(x) / sum(exp(x))`` along ``axis``: probabilities that add up to 1 (float32 under md.autocast)."""
     if _autocast_dtype.get() is not None:
         (x,) = cast_to_float32(x)
-    return Softmax.apply(x, axis=normalize_axis(axis, x.ndim, "softmax"))
+    return _along(Softmax, x, axis, "softmax")
 
 
 @torch_keywords
@@ -55,4 +56,13 @@ def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     """``log(softmax(x))`` along ``axis``, without the overflow of computing it in two steps."""
     if _autocast_dtype.get() is not None:
         (x,) = cast_to_float32(x)
-    return LogSoftmax.apply(x, axis=normalize_axis(axis, x.ndim, "log_softmax"))
+    return _along(LogSoftmax, x, axis, "log_softmax")
+
+
+def _along(cls, x: Tensor, axis: int, op: str) -> Tensor:
+    if not x.dtype.is_floating:  # as PyTorch; NumPy would give float64 (or float16 for bools)
+        raise TypeError(f"{op} needs a floating-point tensor, got {x.dtype.name}; convert with .astype(md.float32)")
+    axis = normalize_axis(axis, x.ndim, op)
+    if x.ndim == 0:  # a 0-d tensor is a row of one (PyTorch: softmax 1, log_softmax 0)
+        return reshape(cls.apply(reshape(x, (1,)), axis=0), ())
+    return cls.apply(x, axis=axis)

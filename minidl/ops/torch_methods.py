@@ -94,7 +94,7 @@ MISSING_ATTRIBUTES: dict[str, str] = {
     "stride": "nothing: minidl arrays do not expose strides",
     "is_contiguous": "nothing: treat every minidl tensor as contiguous (x.contiguous() returns x)",
     "index_select": "x[index] for axis 0, or md.gather",
-    "masked_select": "x[mask] is not supported; use md.where(mask, x, 0) or gather the indices",
+    "masked_select": "x[mask] (a bool mask selects, with gradients)",
     "unfold": "nothing yet (minidl's im2col is md.ops.im2col)",
 }
 

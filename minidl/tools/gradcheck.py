@@ -43,7 +43,10 @@ def gradcheck(fn: Callable[..., Tensor], inputs: Sequence[Any], eps: float = 1e-
     weights_host = numpy.random.default_rng(seed).standard_normal(output.shape)
     weights = Tensor._wrap(_backend.from_host(weights_host, output.backend, output.data.dtype), output.xp,
                            output.backend)
-    (output * weights).sum().backward()
+    try:
+        (output * weights).sum().backward()
+    except ValueError as error:  # the engine refuses a gradient whose shape or dtype is not its input's
+        raise GradcheckError(f"gradcheck: {error}") from None
     for index in checked:
         _compare(fn, leaves, index, weights, eps, atol, rtol)
     return True
@@ -62,7 +65,11 @@ def _scalar(fn, leaves, weights) -> float:
 
 def _compare(fn, leaves, index, weights, eps, atol, rtol) -> None:
     leaf = leaves[index]
-    analytic = leaf.grad.numpy().reshape(-1) if leaf.grad is not None else None
+    grad = leaf.grad
+    if grad is not None and (grad.shape != leaf.shape or grad.dtype is not leaf.dtype):
+        raise GradcheckError(f"gradcheck: input {index} has shape {leaf.shape} and dtype {leaf.dtype.name}, but "
+                             f"autograd gave a gradient of shape {grad.shape} and dtype {grad.dtype.name}")
+    analytic = grad.numpy().reshape(-1) if grad is not None else None
     host = leaf.numpy().copy().reshape(-1)
     numeric = host * 0.0
     for k in range(host.size):

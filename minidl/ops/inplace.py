@@ -1,0 +1,134 @@
+"""In-place operations: ``+=``, ``t[key] = v``, ``add_``, ``zero_``, ... with PyTorch's rules.
+
+The Tensor is the mutable box: an in-place op computes the new value with
+the ordinary (differentiable) op and puts its array into the same Tensor
+object, so the code works where arrays are immutable too, and a Parameter
+updated under ``md.no_grad()`` stays the object the optimizer and the
+module hold. The rules are PyTorch's:
+
+- under ``no_grad`` (an optimizer step) the array is replaced and nothing is
+  recorded; the tensor keeps ``requires_grad``;
+- outside it, a leaf that requires grad cannot change in place (its
+  gradient would no longer mean anything): a RuntimeError says what to do;
+- a tensor inside a graph changes by taking the new op as its creator
+  (``h += residual`` in a ResNet block records an addition);
+- every in-place change bumps the tensor's ``_version``. A recorded change
+  keeps the earlier value, by version, and ``backward()`` hands it to the ops
+  that used it (so ``h[0] += v`` inside a graph differentiates correctly); an
+  op whose input changed unrecorded (under ``no_grad``, an optimizer step)
+  raises at ``backward()``, naming itself, instead of using the new values.
+
+One deliberate difference: minidl tensors never share memory with each
+other, so changing a slice, a reshape or a ``detach()`` in place does not
+change the tensor it came from (in PyTorch it does). Write into the
+original instead: ``x[0] += 1``.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any, Callable
+
+from minidl.autograd.dtypes import to_backend_dtype
+from minidl.autograd.engine import mark_changed_in_place, remember_earlier_value
+from minidl.autograd.function import Function
+from minidl.autograd.grad_mode import is_grad_enabled
+from minidl.autograd.tensor import Tensor
+from minidl.ops.creation import constant_like, full
+from minidl.ops.elementwise import astype
+from minidl.ops.indexing import GetItem, clamp_slices
+from minidl.ops.shape import Reshape, broadcast_to, sum_to
+
+
+def update_(target: Tensor, op: str, compute: Callable[..., Tensor], *args: Any) -> Tensor:
+    """``target`` becomes ``compute(target, *args)``, in place; returns ``target``."""
+    if target.requires_grad and target.creator is None and is_grad_enabled():
+        raise RuntimeError(
+            f"a leaf tensor that requires grad (shape {target.shape}) is being used in an in-place operation "
+            f"({op}); update parameters inside `with md.no_grad():`, or write `x = x + ...` for a new tensor"
+        )
+    before = Tensor._wrap(target.data, target.xp, target.backend, target.requires_grad)
+    before.creator, before._version = target.creator, target._version
+    result = _fit(op, target, compute(before, *args))
+    target._data = result.data
+    mark_changed_in_place(target)
+    if result.creator is not None:  # recorded: the tensor now comes out of the new op
+        if target.creator is not None:
+            # the old node's output is the old value, which `before` holds (the new node keeps it alive)
+            target.creator._output_ref = weakref.ref(before)
+        remember_earlier_value(target, before)  # for the ops that used the old value
+        target.creator, target.requires_grad = result.creator, True
+        result.creator._output_ref = weakref.ref(target)
+        result.creator.output_version = target._version
+    elif is_grad_enabled() and target.creator is not None:
+        target.creator, target.requires_grad = None, False  # a new value that depends on nothing (zero_, fill_)
+    return target
+
+
+def _fit(op: str, target: Tensor, result: Tensor) -> Tensor:
+    """The result in the target's shape and dtype, or PyTorch's refusal."""
+    if result.shape != target.shape:
+        raise RuntimeError(f"{op}: the result has shape {result.shape}, which does not fit the tensor's shape "
+                           f"{target.shape} (an in-place op cannot change the shape); write `x = x ... y` instead")
+    if result.dtype is not target.dtype:
+        if result.dtype.kind != target.dtype.kind:
+            raise RuntimeError(f"{op}: result type {result.dtype.name} can't be cast to the tensor's type "
+                               f"{target.dtype.name}; write `x = x ... y` for a new tensor, or convert x first")
+        result = astype(result, target.dtype)
+    return result
+
+
+def filled(target: Tensor, value: Any) -> Tensor:
+    """A tensor of ``target``'s shape and dtype, full of ``value`` (for ``zero_`` and ``fill_``)."""
+    if isinstance(value, Tensor):
+        return copied(target, value)
+    return full(target.shape, value, dtype=target.dtype, backend=target.backend)
+
+
+def copied(target: Tensor, source: Any) -> Tensor:
+    """``source`` broadcast to ``target``'s shape in its dtype (for ``copy_``); gradients flow to ``source``."""
+    source = constant_like(source, target)
+    if source.dtype is not target.dtype:
+        source = astype(source, target.dtype)
+    # Reshape records a node even where nothing moves: the tensor then comes out of an op, not a leaf
+    return Reshape.apply(broadcast_to(source, target.shape), shape=target.shape)
+
+
+class SetItem(Function):
+    """A copy of ``a`` with ``a[key] = value``: the gradient goes to ``value`` there and to ``a`` elsewhere."""
+
+    key: tuple
+
+    def forward(self, a, value):
+        xp = self.xp
+        out = xp.asarray(a, copy=True)
+        out[self.key] = value
+        if self.needs_input_grad[0]:
+            kept = xp.ones(a.shape, dtype=a.dtype)
+            kept[self.key] = 0
+            self.kept = kept
+        return out
+
+    def backward(self, grad, a, value):
+        wants_a, wants_value = self.needs_input_grad
+        return (grad * self.kept if wants_a else None,
+                sum_to(GetItem.apply(grad, key=self.key), value.shape) if wants_value else None)
+
+
+def setitem(target: Tensor, key: Any, value: Any) -> Tensor:
+    """``target`` with ``target[key] = value`` (a new tensor; ``Tensor.__setitem__`` stores it in place)."""
+    value = constant_like(value, target)
+    if value.dtype is not target.dtype:  # PyTorch casts the value to the tensor's dtype
+        value = astype(value, target.dtype)
+    key = key if isinstance(key, tuple) else (key,)
+    key = tuple(item.data if isinstance(item, Tensor) else
+                target.xp.asarray(item, dtype=to_backend_dtype(target.xp, "int64")) if isinstance(item, list) else
+                item for item in key)
+    if not any(item is Ellipsis for item in key) and sum(item is not None for item in key) < target.ndim:
+        key = key + (Ellipsis,)
+    key = clamp_slices(key, target.shape)
+    try:
+        return SetItem.apply(target, value, key=key)
+    except (IndexError, TypeError, ValueError) as error:
+        raise IndexError(f"x[{key!r}] = value: the index does not fit a tensor of shape {target.shape} with a "
+                         f"value of shape {value.shape} on {target.backend}: {error}") from None
