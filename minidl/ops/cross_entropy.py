@@ -84,6 +84,8 @@ class ClassTargets(NamedTuple):
 
 def _as_rows(t: Tensor) -> Tensor:
     """(C,) -> (1, C); (N, C) as is; (N, C, d1, ...) -> (N*d1*..., C), the class axis last."""
+    if t.ndim == 2:
+        return t
     if t.ndim == 1:
         return reshape(t, (1, t.shape[0]))
     if t.ndim > 2:
@@ -123,6 +125,12 @@ def class_targets(op: str, x: Tensor, target: Any, weight: Any, ignore_index: in
         raise ValueError(f"{op}: target of shape {target.shape} does not match logits {x.shape} "
                          f"(expected {loss_shape}: one label per row)")
     labels = xp.reshape(target.data, (-1,))
+    if weight is None and not label_smoothing and not 0 <= ignore_index < classes:
+        # The common case, at the cost of the plain loss: one row of one_hot per label; every label valid
+        # exactly when the rows hold N ones (a label outside [0, C), ignore_index included, matches no class).
+        one_hot = xp.astype(labels[:, None] == xp.arange(classes, dtype=labels.dtype), dtype)
+        if int(xp.sum(one_hot)) == rows.shape[0]:
+            return ClassTargets(rows, one_hot, None, loss_shape, float(rows.shape[0]))
     valid = labels != ignore_index
     outside = xp.logical_and(valid, xp.logical_or(labels < 0, labels >= classes))
     if bool(xp.any(outside)):
