@@ -64,8 +64,7 @@ class CausalSelfAttention(nn.Module):
     def forward(self, x: md.Tensor, cache: KVCache | None = None, layer: int = 0) -> md.Tensor:
         batch, length, channels = x.shape
         qkv = self.c_attn(x)
-        # TODO(surface): q, k, v = qkv.split(self.n_embd, dim=2) once split lands
-        q, k, v = (qkv[:, :, i * channels:(i + 1) * channels] for i in range(3))
+        q, k, v = qkv.split(channels, dim=2)
         heads = (batch, length, self.n_head, channels // self.n_head)
         q, k, v = (md.permute_dims(t.reshape(heads), (0, 2, 1, 3)) for t in (q, k, v))  # (B, H, T, D)
         past = 0
@@ -151,18 +150,14 @@ class GPT(nn.Module):
         return logits, F.cross_entropy(logits.reshape(batch * length, -1), targets.reshape(batch * length))
 
 
-def sample(logits: md.Tensor, temperature: float, top_k: int | None, rng: numpy.random.Generator) -> numpy.ndarray:
-    """One token id per row of ``logits`` (B, vocab), drawn on the host from the softened, top-k distribution."""
-    # TODO(surface): md.topk and md.multinomial once they land; sampling on the host is the same draw.
-    scores = logits.numpy().astype(numpy.float64) / max(temperature, 1e-8)
+def sample(logits: md.Tensor, temperature: float, top_k: int | None, generator: md.Generator) -> numpy.ndarray:
+    """One token id per row of ``logits`` (B, vocab), drawn from the softened, top-k distribution."""
+    scores = logits.astype(md.float64) / max(temperature, 1e-8)
     if top_k is not None and top_k < scores.shape[-1]:
-        kth = numpy.sort(scores, axis=-1)[:, -top_k][:, None]
-        scores = numpy.where(scores < kth, -numpy.inf, scores)
-    probabilities = numpy.exp(scores - scores.max(axis=-1, keepdims=True))
-    probabilities /= probabilities.sum(axis=-1, keepdims=True)
-    cumulative = numpy.cumsum(probabilities, axis=-1)
-    draws = rng.random((scores.shape[0], 1))
-    return numpy.minimum((cumulative < draws).sum(axis=-1), scores.shape[-1] - 1)
+        kth = md.topk(scores, top_k, dim=-1).values[:, -1:]
+        scores = scores.masked_fill(scores < kth, -math.inf)
+    probabilities = F.softmax(scores, dim=-1)
+    return md.multinomial(probabilities, 1, generator=generator)[:, 0].numpy()
 
 
 def generate(model: GPT, idx: numpy.ndarray, max_new_tokens: int, temperature: float = 1.0,
@@ -176,7 +171,7 @@ def generate(model: GPT, idx: numpy.ndarray, max_new_tokens: int, temperature: f
     (one token against the cached keys and values).
     """
     block = model.config.block_size
-    rng = numpy.random.default_rng(seed)
+    generator = md.Generator().manual_seed(seed)
     tokens, window_start, cache = numpy.asarray(idx, dtype=numpy.int64), 0, None
     was_training = model.training
     model.eval()
@@ -191,7 +186,7 @@ def generate(model: GPT, idx: numpy.ndarray, max_new_tokens: int, temperature: f
                 logits, _ = model(md.tensor(tokens[:, window_start:]), cache=cache)
             else:
                 logits, _ = model(md.tensor(tokens[:, -1:]), cache=cache)
-            next_token = sample(logits[:, -1, :], temperature, top_k, rng)
+            next_token = sample(logits[:, -1, :], temperature, top_k, generator)
             tokens = numpy.concatenate([tokens, next_token[:, None]], axis=1)
     model.train(was_training)
     return tokens

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import math
 
+from minidl.autograd.dtypes import bool_
 from minidl.autograd.tensor import Tensor
 from minidl.ops.checks import expect_tensor
-from minidl.ops.creation import constant_like
+from minidl.ops.creation import constant_like, ones
 from minidl.ops.dropout import dropout
 from minidl.ops.elementwise import where
+from minidl.ops.layout import tril
 from minidl.ops.linalg import matmul
 from minidl.ops.shape import matrix_transpose
 from minidl.ops.softmax import softmax
@@ -27,11 +29,7 @@ from minidl.ops.softmax import softmax
 
 def causal_mask(like: Tensor, queries: int, keys: int) -> Tensor:
     """A (queries, keys) boolean Tensor, True on and below the diagonal (PyTorch's top-left alignment)."""
-    xp = like.xp
-    rows = xp.reshape(xp.arange(queries), (queries, 1))
-    columns = xp.reshape(xp.arange(keys), (1, keys))
-    # TODO(surface): md.tril(md.ones((queries, keys), dtype=md.bool)) once it lands
-    return Tensor._wrap(columns <= rows, xp, like.backend)
+    return tril(ones((queries, keys), dtype=bool_, backend=like.backend))
 
 
 def attention(q: Tensor, k: Tensor, v: Tensor, attn_mask: Tensor | None = None, dropout_p: float = 0.0,

@@ -18,14 +18,14 @@ from __future__ import annotations
 
 from minidl.autograd.tensor import Tensor
 from minidl.ops.elementwise import relu, sigmoid, tanh
+from minidl.ops.layout import split
 from minidl.ops.linalg import linear
 
 
 def _chunks(gates: Tensor, count: int) -> list[Tensor]:
     """The ``count`` equal blocks of the last axis (the gates, in PyTorch's order)."""
     size = gates.shape[-1] // count
-    # TODO(surface): md.split(gates, size, dim=-1) once it lands
-    return [gates[..., i * size:(i + 1) * size] for i in range(count)]
+    return list(split(gates, size, axis=-1))
 
 
 def rnn_cell(x: Tensor, h: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None = None,
