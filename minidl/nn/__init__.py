@@ -18,13 +18,14 @@ from minidl.nn.containers import ModuleDict, ModuleList, Sequential
 from minidl.nn.conv import AdaptiveAvgPool2d, AvgPool2d, Conv1d, Conv2d, MaxPool2d
 from minidl.nn.dropout import Dropout
 from minidl.nn.embedding import Embedding
-from minidl.nn.linear import Flatten, Linear, Unflatten
+from minidl.nn.linear import Linear
 from minidl.nn.loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss,
                             SmoothL1Loss)
 from minidl.nn.module import Module
 from minidl.nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm, RMSNorm
 from minidl.nn.parameter import Parameter
 from minidl.nn.parameter_containers import ParameterDict, ParameterList
+from minidl.nn.reshaping import Flatten, Unflatten
 from minidl.nn.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 
 __all__ = [
