@@ -14,7 +14,6 @@ from minidl.nn.parameter import Parameter
 from minidl.ops.checks import expect_tensor
 from minidl.ops.creation import zeros
 from minidl.ops.linalg import linear
-from minidl.ops.shape import reshape
 
 
 class Linear(Module):
