@@ -28,14 +28,16 @@ MPI_SCRIPTS = ROOT / "tests" / "mpi"
 
 
 def _has_mpi4py() -> bool:
+    """mpi4py and an MPI library (mpi4py's wheel installs without one; ``from mpi4py import MPI`` then fails)."""
     try:
-        import mpi4py  # noqa: F401
-    except ImportError:
+        from mpi4py import MPI  # noqa: F401
+    except (ImportError, RuntimeError):
         return False
     return True
 
 
-needs_mpi4py = pytest.mark.skipif(not _has_mpi4py(), reason="needs mpi4py (pip install 'minidl[distributed]')")
+needs_mpi4py = pytest.mark.skipif(not _has_mpi4py(),
+                                  reason="needs mpi4py and an MPI library (pip install 'minidl[distributed]')")
 needs_mpirun = pytest.mark.skipif(not _has_mpi4py() or shutil.which("mpirun") is None,
                                   reason="needs mpi4py and mpirun (apt-get install openmpi-bin libopenmpi-dev)")
 

@@ -20,7 +20,7 @@ def import_mpi() -> Any:
     """``mpi4py.MPI``, or an error that says how to install it."""
     try:
         from mpi4py import MPI
-    except ImportError as error:
+    except (ImportError, RuntimeError) as error:  # RuntimeError: mpi4py's wheel found no MPI library
         raise ImportError(
             "minidl.distributed's 'mpi' backend needs mpi4py and an MPI library: "
             "apt-get install openmpi-bin libopenmpi-dev, then pip install 'minidl[distributed]' (or mpi4py)"
