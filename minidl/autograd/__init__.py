@@ -1,4 +1,5 @@
-"""The autograd core: Tensor, Function, the backward engine, grad mode and hooks."""
+"""The autograd core: Tensor, dtypes, Function (and its PyTorch-style ctx form), the backward engine, grad mode,
+autocast and hooks."""
 
 from minidl.autograd.dtypes import (DType, DTYPES, as_dtype, bool_, dtype_of, float16, float32, float64, int32, int64,
                                     uint8)

@@ -8,12 +8,14 @@ one idea to the one before it:
 - CPU (``cpu_loops``, ``cpu_blocked``, ``cpu_packed``): naive i-j-k ->
   i-k-j loop order -> cache blocking on all cores -> packing and a register
   micro-kernel.
-- CUDA (``cuda_simple``, ``cuda_blocktile``, ``cuda_tuned``): naive ->
-  coalesced -> shared-memory tiles -> 1D and 2D register blocking ->
-  bank-conflict-free tiles -> double buffering; and ``cuda_gemv``, the
-  memory-bound matrix-vector product.
+- CUDA (``cuda_simple``, ``cuda_blocktile``, ``cuda_tuned``,
+  ``cuda_warptile``): naive -> coalesced -> shared-memory tiles -> 1D and
+  2D register blocking -> bank-conflict-free tiles -> double buffering ->
+  warp tiles; and ``cuda_gemv``, the memory-bound matrix-vector product.
 
-``registry`` names them and needs no Numba; the kernel modules import Numba
+``matmul`` chooses which of them (or the backend's own BLAS) runs every
+product, and at which precision (``md.set_matmul_precision``). ``registry``
+names the kernels and needs no Numba; the kernel modules import Numba
 and are loaded only when a kernel first runs.  ``benchmarks/gemm_ladder.py``
 measures them against the vendor BLAS.
 """

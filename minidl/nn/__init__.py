@@ -1,8 +1,8 @@
-"""Neural-network building blocks: Module, Parameter, layers, init, functional.
+"""Neural-network building blocks: Module, Parameter, layers, losses, containers, init, functional, parallel.
 
 Every layer here is a thin Module around a function of
-[`minidl.nn.functional`][minidl.nn.functional], and the ones that learn (Linear, Conv2d) are a
-matrix product underneath.
+[`minidl.nn.functional`][minidl.nn.functional], and most of the ones that learn (Linear, Conv1d,
+Conv2d, MultiheadAttention, the recurrent layers) are matrix products underneath.
 
 >>> import minidl as md, minidl.nn as nn
 >>> model = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10))

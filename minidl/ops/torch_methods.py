@@ -100,7 +100,7 @@ MISSING_ATTRIBUTES: dict[str, str] = {
 
 
 def install(cls: type) -> None:
-    """Attach every method of :data:`TENSOR_METHODS` to ``cls`` (called once, when ``minidl.ops`` loads)."""
+    """Attach every method of `TENSOR_METHODS` to ``cls`` (called once, when ``minidl.ops`` loads)."""
     for name, function in TENSOR_METHODS.items():
         def method(self, *args, _function=function, **kwargs):
             return _function(self, *args, **kwargs)

@@ -1,6 +1,6 @@
 """PyTorch's names beside minidl's: the table behind the docs page "Coming from PyTorch".
 
-The page is generated from :data:`FUNCTIONS`, :data:`DIFFERENCES` and the
+The page is generated from `FUNCTIONS`, `DIFFERENCES` and the
 Tensor tables of `minidl.ops.torch_methods`, and a test resolves every
 minidl name listed, so the page cannot promise a name that does not exist.
 
@@ -83,7 +83,7 @@ def resolve(name: str) -> Any:
 
 
 def minidl_names() -> list[str]:
-    """Every minidl name :data:`FUNCTIONS` promises."""
+    """Every minidl name `FUNCTIONS` promises."""
     return [name.strip() for _, names in FUNCTIONS for name in names.split(" / ")]
 
 
