@@ -1,4 +1,4 @@
-"""Exercise, chapter 5 (Models with minidl.nn): attention's causal mask.
+"""Exercise, chapter 5.1 (Models with minidl.nn): attention's causal mask.
 
 In a language model, position i may attend only to positions 0..i.  Write, for NumPy arrays:
 

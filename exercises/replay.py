@@ -1,4 +1,4 @@
-"""Exercise, chapter 9 (Define-by-run and static graphs): record a computation once, replay it.
+"""Exercise, chapter 9.2 (Define-by-run and static graphs): record a computation once, replay it.
 
 ``trace(fn, *examples)`` is given: it runs ``fn`` once on ``Traced`` stand-ins that
 record each operation as a step ``(op, argument slots, result slot)`` of a

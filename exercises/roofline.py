@@ -1,4 +1,4 @@
-"""Exercise, chapter 9 (Where the time goes): the roofline model.
+"""Exercise, chapter 9.1 (Where the time goes): the roofline model.
 
 A kernel that does ``intensity`` FLOPs per byte of memory traffic can run no
 faster than the arithmetic allows (``peak``, FLOP/s) nor faster than memory

@@ -1,4 +1,4 @@
-"""Exercise, chapter 5 (Losses, optimizers, data): one step of SGD with momentum, PyTorch's way.
+"""Exercise, chapter 5.2 (Losses, optimizers, data): one step of SGD with momentum, PyTorch's way.
 
 Write ``sgd_momentum_step(param, grad, velocity, lr, momentum, weight_decay)``
 for NumPy arrays, returning ``(new_param, new_velocity)``:
