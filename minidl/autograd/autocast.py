@@ -1,6 +1,6 @@
 """Autocast: the mode in which matrix products run in half precision and the touchy ops stay in float32.
 
-Tensor cores multiply float16 (or TF32) matrices 8 to 16 times faster than
+Tensor cores multiply float16 (or TF32) matrices several times faster than
 float32 ones, but float16 keeps only 11 bits of mantissa and overflows past
 65504. PyTorch's answer, copied here, sorts the ops into two lists:
 

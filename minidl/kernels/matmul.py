@@ -11,7 +11,8 @@ All of matmul routing lives here:
 - the precision of float32 products: ``md.set_matmul_precision("highest" |
   "high" | "medium")``, PyTorch's spelling. On CuPy, ``"high"`` lets cuBLAS
   run float32 GEMMs on TF32 tensor cores (inputs rounded to 10 bits of
-  mantissa, sums in float32; 8x SGEMM's speed on an H100), ``"medium"`` on
+  mantissa, sums in float32; several times SGEMM's speed on an H100, not yet
+  measured here: docs/gemm.md), ``"medium"`` on
   bfloat16 ones; ``"highest"`` is true FP32. NumPy's BLAS has no such mode:
   there the setting is recorded and changes nothing;
 - `GraphGemm`, cuBLAS called through ``ctypes`` on a handle of a CUDA
