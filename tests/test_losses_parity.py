@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 
 import minidl as md
-import minidl.nn as nn
 import minidl.nn.functional as F
 
 torch = pytest.importorskip("torch")

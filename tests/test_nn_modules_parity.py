@@ -5,7 +5,6 @@ import pytest
 
 import minidl as md
 import minidl.nn as nn
-import minidl.nn.functional as F
 
 torch = pytest.importorskip("torch")
 

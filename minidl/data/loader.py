@@ -7,12 +7,11 @@ dataset has a ``get_batch`` method (TensorDataset and every built-in data set do
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator
 
 import numpy
 
 from minidl import backend as _backend
-from minidl.autograd.tensor import Tensor
 from minidl.data.dataset import Dataset, _host_array, to_tensors
 
 
