@@ -1,4 +1,4 @@
-"""Linear (fully connected) layer (``Flatten`` and ``Unflatten`` live in `minidl.nn.reshaping`).
+"""Linear: the fully connected layer.
 
 ``Linear`` is one GEMM: a batch ``x`` of shape (N, in) times the transposed
 weight (in, out), plus a bias; its backward is two more GEMMs.

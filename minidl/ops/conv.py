@@ -1,4 +1,4 @@
-"""2-D convolution as im2col followed by one matrix product.
+"""2-D convolution as im2col followed by one matrix product (and 1-D, as a 2-D of height 1).
 
 A convolution slides a (C, kh, kw) filter over the image and takes a dot
 product at each place.  im2col ("image to columns") copies every one of

@@ -1,4 +1,4 @@
-"""Max and average pooling: im2col, then a reduction over each window.
+"""Max and average pooling: im2col, then a reduction over each window (adaptive: a mean per cell).
 
 The same patch matrix that turns a convolution into a GEMM turns pooling
 into a plain ``max`` or ``mean`` along one axis, so pooling needs no
@@ -61,7 +61,6 @@ def avg_pool2d(x: Tensor, kernel_size: int | Pair, stride: int | Pair | None = N
     """
     windows = _windows("avg_pool2d", x, kernel_size, stride, padding, pad_value=0.0)
     return permute_dims(reduce_mean(windows, axis=-1), (0, 3, 1, 2))
-
 
 
 def _adaptive_mean(x: Tensor, axis: int, out: int) -> Tensor:
