@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 MPI_SCRIPTS = ROOT / "tests" / "mpi"
 
 
-def _has_mpi4py() -> bool:
+def _has_mpi() -> bool:
     """mpi4py and an MPI library (mpi4py's wheel installs without one; ``from mpi4py import MPI`` then fails)."""
     try:
         from mpi4py import MPI  # noqa: F401
@@ -36,9 +36,9 @@ def _has_mpi4py() -> bool:
     return True
 
 
-needs_mpi4py = pytest.mark.skipif(not _has_mpi4py(),
+needs_mpi4py = pytest.mark.skipif(not _has_mpi(),
                                   reason="needs mpi4py and an MPI library (pip install 'minidl[distributed]')")
-needs_mpirun = pytest.mark.skipif(not _has_mpi4py() or shutil.which("mpirun") is None,
+needs_mpirun = pytest.mark.skipif(not _has_mpi() or shutil.which("mpirun") is None,
                                   reason="needs mpi4py and mpirun (apt-get install openmpi-bin libopenmpi-dev)")
 
 
