@@ -1,4 +1,4 @@
-"""PyTorch programs run on minidl with their import lines changed and nothing else.
+"""PyTorch programs run on minidl with their import lines (and the MNIST script's data loading) changed only.
 
 Each original is kept under tests/ports/ as ``<name>_torch.py`` (written by us
 from the well-known structure of "Learning PyTorch with Examples" and
@@ -124,3 +124,74 @@ def test_polynomial_fit_ports_by_changing_the_import_only(name, monkeypatch):
     np.testing.assert_allclose(losses, expected_losses, rtol=LOSS_RTOL.get(name, 1e-3))
     assert losses[-1] < 20 < losses[0] or losses[-1] < losses[0]  # it learned
     np.testing.assert_allclose(got[-1], expected[-1], rtol=1e-2, atol=1e-3)  # the fitted coefficients
+
+
+#: The MNIST script's imports in minidl's spelling.
+MNIST_IMPORT_EDITS = {
+    "import torch\n": "import minidl as torch\n",
+    "import torch.nn as nn\n": "import minidl.nn as nn\n",
+    "import torch.nn.functional as F\n": "import minidl.nn.functional as F\n",
+    "import torch.optim as optim\n": "import minidl.optim as optim\n",
+    "from torch.optim.lr_scheduler import StepLR\n": "from minidl.optim.lr_scheduler import StepLR\n",
+}
+#: Its data loading, in both libraries: random arrays of MNIST's shape instead of torchvision's download.
+MNIST_DATA = '''    dataset1 = torch.utils.data.TensorDataset(torch.tensor(TRAIN_IMAGES), torch.tensor(TRAIN_LABELS))
+    dataset2 = torch.utils.data.TensorDataset(torch.tensor(TEST_IMAGES), torch.tensor(TEST_LABELS))
+'''
+#: minidl's data loading lives in ``md.data`` (PyTorch's ``torch.utils.data``).
+MNIST_DATA_EDITS = {"torch.utils.data.": "torch.data."}
+
+
+def mnist_sources() -> tuple[str, str]:
+    """The MNIST script with offline data for PyTorch, and its minidl port."""
+    source = (PORTS / "mnist_torch.py").read_text().replace("from torchvision import datasets, transforms\n", "")
+    start, end = source.index("    transform=transforms"), source.index("    train_loader =")
+    original = source[:start] + MNIST_DATA + source[end:]
+    ported = original
+    for old, new in {**MNIST_IMPORT_EDITS, **MNIST_DATA_EDITS}.items():
+        ported = ported.replace(old, new)
+    return original, ported
+
+
+def mnist_like_data(seed: int = 0) -> dict:
+    """Two training batches and one test batch of MNIST's shape: noise images, random labels."""
+    rng = np.random.default_rng(seed)
+    images = rng.standard_normal((228, 1, 28, 28)).astype(np.float32)
+    labels = rng.integers(0, 10, 228)
+    return {"TRAIN_IMAGES": images[:128], "TRAIN_LABELS": labels[:128],
+            "TEST_IMAGES": images[128:], "TEST_LABELS": labels[128:]}
+
+
+def no_dropout(library, monkeypatch) -> None:
+    """Dropout masks cannot match across libraries: p=0 in both, so the two runs can be compared."""
+    layer = library.nn.Dropout
+
+    def __init__(self, p=0.5, *args, **kwargs):
+        layer.__init__(self, 0.0, *args, **kwargs)
+
+    monkeypatch.setattr(library.nn, "Dropout", type("Dropout", (layer,), {"__init__": __init__}))
+
+
+@pytest.mark.slow
+def test_mnist_example_ports_by_changing_imports_and_data_loading(monkeypatch):
+    torch = pytest.importorskip("torch")
+    original, ported = mnist_sources()
+    changed = [new for old, new in zip(original.splitlines(), ported.splitlines())
+               if old != new and "import" not in new and "torch.data." not in new]
+    assert changed == []
+    monkeypatch.setattr("sys.argv", ["mnist", "--epochs", "2", "--log-interval", "1"])
+
+    outputs = []
+    for library, source in ((torch, original), (minidl, ported)):
+        with monkeypatch.context() as patch:
+            seeded_layer_init(library, patch)
+            no_dropout(library, patch)
+            output = io.StringIO()
+            with contextlib.redirect_stdout(output):
+                exec(compile(source, "mnist.py", "exec"), {"__name__": "__main__", **mnist_like_data()})
+        outputs.append(output.getvalue())
+    expected, got = ([[float(n) for n in NUMBER.findall(line)] for line in out.splitlines() if line.strip()]
+                     for out in outputs)
+    assert len(got) == len(expected) == 6  # 2 epochs of 2 logged batches and a test pass
+    assert got[0][-1] == pytest.approx(np.log(10), rel=0.05)  # the first loss: a guess among ten classes
+    np.testing.assert_allclose(sum(got, []), sum(expected, []), rtol=2e-3, atol=1e-4)
