@@ -195,3 +195,9 @@ def test_mnist_example_ports_by_changing_imports_and_data_loading(monkeypatch):
     assert len(got) == len(expected) == 6  # 2 epochs of 2 logged batches and a test pass
     assert got[0][-1] == pytest.approx(np.log(10), rel=0.05)  # the first loss: a guess among ten classes
     np.testing.assert_allclose(sum(got, []), sum(expected, []), rtol=2e-3, atol=1e-4)
+
+
+def test_the_coming_from_pytorch_page_lists_every_port():
+    page = (PORTS.parent.parent / "docs" / "from-pytorch.md").read_text()
+    for program in PORTS.glob("*_torch.py"):
+        assert f"| `{program.name.removesuffix('_torch.py')}`" in page
