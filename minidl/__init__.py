@@ -11,7 +11,7 @@ array-api-strict.
 (2, 2)
 """
 
-from minidl.backend import (Generator, cuda, device, get_backend, is_gpu_available, manual_seed, set_backend,
+from minidl.backend import (Generator, backends, cuda, device, get_backend, is_gpu_available, manual_seed, set_backend,
                             using_backend)
 from minidl.kernels.matmul import get_matmul, get_matmul_precision, set_matmul, set_matmul_precision, using_matmul
 from minidl.autograd import (DType, Function, Tensor, bool_, enable_grad, float16, float32, float64, int32, int64,

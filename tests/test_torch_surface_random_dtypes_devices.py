@@ -106,6 +106,7 @@ def test_other_gpus_and_devices_are_refused():
         md.device("cuda:1")
     with pytest.raises(ValueError, match="unknown device"):
         md.device("mps")
+    assert md.backends.mps.is_available() is False  # so scripts that ask first fall back to "cpu"
 
 
 def test_creation_functions_take_pytorch_forms(backend):

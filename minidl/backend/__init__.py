@@ -32,12 +32,13 @@ from minidl.backend.arrays import (
     to_host,
 )
 from minidl.backend.random import Generator, host_rng, manual_seed, rng_of
-from minidl.backend.devices import backend_for, cuda, device, device_of
+from minidl.backend.devices import backend_for, backends, cuda, device, device_of
 
 __all__ = [
     "BACKENDS",
     "Generator",
     "backend_for",
+    "backends",
     "cuda",
     "device",
     "device_of",

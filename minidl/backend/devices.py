@@ -104,3 +104,15 @@ class cuda:  # noqa: N801 - md.cuda.is_available(), as torch.cuda
         """Wait for the GPU's queued work (nothing to do without one)."""
         if is_gpu_available():
             synchronize("cupy")
+
+
+class backends:  # noqa: N801 - md.backends.mps.is_available(), as torch.backends
+    """``md.backends``: what scripts ask ``torch.backends`` before they choose a device."""
+
+    class mps:  # noqa: N801 - as torch.backends.mps
+        """Apple's Metal GPU: minidl has no backend for it."""
+
+        @staticmethod
+        def is_available() -> bool:
+            """Always False: minidl runs on NumPy, array-api-strict or CuPy (``"cuda"``)."""
+            return False
