@@ -1,4 +1,9 @@
-"""The differentiable operations, grouped by kind (one module each)."""
+"""The operations, grouped by kind (one module each).
+
+Most are differentiable (elementwise, reductions, shapes, indexing, linear algebra, convolution, losses, ...);
+creation and random functions make new leaves, ``search`` finds indices, ``inplace`` holds PyTorch's in-place
+rules, and ``torch_methods`` gives Tensor its PyTorch-named methods from one table.
+"""
 
 from minidl.ops.creation import (arange, as_tensor, constant_like, eye, from_numpy, full, full_like, linspace, ones,
                                  ones_like, tensor, zeros, zeros_like)
