@@ -10,11 +10,9 @@ itself a graph. Both settings live in `contextvars`: each thread has its own.
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import functools
-from types import ModuleType
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 _grad_enabled: contextvars.ContextVar[bool] = contextvars.ContextVar("minidl_grad_enabled", default=True)
 # The namespace of the raw arrays a backward() walk hands to the ops (None outside such a walk).
@@ -90,13 +88,3 @@ class enable_grad(no_grad):
 def raw_namespace() -> Any:
     """The namespace of the raw arrays that the running ``backward()`` walks on, or None."""
     return _raw_namespace.get()
-
-
-@contextlib.contextmanager
-def computing_on_arrays(xp: ModuleType | None) -> Iterator[None]:
-    """Inside: ops given raw arrays of namespace ``xp`` compute on them and record nothing (None: they refuse)."""
-    token = _raw_namespace.set(xp)
-    try:
-        yield
-    finally:
-        _raw_namespace.reset(token)
