@@ -1,6 +1,6 @@
 """What the examples share: command-line flags, a progress bar (tqdm), one training epoch, accuracy.
 
-Not an example itself: ``train_mlp.py``, ``train_cnn.py`` and ``spiral.py``
+Not an example itself: ``train_mlp.py``, ``train_cnn.py``, ``train_ddp.py``, ``train_gpt.py`` and ``spiral.py``
 import it (Python puts a script's own folder on ``sys.path``).
 """
 
