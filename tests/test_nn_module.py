@@ -179,3 +179,23 @@ def test_buffers_are_saved_moved_and_kept_out_of_parameters():
     assert list(module.parameters()) == []
     module.to("array_api_strict")
     assert module.running.backend == "array_api_strict" and module.scratch.backend == "array_api_strict"
+
+
+def test_module_to_dtype_double_and_cpu_as_in_pytorch():
+    model = nn.Sequential(nn.Linear(3, 2), nn.BatchNorm1d(2))
+    weight = model[0].weight
+    assert model.double() is model and weight.dtype is md.float64 and model[0].weight is weight
+    assert model.to(md.float32)[0].bias.dtype is md.float32
+    assert model.to("cpu", md.float64)[1].running_mean.dtype is md.float64
+    assert model.float().cpu()[0].weight.backend == "numpy"
+    with pytest.raises(TypeError, match="floating"):
+        model.to(md.int64)
+
+
+def test_module_zero_grad_set_to_none_false_fills_zeros():
+    model = nn.Linear(3, 2)
+    model(md.ones((1, 3))).sum().backward()
+    model.zero_grad(set_to_none=False)
+    assert model.weight.grad is not None and float(model.weight.grad.abs().sum()) == 0.0
+    model.zero_grad()
+    assert model.weight.grad is None

@@ -18,8 +18,10 @@ from os import PathLike
 from typing import Any, Callable, Iterator, NamedTuple
 
 from minidl import backend as _backend
+from minidl.autograd.dtypes import DTYPES, DType, as_dtype, float16, float32, float64, to_backend_dtype
 from minidl.autograd.tensor import Tensor
 from minidl.nn.parameter import Parameter, move_tensor_
+from minidl.ops.creation import zeros_like
 
 
 class LoadResult(NamedTuple):
@@ -198,22 +200,63 @@ class Module:
         """Evaluation mode: the same as ``train(False)``."""
         return self.train(False)
 
-    def zero_grad(self) -> None:
-        """Forget every parameter's gradient (set it to None, as PyTorch does by default)."""
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget every parameter's gradient: set it to None (PyTorch's default), or fill it with zeros."""
         for parameter in self.parameters():
-            parameter.grad = None
+            if set_to_none or parameter.grad is None:
+                parameter.grad = None
+            else:
+                parameter.grad = zeros_like(parameter.grad)
 
-    def to(self, backend: str) -> "Module":
-        """Move every parameter and buffer to ``backend`` in place; returns self.
+    def to(self, *args: Any, device: Any = None, dtype: Any = None) -> "Module":
+        """Move every parameter and buffer to a backend (or device name), and/or convert the floating ones to
+        ``dtype``, in place; returns self. ``model.to("cupy")``, ``model.to("cuda")``, ``model.to(md.float64)``,
+        ``model.to("cpu", md.float64)``, ``model.to(device=..., dtype=...)``, as in PyTorch.
 
         The Parameter objects stay the same, so an optimizer built before the
         move still updates them (its own state follows on its next step).
         """
-        name = _backend.resolve_name(backend)
-        _backend.namespace(name)  # fail early with the backend's own message
-        for tensor in list(self.parameters()) + list(self.buffers()):
-            move_tensor_(tensor, name)
+        for arg in args:
+            if isinstance(arg, DType) or (isinstance(arg, str) and arg in DTYPES):
+                dtype = arg
+            else:
+                device = arg
+        tensors = list(self.parameters()) + list(self.buffers())
+        if device is not None:
+            name = _backend.resolve_name(device)
+            _backend.namespace(name)  # fail early with the backend's own message
+            for tensor in tensors:
+                move_tensor_(tensor, name)
+        if dtype is not None:
+            dtype = as_dtype(dtype)
+            if not dtype.is_floating:
+                raise TypeError(f"Module.to: dtype must be a floating type (parameters train), got {dtype.name}")
+            for tensor in tensors:
+                if tensor.dtype.is_floating:  # integer buffers (counts) stay, as in PyTorch
+                    tensor._data = tensor.xp.astype(tensor._data, to_backend_dtype(tensor.xp, dtype))
+                    if tensor.grad is not None:
+                        tensor.grad = tensor.grad.astype(dtype)
         return self
+
+    def float(self) -> "Module":
+        """The floating parameters and buffers as float32 (``model.to(md.float32)``)."""
+        return self.to(dtype=float32)
+
+    def double(self) -> "Module":
+        """The floating parameters and buffers as float64 (``model.to(md.float64)``)."""
+        return self.to(dtype=float64)
+
+    def half(self) -> "Module":
+        """The floating parameters and buffers as float16 (``model.to(md.float16)``)."""
+        return self.to(dtype=float16)
+
+    def cpu(self) -> "Module":
+        """To the NumPy backend (``model.to("cpu")``)."""
+        return self.to("cpu")
+
+    def cuda(self, device: Any = None) -> "Module":
+        """To CuPy (``model.to("cuda")``)."""
+        return self.to("cuda" if device is None else device)
 
     # ---- saving and loading ----------------------------------------------------------------------
     def state_dict(self) -> dict[str, Tensor]:
