@@ -23,9 +23,10 @@ _INV_SQRT_2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
-# Elements per slice on a CPU: twenty passes over a slice that stays in the cache cost a third of
-# twenty passes over a whole activation that does not (measured: 2.3 against 7.0 ms CPU time for
-# 393,216 float32 values on the 2-core build VM). On a GPU one kernel per pass over everything is best.
+# Elements per slice on a CPU: twenty passes over a slice that stays in the cache cost less than twenty
+# passes over a whole activation that does not (the GELU forward of the GPT example, 393,216 float32
+# values, went 4.0 -> 2.4 ms CPU time alone: docs/measurements/cpu-2026-12-03/README.txt, a live reading
+# on a busy machine, not a stored benchmark). On a GPU one kernel per pass over everything is best.
 _CPU_SLICE = 32768
 
 
