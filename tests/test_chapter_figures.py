@@ -3,10 +3,11 @@ and each is committed under docs/figures/ (rerun the script and commit when a fi
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
+
+from scripts import load_script
 
 pytest.importorskip("matplotlib", reason="the figures are drawn with matplotlib (the docs extra)")
 
@@ -14,10 +15,7 @@ DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("docs_scripts_chapter_figures", DOCS / "scripts" / "chapter_figures.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(DOCS / "scripts" / "chapter_figures.py")
 
 
 def test_the_script_draws_every_figure_and_each_is_committed(tmp_path):

@@ -6,11 +6,12 @@ these tests check what can be checked without building.
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from pathlib import Path
 
 import pytest
+
+from scripts import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -20,10 +21,7 @@ MKDOCS_YML = ROOT / "mkdocs.yml"
 def _load_script(name: str):
     if name == "griffe_doctest":
         pytest.importorskip("griffe", reason="the docs extra (mkdocstrings) is not installed")
-    spec = importlib.util.spec_from_file_location(f"docs_scripts_{name}", DOCS / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(DOCS / "scripts" / f"{name}.py")
 
 
 def _nav_pages() -> list[str]:

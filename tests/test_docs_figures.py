@@ -7,20 +7,18 @@ picture that no longer shows what minidl does.
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
+
+from scripts import load_script
 
 FIGURES = Path(__file__).resolve().parents[1] / "docs" / "figures"
 SCRIPT = FIGURES.parent / "scripts" / "autograd_graphs.py"
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("docs_scripts_autograd_graphs", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(SCRIPT)
 
 
 @pytest.mark.parametrize("name", sorted(_script().GRAPHS))

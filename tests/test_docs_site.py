@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
+
+from scripts import load_script
 
 TOOL = Path(__file__).resolve().parents[1] / "tools" / "check_site.py"
 
 
 def _tool():
-    spec = importlib.util.spec_from_file_location("check_site", TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(TOOL)
 
 
 def _fake_site(root: Path) -> Path:

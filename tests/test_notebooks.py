@@ -6,19 +6,17 @@ story page has its notebook, committed as the script writes it today, and ends w
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
+
+from scripts import load_script
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("docs_scripts_make_notebooks", DOCS / "scripts" / "make_notebooks.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(DOCS / "scripts" / "make_notebooks.py")
 
 
 PAGES = _script().PAGES

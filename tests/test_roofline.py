@@ -1,17 +1,15 @@
 """The roofline figure's data is what docs/scripts/roofline.py reads from the stored measurements today."""
 
-import importlib.util
 import json
 from pathlib import Path
+
+from scripts import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("docs_scripts_roofline", ROOT / "docs" / "scripts" / "roofline.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(ROOT / "docs" / "scripts" / "roofline.py")
 
 
 def test_committed_roofline_data_matches_the_measurements():
