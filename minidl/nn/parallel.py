@@ -20,8 +20,6 @@ from __future__ import annotations
 import contextlib
 from typing import Any, Iterator
 
-import numpy
-
 from minidl.autograd.engine import queue_callback
 from minidl.autograd.tensor import Tensor
 from minidl.distributed.collectives import all_reduce, broadcast
@@ -160,7 +158,7 @@ def _make_buckets(parameters: list[tuple[str, Tensor]], cap_bytes: int) -> list[
     buckets: list[list[tuple[str, Tensor]]] = []
     size = 0
     for name, parameter in parameters:
-        nbytes = parameter.size * numpy.dtype(parameter.dtype.name).itemsize
+        nbytes = parameter.size * parameter.xp.finfo(parameter.data.dtype).bits // 8  # parameters are floating
         current = buckets[-1] if buckets else None
         fits = current is not None and size + nbytes <= cap_bytes and (
             current[0][1].dtype is parameter.dtype and current[0][1].backend == parameter.backend)
