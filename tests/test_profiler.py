@@ -8,6 +8,7 @@ import minidl as md
 import minidl.nn.functional as F
 from minidl.autograd.hooks import installed_hooks
 from minidl.tools import profiler
+from minidl.tools.clocks import CudaEventClock
 
 
 def mlp_step(sizes=(12, 8, 6, 4), batch=5):
@@ -83,7 +84,8 @@ def test_table_lists_every_row_and_the_gemm_line(backend):
         mlp_step()
     text = str(prof)
     assert text == prof.table()
-    assert text.splitlines()[0].split()[:3] == ["op", "phase", "calls"]
+    assert text.splitlines()[0].startswith("clocks: ")
+    assert text.splitlines()[1].split()[:3] == ["op", "phase", "calls"]
     for row in prof.records:
         assert row["op"] in text
     assert "GEMM" in text.splitlines()[-1] and "GFLOP/s" in text.splitlines()[-1]
@@ -104,25 +106,112 @@ def test_convolution_gemm_is_counted_through_its_linear(backend):
     assert prof.gemm_flops == 2 * (2 * 6 * 6) * (3 * 3 * 3) * 4
 
 
-def test_device_backends_are_waited_for_around_each_op(monkeypatch):
-    waits = []
-    monkeypatch.setattr(profiler, "_DEVICE_BACKENDS", ("numpy",))  # pretend NumPy runs asynchronously
-    monkeypatch.setattr(profiler, "synchronize", waits.append)
-    a = md.ones((2, 2), backend="numpy")
+class FakeEvent:
+    """Stands in for cupy.cuda.Event: each record() takes the next tick of a fake GPU clock (1 ms per tick)."""
+
+    ticks = 0
+    created = 0
+
+    def __init__(self):
+        FakeEvent.created += 1
+        self.tick = None
+
+    def record(self):
+        FakeEvent.ticks += 1
+        self.tick = FakeEvent.ticks
+
+
+@pytest.fixture
+def fake_gpu(monkeypatch):
+    """NumPy pretends to be an asynchronous GPU backend timed by CUDA events; counts waits and event pairs read."""
+    FakeEvent.ticks = FakeEvent.created = 0
+    calls = {"waits": 0, "pairs": []}
+
+    def elapsed_ms(start, end):
+        calls["pairs"].append((start.tick, end.tick))
+        return float(end.tick - start.tick)
+
+    def synchronize():
+        calls["waits"] += 1
+
+    monkeypatch.setattr(profiler, "_ASYNC_BACKENDS", ("numpy",))
+    monkeypatch.setitem(profiler._DEVICE_CLOCKS, "numpy", CudaEventClock(FakeEvent, elapsed_ms, synchronize))
+    with md.using_backend("numpy"):
+        yield calls
+
+
+def test_cpu_times_use_one_clock_and_the_table_says_so(backend):
     with md.profile() as prof:
-        md.exp(a)
-    assert waits.count("numpy") >= 4  # at enter, before and after the op, at exit
-    assert rows(prof)[("Exp", "forward")]["calls"] == 1
-    waits.clear()
-    with md.profile(synchronize_device=False):
-        md.exp(a)
-    assert waits == []
+        mlp_step()
+    lines = prof.table().splitlines()
+    assert lines[0].startswith("clocks: total ms = perf_counter") and "device time = host time" in lines[0]
+    assert "host ms" not in lines[1] and "total ms" in lines[1]
+    for row in prof.records:
+        assert row["host_seconds"] == row["seconds"]
+    assert prof.host_op_seconds == prof.op_seconds
+
+
+def test_gpu_clock_waits_once_at_each_end_of_the_block_never_per_op(fake_gpu):
+    with md.profile():
+        assert fake_gpu["waits"] == 1  # at the start: work queued before the block is not the block's
+        mlp_step()
+        mlp_step()
+        assert fake_gpu["waits"] == 1  # dozens of ops, no wait
+    assert fake_gpu["waits"] == 2      # one wait, then every pair of events is read
+
+
+def test_gpu_clock_pairs_events_around_every_op_and_every_nested_gemm(fake_gpu):
+    with md.profile() as prof:
+        mlp_step()
+    table = rows(prof)
+    outermost = sum(row["calls"] for row in prof.records)
+    nested_gemms = 5  # linear backward: 3 weight gradients and 2 input gradients (the first layer's x needs none)
+    pairs = fake_gpu["pairs"]
+    assert len(pairs) == outermost + nested_gemms
+    assert FakeEvent.ticks == 2 * len(pairs)           # two records per timed op, no more
+    assert len({tick for pair in pairs for tick in pair}) == 2 * len(pairs)
+    for start, end in pairs:                            # spans are nested or disjoint, never crossed
+        assert start < end
+        assert all(end2 < start or start2 > end or (start < start2 and end2 < end) or (start2 < start and end < end2)
+                   for start2, end2 in pairs if (start2, end2) != (start, end))
+    # Device times are the events' (1 ms per tick): a plain op spans 1 tick, a backward with k GEMMs 2k + 1.
+    assert table[("ReLU", "forward")]["seconds"] == pytest.approx(2e-3)
+    assert table[("Linear", "backward")]["seconds"] == pytest.approx((3 + 5 + 5) * 1e-3)
+    assert prof.gemm_seconds == pytest.approx((3 + nested_gemms) * 1e-3)  # 3 forward Linears, 5 nested products
+    assert table[("Linear", "backward")]["host_seconds"] < 1.0    # the host's own clock, kept apart
+
+
+def test_gpu_table_names_the_clock_of_each_column(fake_gpu):
+    with md.profile() as prof:
+        mlp_step()
+    lines = prof.table().splitlines()
+    assert lines[0].startswith("clocks: device ms = CUDA events")
+    assert "host ms = perf_counter" in lines[0] and "GPU waited for at both ends" in lines[0]
+    assert lines[1].split()[:7] == ["op", "phase", "calls", "device", "ms", "host", "ms"]
+    assert "device busy inside ops" in lines[-2] and lines[-1].startswith("GEMM")
+    assert prof.clocks["device"] == "CUDA events (GPU clock)"
+
+
+def test_a_long_block_reads_its_events_in_batches_and_reuses_them(fake_gpu, monkeypatch):
+    monkeypatch.setattr(profiler, "_READ_AFTER", 4)
+    with md.profile() as prof:
+        mlp_step()
+    assert fake_gpu["waits"] > 2                      # one wait per 4 spans, still not one per op
+    assert FakeEvent.created < FakeEvent.ticks // 2   # read events were recorded again
+    assert prof.gemm_seconds == pytest.approx(8e-3)   # the same figures as reading them all at the end
+
+
+def test_without_synchronize_device_no_events_and_no_waits(fake_gpu):
+    with md.profile(synchronize_device=False) as prof:
+        mlp_step()
+    assert fake_gpu["waits"] == 0 and FakeEvent.ticks == 0
+    assert "GPU not waited for" in prof.table().splitlines()[0]
 
 
 def test_records_are_plain_data_for_plots(backend):
     with md.profile() as prof:
         mlp_step()
     for row in prof.records:
-        assert set(row) == {"op", "phase", "calls", "seconds", "flops", "gflops_per_second", "share"}
+        assert set(row) == {"op", "phase", "calls", "seconds", "host_seconds", "flops", "gflops_per_second", "share"}
     seconds = [row["seconds"] for row in prof.records]
     assert seconds == sorted(seconds, reverse=True)
