@@ -18,6 +18,8 @@
 #
 # GPU_CHECK_ONLY=name,name,... runs only those steps. Issue 16's measurements alone (about five minutes):
 #   GPU_CHECK_ONLY=gemm-ladder,roofline,mlp-precision,amp-accuracy,pytest-gpu-precision bash benchmarks/gpu_check.sh OUT
+# Issue 15's profiler check alone (about two minutes):
+#   GPU_CHECK_ONLY=profiler-overhead,pytest-gpu-core bash benchmarks/gpu_check.sh OUT
 set -uo pipefail
 
 out=${1:?usage: benchmarks/gpu_check.sh OUT_DIR}
@@ -63,12 +65,17 @@ print("numpy", numpy.__version__, "cupy", cupy.__version__, "numba", numba.__ver
 print("gpu", cupy.cuda.runtime.getDeviceProperties(0)["name"].decode())';
   python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda)'; } > "$out/environment.txt" 2>&1
 
-# Limits sum to about 540 s for the first five steps and 600 s for issue 16's four: the machine is lent for minutes,
+# Limits sum to about 600 s for the first six steps and 600 s for issue 16's four: the machine is lent for minutes,
 # so each step is sized to fit, the most wanted first, and each writes its own files (a step that runs out of time
 # loses only itself). One call of the device tool runs at most 10 minutes: run the two halves in two calls
 # (GPU_CHECK_ONLY), or everything when the budget allows.
 step mlp-small 120 python3 benchmarks/mlp_step.py --device cuda --shapes small --rounds 11 --memory-steps 300 \
   "$out/mlp-small"
+# Issue 15, md.profile on the GPU: the profiler's overhead at this launch-bound shape (each step profiled, with CUDA
+# events; one profile around a block; the old way, waiting around every op) in interleaved rounds, goal < 20%, and
+# per op the device time (events) beside the host time and the old way's time. tests/test_profiler.py (in the core
+# tests below) checks the real CUDA-event clock.
+step profiler-overhead 60 python3 benchmarks/profiler_overhead.py --device cuda --rounds 9 --steps 50 "$out/profiler"
 core=(tests/test_compile.py tests/test_backward_paths.py tests/test_profiler.py tests/test_kernels_cuda.py
       tests/test_ops_gradients.py)
 step pytest-gpu-core 90 python3 -m pytest -m gpu -q -p no:cacheprovider --junitxml "$out/pytest-gpu-core.xml" \

@@ -38,6 +38,8 @@ class HostClock:
     0.25
     """
 
+    deferred = False  # a span is the op's seconds at once
+
     def __init__(self, label: str) -> None:
         self.label = label
 
@@ -64,6 +66,7 @@ class CudaEventClock:
     """
 
     label = "CUDA events (GPU clock)"
+    deferred = True  # a span can be read only once the GPU has reached its second event
 
     def __init__(self, event_class: Callable[[], Any] | None = None,
                  elapsed_ms: Callable[[Any, Any], float] | None = None,

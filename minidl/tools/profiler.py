@@ -149,21 +149,26 @@ class Profile:
             row[0] += 1
             row[1] += host_seconds
             row[3] += self._flops_of_outermost
-        self._pending.append((clock, span, row, gemm))
-        if len(self._pending) >= _READ_AFTER:
-            _wait_for({entry[0] for entry in self._pending})
-            self._read_spans()
+        if clock.deferred:  # a device clock: its span is read later, after one wait for the device
+            self._pending.append((clock, span, row, gemm))
+            if len(self._pending) >= _READ_AFTER:
+                _wait_for({entry[0] for entry in self._pending})
+                self._read_spans()
+        else:               # the host clock: the span is the op's time already
+            self._add_device_time(span, row, gemm)
         return result
 
     def _read_spans(self) -> None:
         """Add the device time of every pending span to its row and to the GEMM total (clocks waited for)."""
         pending, self._pending = self._pending, []
         for clock, span, row, gemm in pending:
-            seconds = clock.seconds(span)
-            if row is not None:
-                row[2] += seconds
-            if gemm:
-                self.gemm_seconds += seconds
+            self._add_device_time(clock.seconds(span), row, gemm)
+
+    def _add_device_time(self, seconds: float, row: list | None, gemm: bool) -> None:
+        if row is not None:
+            row[2] += seconds
+        if gemm:
+            self.gemm_seconds += seconds
 
     # ---- results ---------------------------------------------------------------------------------------------
     @property
@@ -186,14 +191,14 @@ class Profile:
         """Which clock each figure used: ``{"device": ..., "host": ..., "wall": ...}``."""
         timing = [self._clocks[backend] for backend in sorted(self._backends)] or list(self._clocks.values())
         device = "; ".join(dict.fromkeys(clock.label for clock in timing)) or _CPU_CLOCK.label
-        waits = any(isinstance(clock, CudaEventClock) for clock in timing)
+        waits = any(clock.deferred for clock in timing)  # a deferred clock is waited for at both ends of the block
         return {"device": device,
                 "host": "perf_counter around each call (Python + queueing)",
                 "wall": "perf_counter over the block" + (", GPU waited for at both ends" if waits else "")}
 
     @property
     def _separate_host_column(self) -> bool:
-        return any(isinstance(self._clocks[backend], CudaEventClock) for backend in self._backends)
+        return any(self._clocks[backend].deferred for backend in self._backends)
 
     @property
     def records(self) -> list[dict[str, Any]]:
