@@ -191,10 +191,10 @@ class Profile:
         """Which clock each figure used: ``{"device": ..., "host": ..., "wall": ...}``."""
         timing = [self._clocks[backend] for backend in sorted(self._backends)] or list(self._clocks.values())
         device = "; ".join(dict.fromkeys(clock.label for clock in timing)) or _CPU_CLOCK.label
-        waits = any(clock.deferred for clock in timing)  # a deferred clock is waited for at both ends of the block
+        gpu = any(clock.deferred for clock in timing)  # a clock read after the block: the GPU is waited for at its ends
         return {"device": device,
-                "host": "perf_counter around each call (Python + queueing)",
-                "wall": "perf_counter over the block" + (", GPU waited for at both ends" if waits else "")}
+                "host": "perf_counter around each call (Python + queueing)" if gpu else device,
+                "wall": "perf_counter over the block" + (", GPU waited for at both ends" if gpu else "")}
 
     @property
     def _separate_host_column(self) -> bool:
