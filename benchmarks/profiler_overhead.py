@@ -168,7 +168,8 @@ def main() -> None:
 
     info = environment(args.device)
     shape = "-".join(map(str, sizes)) + f"/{batch}"
-    lines = [f"md.profile overhead, {shape} SGD step on {args.device}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    lines = [f"md.profile overhead, {shape} SGD step on {args.device}, {when}",
              f"machine: {info.get('gpu', info['cpu_model'])}, {info['cpus']} CPUs, Python {info['python']}, "
              f"NumPy {info['numpy']}" + (f", CuPy {info['cupy']}" if "cupy" in info else ""),
              f"median of {args.rounds} interleaved rounds of {args.steps} steps",

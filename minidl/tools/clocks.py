@@ -19,15 +19,30 @@ stream between the two stamps: the op's kernels, plus any moment the GPU sat
 idle waiting for the host to queue them (at launch-bound shapes that gap is
 most of it). The host's own time per op is kept beside it, by the profiler.
 
-A clock has four methods: ``start()`` returns a mark taken before an op,
-``stop(mark, host_seconds)`` a span once it has returned, ``wait()`` waits
-until every span can be read, and ``seconds(span)`` reads one. ``label``
-says in the profiler's table which clock the device column used.
+A clock (`Clock`) has four methods: ``start()`` returns a mark taken before
+an op, ``stop(mark, host_seconds)`` a span once it has returned, ``wait()``
+waits until every span can be read, and ``seconds(span)`` reads one.
+``label`` says in the profiler's table which clock the device column used.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Protocol
+
+
+class Clock(Protocol):
+    """What the profiler asks of a clock (`HostClock`, `CudaEventClock`)."""
+
+    label: str       # the clock's name in the profiler's table
+    deferred: bool   # True: a span can be read only after ``wait()``
+
+    def start(self) -> Any: ...
+
+    def stop(self, mark: Any, host_seconds: float) -> Any: ...
+
+    def wait(self) -> None: ...
+
+    def seconds(self, span: Any) -> float: ...
 
 
 class HostClock:

@@ -38,21 +38,21 @@ profiler's existence.
 from __future__ import annotations
 
 from time import perf_counter
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from minidl.autograd.function import Function
 from minidl.autograd.hooks import install_hook
 from minidl.backend import get_backend
-from minidl.tools.clocks import CudaEventClock, HostClock
+from minidl.tools.clocks import Clock, CudaEventClock, HostClock
 
 _ASYNC_BACKENDS = ("cupy",)  # backends whose ops return before their work is done
-_DEVICE_CLOCKS: dict[str, Any] = {}  # backend -> its CudaEventClock, made on first use and kept (it reuses events)
+_DEVICE_CLOCKS: dict[str, Clock] = {}  # backend -> its CudaEventClock, made on first use and kept (it reuses events)
 _CPU_CLOCK = HostClock("perf_counter around each call (CPU: device time = host time)")
 _NOT_WAITED = HostClock("perf_counter around each call, GPU not waited for (queueing only)")
 _READ_AFTER = 8192  # spans waiting to be read: past this, read them (one wait), so a long block holds few events
 
 
-def _clock_of(backend: str, use_device_clock: bool) -> Any:
+def _clock_of(backend: str, use_device_clock: bool) -> Clock:
     if backend not in _ASYNC_BACKENDS:
         return _CPU_CLOCK
     if not use_device_clock:
@@ -63,7 +63,7 @@ def _clock_of(backend: str, use_device_clock: bool) -> Any:
     return clock
 
 
-def _wait_for(clocks: Any) -> None:
+def _wait_for(clocks: Iterable[Clock]) -> None:
     for clock in set(clocks):  # one wait per clock (CPU backends share one that does not wait)
         clock.wait()
 
@@ -83,20 +83,20 @@ class Profile:
 
     def __init__(self, synchronize_device: bool = True) -> None:
         self._use_device_clock = synchronize_device
-        self._clocks: dict[str, Any] = {}  # backend -> clock
+        self._clocks: dict[str, Clock] = {}  # backend -> its clock
         self._rows: dict[tuple[str, str], list] = {}  # (op, phase) -> [calls, host seconds, device seconds, flops]
-        self._pending: list[tuple[Any, Any, list | None, bool]] = []  # (clock, span, row, is a GEMM) not read yet
+        self._pending: list[tuple[Clock, Any, list | None, bool]] = []  # (clock, span, row, is a GEMM) not read yet
         self._depth = 0             # > 0 while an op runs; ops inside it are charged to the outermost
         self._inside_gemm = False
         self._flops_of_outermost = 0
-        self._clock: Any = None     # the clock of the outermost op running
+        self._clock: Clock = _CPU_CLOCK  # the clock of the outermost op running
         self._backends: set[str] = set()
         self.gemm_seconds = 0.0
         self.gemm_flops = 0
         self.wall_seconds = 0.0
         self._started = 0.0
 
-    def _clock_for(self, backend: str) -> Any:
+    def _clock_for(self, backend: str) -> Clock:
         clock = self._clocks.get(backend)
         if clock is None:
             clock = self._clocks[backend] = _clock_of(backend, self._use_device_clock)
