@@ -68,17 +68,17 @@ class SyncEachOp:
 
 
 @contextlib.contextmanager
-def sync_each_op(sync: Callable[[], None]) -> Iterator[None]:
-    """Inside: md.profile() on CuPy times ops by waiting around each one."""
-    saved = profiler._DEVICE_CLOCKS.get("cupy")
-    profiler._DEVICE_CLOCKS["cupy"] = SyncEachOp(sync)
+def sync_each_op(sync: Callable[[], None], backend: str = "cupy") -> Iterator[None]:
+    """Inside: md.profile() on ``backend`` times ops by waiting around each one."""
+    saved = profiler._DEVICE_CLOCKS.get(backend)
+    profiler._DEVICE_CLOCKS[backend] = SyncEachOp(sync)
     try:
         yield
     finally:
         if saved is None:
-            del profiler._DEVICE_CLOCKS["cupy"]
+            del profiler._DEVICE_CLOCKS[backend]
         else:
-            profiler._DEVICE_CLOCKS["cupy"] = saved
+            profiler._DEVICE_CLOCKS[backend] = saved
 
 
 def variants(step: mlp_impls.Step, device: str) -> dict[str, Callable[[int], None]]:

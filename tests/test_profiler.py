@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
 
 import minidl as md
 import minidl.nn.functional as F
 from minidl.autograd.hooks import installed_hooks
 from minidl.tools import profiler
-from minidl.tools.clocks import CudaEventClock
+from minidl.tools.clocks import Clock, CudaEventClock, HostClock
+from scripts import load_script
 
 
 def mlp_step(sizes=(12, 8, 6, 4), batch=5):
@@ -229,3 +233,24 @@ def test_records_are_plain_data_for_plots(backend):
         assert set(row) == {"op", "phase", "calls", "seconds", "host_seconds", "flops", "gflops_per_second", "share"}
     seconds = [row["seconds"] for row in prof.records]
     assert seconds == sorted(seconds, reverse=True)
+
+
+def test_both_clocks_are_clocks():
+    assert isinstance(HostClock("perf_counter"), Clock)
+    assert isinstance(CudaEventClock(FakeEvent, lambda start, end: 0.0, lambda: None), Clock)
+
+
+def test_the_gpu_overhead_script_runs_its_gpu_variants_on_a_stand_in(fake_gpu, monkeypatch):
+    """benchmarks/profiler_overhead.py runs on scarce GPU time (gpu_check.sh): its GPU paths are tried here first."""
+    monkeypatch.setattr(sys, "path", list(sys.path))  # the script puts benchmarks/ first on the path
+    script = load_script(Path(__file__).resolve().parents[1] / "benchmarks" / "profiler_overhead.py")
+    assert isinstance(script.SyncEachOp(lambda: None), Clock)
+    step = script.mlp_impls.build("minidl", (12, 8, 6, 4), 5, "cpu")
+    seconds = script.timed_rounds(step, script.variants(step, "cuda"), rounds=2, steps=2)
+    assert set(script.overheads(seconds)) == {"profiled", "profiled-block", "sync-each-op"}
+    events = script.profile_of(step, 2)
+    with script.sync_each_op(step.sync, "numpy"):
+        old = script.profile_of(step, 2)
+    assert "numpy" in profiler._DEVICE_CLOCKS  # the stand-in event clock is back
+    lines = script.comparison(events, old)
+    assert lines[0].split()[-2:] == ["sync-each-op", "ms"] and len(lines) == 1 + len(events.records)

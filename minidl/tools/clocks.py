@@ -27,9 +27,10 @@ waits until every span can be read, and ``seconds(span)`` reads one.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, Protocol, runtime_checkable
 
 
+@runtime_checkable
 class Clock(Protocol):
     """What the profiler asks of a clock (`HostClock`, `CudaEventClock`)."""
 
