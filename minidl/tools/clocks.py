@@ -9,7 +9,7 @@ happens later, on the device. Two honest ways to time it:
   each wait empties the queue, so the host can no longer run ahead of the GPU,
   and at small shapes the profiled step gets much slower (25% on an H100);
 - ask the GPU itself: record a CUDA *event* in the stream before the op and
-  another after it. Recording costs the host a few microseconds and waits for
+  another after it. Recording is one call into the CUDA driver and waits for
   nothing; the GPU stamps each event with its own clock when it reaches it.
   After the profiled block, one wait, then ``cupy.cuda.get_elapsed_time``
   reads each pair (milliseconds, resolution about 0.5 us).
