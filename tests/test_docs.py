@@ -84,8 +84,11 @@ def test_every_figure_a_page_shows_exists():
 def test_crossover_data_says_where_each_number_was_measured():
     import json
 
-    data = json.loads((DOCS / "figures" / "crossover.json").read_text())
-    assert "cores" in data["cpu_machine"]
+    stored = sorted((DOCS / "measurements").glob("cpu-*/crossover/crossover.json"))
+    assert stored, "docs/scripts/crossover.py stores its measurement under docs/measurements/cpu-<date>/crossover/"
+    data = json.loads(stored[-1].read_text())
+    assert "cores" in data["cpu_machine"] and "BLAS threads" in data["cpu_machine"]
+    assert {"cpu_model", "cpus", "python", "numpy", "blas_env"} <= set(data["machine"])
     source = data["h100_reference"]["source"]
     assert source.startswith("docs/measurements/"), source  # a file in this repository, not someone's notes
     assert (ROOT / source.split(" ", 1)[0]).exists(), source

@@ -2,11 +2,13 @@
 
     python docs/scripts/crossover.py            # measures this machine's CPU, writes the figure
     python docs/scripts/crossover.py --gpu      # also measures the step with CuPy on this machine's GPU
-    python docs/scripts/crossover.py --merge    # keep, per point, the best of this run and the stored one
     python docs/scripts/crossover.py --replot   # measure nothing: redraw from the stored JSON and the H100 figures below
 
-Writes ``docs/figures/crossover.png`` and ``docs/figures/crossover.json`` (every number drawn,
-with where it was measured).  Three kinds of numbers, labelled as such on the plot:
+Writes ``docs/measurements/cpu-<date>/crossover/crossover.json`` (every number drawn, and the machine:
+CPU model, cores, Python, NumPy, BLAS and its threads, load average) with a ``crossover.txt`` beside it,
+and draws ``docs/figures/crossover.png`` from the newest stored file.  Run it with one BLAS thread
+(``OPENBLAS_NUM_THREADS=1``) to compare with the other CPU measurements.  Three kinds of numbers,
+labelled as such on the plot:
 
 - measured here, on the CPU: the step hand-written in NumPy, and the same step in minidl;
 - the H100 run of ``docs/measurements/h100-2026-11-26/`` (measured there, copied here):
@@ -23,13 +25,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
+import sys
 import time
 from pathlib import Path
 
 import numpy
 
 FIGURES = Path(__file__).resolve().parents[1] / "figures"
+MEASUREMENTS = Path(__file__).resolve().parents[1] / "measurements"
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 NETWORKS = {"784-1024-1024-10": (784, 1024, 1024, 10), "784-4096-4096-10": (784, 4096, 4096, 10)}
 CPU_BATCHES = {"784-1024-1024-10": [2**k for k in range(13)], "784-4096-4096-10": [2**k for k in range(11)]}
 GPU_BATCHES = [2**k for k in range(15)]
@@ -153,34 +157,6 @@ def measure_gpu(sizes: tuple[int, ...]) -> dict[str, list[float]]:
     return {"batch": GPU_BATCHES, "cupy_s": times, "device": cupy.cuda.runtime.getDeviceProperties(0)["name"].decode()}
 
 
-def merge_best(old: dict, new: dict) -> dict:
-    """Per point, the faster of two runs on the same machine (on a shared machine, other work only adds time)."""
-    if old.get("cpu_machine") != new["cpu_machine"]:
-        return new
-    for name, series in new["cpu"].items():
-        previous = old["cpu"].get(name, {})
-        for key in ("numpy_s", "minidl_s"):
-            best = dict(zip(previous.get("batch", []), previous.get(key, [])))
-            series[key] = [min(t, best.get(b, t)) for b, t in zip(series["batch"], series[key])]
-    new["runs"] = old.get("runs", 1) + 1
-    new["load_average_at_start"] = [*_as_list(old.get("load_average_at_start")), new["load_average_at_start"]]
-    return new
-
-
-def _as_list(value) -> list:
-    return value if isinstance(value, list) else [] if value is None else [value]
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def crossover_batch(batches, cpu_seconds, sizes) -> int | None:
     """The smallest measured batch at which the H100 model beats the CPU step."""
     for batch, cpu in zip(batches, cpu_seconds):
@@ -220,10 +196,10 @@ def plot(results: dict, path: Path) -> None:
         axis.grid(True, which="major", alpha=0.3)
     axes[0].set_ylabel("time per step (ms)")
     axes[0].legend(fontsize=7.5, loc="upper left")
-    fig.text(0.01, 0.01, f"CPU: {results['cpu_machine']}, best of {results.get('runs', 1)} run(s), measured "
-             f"{results.get('measured', '')} (\"measured here\").  H100 figures: docs/measurements/h100-2026-11-26, "
+    fig.text(0.01, 0.01, f"CPU (\"measured here\"): {results['cpu_machine']}; best of {results.get('runs', 1)} "
+             f"sweep(s), {results.get('measured', '')}.\nH100 figures: docs/measurements/h100-2026-11-26, "
              "not measured on this machine.", fontsize=7, color="#555555")
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
@@ -233,39 +209,62 @@ def h100_reference() -> dict:
             "measured_steps": H100_MEASURED_STEPS, "source": H100_SOURCE}
 
 
+def latest_stored() -> Path:
+    """The newest stored CPU measurement (folders are named by date)."""
+    return sorted(MEASUREMENTS.glob("cpu-*/crossover/crossover.json"))[-1]
+
+
+def machine_line(machine: dict) -> str:
+    threads = machine["blas_env"].get("OPENBLAS_NUM_THREADS", "default")
+    return (f"{machine['cpu_model']}, {machine['cpus']} cores, Python {machine['python']}, NumPy {machine['numpy']}, "
+            f"BLAS threads {threads}, load average {machine['load_average_before'][0]:.1f} at the start")
+
+
+def write_text(results: dict, path: Path) -> None:
+    lines = [f"One SGD step of a ReLU MLP over batch size, best of {results['runs']} sweep(s), measured "
+             f"{results['measured']} by docs/scripts/crossover.py", f"machine: {results['cpu_machine']}"]
+    for name, cpu in results["cpu"].items():
+        lines += ["", f"MLP {name}   batch   NumPy (ms)   minidl (ms)"]
+        lines += [f"{'':19s}{b:6d} {n * 1e3:12.3f} {m * 1e3:13.3f}"
+                  for b, n, m in zip(cpu["batch"], cpu["numpy_s"], cpu["minidl_s"])]
+    path.write_text("\n".join(lines) + "\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--gpu", action="store_true", help="also measure the CuPy step on this machine's GPU")
     parser.add_argument("--sweeps", type=int, default=3, help="passes over all batch sizes; the best is kept")
-    parser.add_argument("--merge", action="store_true", help="keep the best of this run and the stored one, per point")
-    parser.add_argument("--replot", action="store_true", help="measure nothing: redraw the stored JSON")
-    parser.add_argument("--out", type=Path, default=FIGURES)
+    parser.add_argument("--replot", action="store_true", help="measure nothing: redraw from the newest stored JSON")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="folder for crossover.json (default docs/measurements/cpu-<today>/crossover)")
     args = parser.parse_args()
     if args.replot:
-        results = json.loads((args.out / "crossover.json").read_text())
-        results["h100_reference"] = h100_reference()
-        (args.out / "crossover.json").write_text(json.dumps(results, indent=1) + "\n")
-        plot(results, args.out / "crossover.png")
-        print(f"redrew {args.out / 'crossover.png'} from {args.out / 'crossover.json'}")
+        stored = latest_stored()
+        plot(json.loads(stored.read_text()), FIGURES / "crossover.png")
+        print(f"redrew {FIGURES / 'crossover.png'} from {stored}")
         return
     os.environ.setdefault("MINIDL_BACKEND", "numpy")
+    sys.path.insert(0, str(BENCHMARKS))
+    from mlp_step import environment  # the machine line every benchmark writes
+
+    machine = environment("cpu")
     results = {
-        "runs": 1,
-        "cpu_machine": f"{cpu_name()}, {os.cpu_count()} cores, NumPy {numpy.__version__}",
-        "measured": time.strftime("%Y-%m-%d"),
-        "load_average_at_start": os.getloadavg()[0],
+        "runs": args.sweeps,
+        "cpu_machine": machine_line(machine),
+        "machine": machine,
+        "measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "method": "per batch size, the best of 5 averages (each over >= 50 ms of calls), best over the sweeps",
         "h100_reference": h100_reference(),
         "cpu": {name: measure_cpu(name, sizes, args.sweeps) for name, sizes in NETWORKS.items()},
     }
     if args.gpu:
         results["gpu"] = {name: measure_gpu(sizes) for name, sizes in NETWORKS.items()}
-    args.out.mkdir(parents=True, exist_ok=True)
-    stored = args.out / "crossover.json"
-    if args.merge and stored.exists():
-        results = merge_best(json.loads(stored.read_text()), results)
-    (args.out / "crossover.json").write_text(json.dumps(results, indent=1) + "\n")
-    plot(results, args.out / "crossover.png")
-    print(f"wrote {args.out / 'crossover.png'} and {args.out / 'crossover.json'}")
+    out = args.out or MEASUREMENTS / f"cpu-{time.strftime('%Y-%m-%d', time.gmtime())}" / "crossover"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "crossover.json").write_text(json.dumps(results, indent=1) + "\n")
+    write_text(results, out / "crossover.txt")
+    plot(results, FIGURES / "crossover.png")
+    print(f"wrote {out / 'crossover.json'}, {out / 'crossover.txt'} and {FIGURES / 'crossover.png'}")
 
 
 if __name__ == "__main__":
