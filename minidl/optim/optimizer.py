@@ -103,8 +103,10 @@ class Optimizer:
         The old gradient arrays stay allocated until the next ``step()``: freed
         here, before the forward pass, several megabytes of them go back to the
         C allocator, which returns them to the operating system and then takes
-        them back page by page for the next arrays (measured: ~3,800 page faults
-        and 17% of a 784-1024-1024-10 step on NumPy).  Held to the step, the
+        them back page by page for the next arrays (measured on NumPy at
+        784-1024-1024-10, batch 512: about 4,800 page faults and 28% more CPU time
+        per step; none at batch 64; docs/measurements/cpu-2026-12-04/gradient-release/).
+        Held to the step, the
         step's own arrays are made while they live, as in a hand-written loop.
         """
         if not set_to_none:
