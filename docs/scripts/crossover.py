@@ -188,7 +188,7 @@ def plot(results: dict, path: Path) -> None:
         cross = crossover_batch(cpu["batch"], cpu["numpy_s"], sizes)
         if cross is not None:
             axis.axvline(cross, color="#888888", lw=0.8, ls=":")
-            axis.annotate(f"H100 model faster\nfrom batch {cross}", (cross, 0.45), xytext=(4, 0),
+            axis.annotate(f"H100 model faster\nfrom batch {cross}", (cross, 0.3), xytext=(4, 0),
                           xycoords=axis.get_xaxis_transform(), textcoords="offset points", fontsize=8,
                           color="#555555")
         axis.set(xscale="log", yscale="log", xlabel="batch size", title=f"one SGD step, MLP {name}")

@@ -14,8 +14,9 @@ files the pages read (measurements, figures' data) and the exercises are there t
 
 The notebooks are committed, without outputs, because Colab opens notebooks from GitHub only;
 ``tests/test_notebooks.py`` checks they are what this script writes today.  Each page ends with
-a link to download its notebook, and the Colab link rendered at build time by :func:`links`
-(a hidden markdown-exec block: it appears once ``$MINIDL_REPO_URL`` is set).
+a link to download its notebook, and what :func:`links` renders at build time (a hidden
+markdown-exec block): the Colab link once ``$MINIDL_REPO_URL`` names a GitHub repository and the
+committed notebooks clone it, a plain note otherwise.
 """
 
 from __future__ import annotations
@@ -51,12 +52,28 @@ def colab_url(page: str) -> str | None:
     return f"https://colab.research.google.com/github/{repo.split('github.com/', 1)[1]}/blob/{BRANCH}/docs/notebooks/{page}.ipynb"
 
 
+def baked_repository(page: str) -> str | None:
+    """The repository URL written into the committed notebook's setup cell (None if it was made without one)."""
+    path = OUT / f"{page}.ipynb"
+    found = re.search(r"REPOSITORY = '([^'\\]+)'", path.read_text()) if path.exists() else None
+    return found.group(1) if found else None
+
+
 def links(page: str) -> str:
-    """The Colab link a page shows under its download link (nothing while the repository's URL is unknown)."""
-    url = colab_url(page)
-    if not url:
-        return ""
-    return f"[Open {page}.ipynb in Colab]({url}) (Runtime > Change runtime type > GPU for the GPU chapters)."
+    """What a page says under its download link: the Colab link once it can work, a plain note otherwise.
+
+    Colab needs a GitHub address (``$MINIDL_REPO_URL``, or mkdocs.yml's ``repo_url``, which the site's
+    hook exports) and a committed notebook whose first cell clones that address.
+    """
+    repo, url = repository(), colab_url(page)
+    if url and baked_repository(page) == repo:
+        return (f"Its first cell clones {repo} and installs minidl where it is missing: "
+                f"[open {page}.ipynb in Colab]({url}) (Runtime > Change runtime type > GPU for the GPU chapters).")
+    why = ("this site was built without the repository's GitHub address (`MINIDL_REPO_URL`)" if not url else
+           "the committed notebooks were made without the repository's address; "
+           "`MINIDL_REPO_URL=... python docs/scripts/make_notebooks.py` remakes them")
+    return (f"It needs minidl installed: in a clone of the repository, `pip install .` (and Jupyter), then open "
+            f"`docs/notebooks/{page}.ipynb` in Jupyter. There is no Colab link here: {why}.")
 
 
 SETUP = '''\
