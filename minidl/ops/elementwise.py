@@ -198,7 +198,8 @@ class ReLU(Masked):
     def forward(self, a):
         xp = self.xp
         # A float mask and a multiply in backward, not a bool mask and where(): NumPy's where
-        # is ~8x slower than a multiply on a random mask (measured at 512x1024 float32).
+        # took ~30x as long as a multiply on a random mask (512x1024 float32, one core:
+        # docs/measurements/cpu-2026-12-04/relu-mask/).
         self.mask = xp.astype(a > 0, a.dtype)
         # maximum, not a * mask: one pass less than a multiply, and a NaN stays NaN
         return xp.maximum(a, 0)  # a Python int keeps the dtype of a, float or integer (Array API 2024.12)
