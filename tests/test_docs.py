@@ -141,3 +141,13 @@ def test_stored_cpu_step_renders_as_the_pages_table():
     table = measurements.mlp_step_table({"handwritten": "by hand", "minidl-nn": "nn"})
     assert "| by hand | 1.00 (" in table and "| nn | " in table
     assert "docs/measurements/cpu-" in table and "cores" in table
+
+
+@pytest.mark.parametrize("html, expected", [
+    (r"receives \(\partial L / \partial\,\text{output}\) and", "receives ∂ L / ∂ output and"),
+    (r"<p>\[ \frac{dy}{dx} = 2x + 1 \]</p>", "<p>(dy)/(dx) = 2x + 1</p>"),
+    (r"so $$ OH = \left\lfloor \frac{H}{s} \right\rfloor $$ rows", "so OH = ⌊ (H)/(s) ⌋ rows"),
+    ("no formula, a regex r'\\[' in <code>code</code>", "no formula, a regex r'\\[' in <code>code</code>"),
+])
+def test_search_text_shows_formulas_as_plain_text(html, expected):
+    assert _load_script("site_hooks").clean_search_text(html) == expected

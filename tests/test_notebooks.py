@@ -46,3 +46,18 @@ def test_a_notebook_runs_the_pages_code_and_shows_the_rest_as_text():
     assert not any("make_notebooks" in source for source in code)     # the page's link block is not a cell
     text = "\n".join(cell.source for cell in nb.cells if cell.cell_type == "markdown")
     assert "MINIDL_EXERCISES=skeletons" in text and "](autograd.ipynb" in text
+
+
+def test_the_colab_link_appears_only_when_a_github_url_is_set_and_the_notebooks_clone_it(monkeypatch):
+    script = _script()
+    monkeypatch.delenv("MINIDL_REPO_URL", raising=False)
+    assert "colab" not in script.links("why").lower().replace("no colab link", "")
+    monkeypatch.setenv("MINIDL_REPO_URL", "https://github.com/someone/minidl")
+    monkeypatch.setattr(script, "baked_repository", lambda page: None)            # notebooks made without it
+    assert "colab.research.google.com" not in script.links("why")
+    monkeypatch.setattr(script, "baked_repository", lambda page: "https://github.com/someone/minidl")
+    link = script.links("why")
+    assert "https://colab.research.google.com/github/someone/minidl/blob/main/docs/notebooks/why.ipynb" in link
+    monkeypatch.setenv("MINIDL_REPO_URL", "https://gitlab.com/someone/minidl")   # Colab opens GitHub only
+    monkeypatch.setattr(script, "baked_repository", lambda page: "https://gitlab.com/someone/minidl")
+    assert "colab.research.google.com" not in script.links("why")
