@@ -107,14 +107,19 @@ class Linear(Function):
     """``y = x @ W.T + b``: one GEMM forward, two GEMMs (and a sum) backward."""
 
     def forward(self, x, weight, bias=None):
-        y = gemm(x, weight.T)  # .T, not xp.matrix_transpose: weight is 2-D, and .T is a cheap view
+        # Leading batch axes folded into the rows: one GEMM, not one per batch entry (as matmul's rules would)
+        y = gemm(x if x.ndim == 2 else self.xp.reshape(x, (-1, x.shape[-1])), weight.T)  # .T: a cheap view
         if bias is not None:
             y += bias  # in place: y is a fresh array, and one less temporary counts at large batch
-        return y
+        return y if x.ndim == 2 else self.xp.reshape(y, x.shape[:-1] + (y.shape[-1],))
 
     def backward(self, grad, x, weight, bias=None):
         wants = self.needs_input_grad
-        grad_x = MatMul.apply(grad, weight) if wants[0] else None                   # (N, out) @ (out, in)
+        grad_x = None
+        if wants[0]:  # (N, out) @ (out, in), batch axes folded into N as in the forward
+            grad_x = MatMul.apply(_rows(grad), weight)
+            if len(x.shape) != 2:
+                grad_x = Reshape.apply(grad_x, shape=tuple(x.shape))
         grad_weight = TransposedMatMul.apply(_rows(grad), _rows(x)) if wants[1] else None  # (out, N) @ (N, in)
         if bias is None:
             return grad_x, grad_weight
