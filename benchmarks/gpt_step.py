@@ -257,6 +257,7 @@ def report(results: dict) -> str:
     config = results["config"]
     lines = [f"GPT {config}: {_cpu_model()}, {env['cpus']} CPUs, Python {env['python']}, NumPy {env['numpy']}, "
              f"torch {env['torch']} ({env['torch_threads']} threads), BLAS env {env['blas_env'] or 'none set'}, "
+             f"malloc env {env.get('malloc_env') or 'none set'}, "
              f"load average before {env['load_average_before']}, after {env.get('load_average_after')}"]
     if "step" in results:
         s = results["step"]

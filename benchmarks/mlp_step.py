@@ -190,6 +190,7 @@ def environment(device: str) -> dict:
     info = {"python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count(),
             "cpu_model": _cpu_model(), "numpy": numpy.__version__, "load_average_before": os.getloadavg(),
             "blas_env": {k: v for k, v in os.environ.items() if k.split("_")[0] in ("OPENBLAS", "OMP", "MKL")},
+            "malloc_env": {k: v for k, v in os.environ.items() if k.startswith("MALLOC_")},  # glibc's thresholds
             "device": device}
     try:
         import threadpoolctl

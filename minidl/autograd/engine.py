@@ -114,7 +114,7 @@ def backward(root: "Tensor", grad: "Tensor", retain_graph: bool, create_graph: b
     check_versions = inplace_changes[0] != 0
     order = topological_order(root.creator, check_versions)
     # Gradients of intermediate results, keyed by the node that made them (Function hashes by identity).
-    grad_of: dict = {root.creator: grad if create_graph else grad.data}
+    grad_of: dict = {root.creator: grad if create_graph else grad._data}
     hooks = installed_hooks()
     callbacks: list = []
     callbacks_token = _final_callbacks.set(callbacks)
@@ -140,7 +140,7 @@ def backward(root: "Tensor", grad: "Tensor", retain_graph: bool, create_graph: b
                 input_grad = input_grads[index]
                 if input_grad is None or not tensor.requires_grad:
                     continue
-                data = tensor.data
+                data = tensor._data
                 if input_grad.shape != data.shape or input_grad.dtype is not data.dtype:  # fast when they fit
                     if not _fits(input_grad, tensor, create_graph):
                         _refuse(node, index, input_grad, tensor, create_graph)
@@ -210,7 +210,7 @@ def _fits(grad: Any, tensor: "Tensor", create_graph: bool) -> bool:
     """Whether a gradient has its input's shape and dtype (Tensors under create_graph, else arrays)."""
     if create_graph:
         return grad.shape == tensor.shape and grad.dtype is tensor.dtype
-    return tuple(grad.shape) == tuple(tensor.data.shape) and same_dtype(grad.dtype, tensor.data.dtype)
+    return tuple(grad.shape) == tuple(tensor._data.shape) and same_dtype(grad.dtype, tensor._data.dtype)
 
 
 def _refuse(node: "Function", index: int, grad: Any, tensor: "Tensor", create_graph: bool) -> None:

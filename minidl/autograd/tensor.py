@@ -77,23 +77,23 @@ class Tensor:
 
     @property
     def shape(self) -> tuple[int, ...]:
-        return tuple(self.data.shape)
+        return tuple(self._data.shape)
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def size(self) -> int:
         """The number of elements (the Array API's ``x.size``; PyTorch's ``x.size()`` is ``x.shape`` here)."""
         size = 1
-        for dim in self.data.shape:
+        for dim in self._data.shape:
             size *= dim
         return ElementCount(size)
 
     @property
     def dtype(self) -> DType:
-        return dtype_of(self.data.dtype)
+        return dtype_of(self._data.dtype)
 
     @property
     def is_leaf(self) -> bool:
@@ -102,7 +102,7 @@ class Tensor:
     def __len__(self) -> int:
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self._data.shape[0]
 
     def __repr__(self) -> str:
         body = repr(self.numpy()).replace("array(", "tensor(", 1)

@@ -103,7 +103,7 @@ def class_targets(op: str, x: Tensor, target: Any, weight: Any, ignore_index: in
     check_same_backend(op, (x, target))
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{op}: label_smoothing must lie in [0, 1], got {label_smoothing}")
-    xp, dtype, classes = x.xp, x.data.dtype, x.shape[1 if x.ndim > 1 else 0]
+    xp, dtype, classes = x.xp, x._data.dtype, x.shape[1 if x.ndim > 1 else 0]
     if weight is not None:
         weight = constant_like(weight, x)
         if weight.shape != (classes,):
@@ -116,7 +116,7 @@ def class_targets(op: str, x: Tensor, target: Any, weight: Any, ignore_index: in
         return ClassTargets(rows, coefficients, xp.sum(coefficients, axis=1, keepdims=True),
                             x.shape[:1] + x.shape[2:], float(rows.shape[0]))
     loss_shape = x.shape[:1] + x.shape[2:] if x.ndim > 1 else ()
-    if dtype_of(target.data.dtype).kind != "int":
+    if dtype_of(target._data.dtype).kind != "int":
         raise TypeError(f"{op} expects integer class labels, got a {target.dtype.name} target of shape "
                         f"{target.shape} for logits {x.shape}; convert with target.astype(md.int64) (class "
                         "probabilities must have the logits' shape; for 0/1 targets use "
@@ -124,7 +124,7 @@ def class_targets(op: str, x: Tensor, target: Any, weight: Any, ignore_index: in
     if target.shape != loss_shape:
         raise ValueError(f"{op}: target of shape {target.shape} does not match logits {x.shape} "
                          f"(expected {loss_shape}: one label per row)")
-    labels = xp.reshape(target.data, (-1,))
+    labels = xp.reshape(target._data, (-1,))
     if weight is None and not label_smoothing and not 0 <= ignore_index < classes:
         # The common case, at the cost of the plain loss: one row of one_hot per label; every label valid
         # exactly when the rows hold N ones (a label outside [0, C), ignore_index included, matches no class).

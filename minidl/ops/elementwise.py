@@ -40,7 +40,7 @@ _FLOAT_WIDTH = {"float16": 16, "float32": 32, "float64": 64}
 
 def _promote(op: str, a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
     """Integers and booleans meet floats as floats; two float widths mix only under md.autocast() (to the wider)."""
-    kind_a, kind_b = dtype_of(a.data.dtype), dtype_of(b.data.dtype)
+    kind_a, kind_b = dtype_of(a._data.dtype), dtype_of(b._data.dtype)
     if kind_a.is_floating and kind_b.is_floating:
         if _autocast_dtype.get() is not None:  # as PyTorch promotes: float16 with float32 is float32
             wider = kind_a if _FLOAT_WIDTH[kind_a.name] > _FLOAT_WIDTH[kind_b.name] else kind_b

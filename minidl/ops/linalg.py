@@ -57,7 +57,7 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
         a, b = (constant_like(a, b), b) if isinstance(b, Tensor) else (a, constant_like(b, a))
     if _autocast_dtype.get() is not None:  # md.autocast(): the product in float16
         a, b = cast_for_gemm(a, b)
-    shape_a, shape_b = a.data.shape, b.data.shape
+    shape_a, shape_b = a._data.shape, b._data.shape
     if a.dtype.kind == "bool" or b.dtype.kind == "bool":
         raise TypeError(f"matmul of bool tensors is not defined (PyTorch refuses it too); convert with "
                         f".astype(md.int64) or .astype(md.float32) (got {a.dtype.name} and {b.dtype.name})")
@@ -76,7 +76,7 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
         )
     if len(shape_a) > 2 or len(shape_b) > 2:
         broadcast_shapes("matmul (batch axes)", shape_a[:-2], shape_b[:-2])
-    if not same_dtype(a.data.dtype, b.data.dtype):
+    if not same_dtype(a._data.dtype, b._data.dtype):
         raise TypeError(f"matmul: dtypes {a.dtype.name} and {b.dtype.name} differ; convert one with .astype()")
     return MatMul.apply(a, b)
 
@@ -107,14 +107,19 @@ class Linear(Function):
     """``y = x @ W.T + b``: one GEMM forward, two GEMMs (and a sum) backward."""
 
     def forward(self, x, weight, bias=None):
-        y = gemm(x, weight.T)  # .T, not xp.matrix_transpose: weight is 2-D, and .T is a cheap view
+        # Leading batch axes folded into the rows: one GEMM, not one per batch entry (as matmul's rules would)
+        y = gemm(x if x.ndim == 2 else self.xp.reshape(x, (-1, x.shape[-1])), weight.T)  # .T: a cheap view
         if bias is not None:
             y += bias  # in place: y is a fresh array, and one less temporary counts at large batch
-        return y
+        return y if x.ndim == 2 else self.xp.reshape(y, x.shape[:-1] + (y.shape[-1],))
 
     def backward(self, grad, x, weight, bias=None):
         wants = self.needs_input_grad
-        grad_x = MatMul.apply(grad, weight) if wants[0] else None                   # (N, out) @ (out, in)
+        grad_x = None
+        if wants[0]:  # (N, out) @ (out, in), batch axes folded into N as in the forward
+            grad_x = MatMul.apply(_rows(grad), weight)
+            if len(x.shape) != 2:
+                grad_x = Reshape.apply(grad_x, shape=tuple(x.shape))
         grad_weight = TransposedMatMul.apply(_rows(grad), _rows(x)) if wants[1] else None  # (out, N) @ (N, in)
         if bias is None:
             return grad_x, grad_weight
@@ -133,7 +138,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     expect_tensor("linear", x)
     if _autocast_dtype.get() is not None:  # md.autocast(): the product (and its bias) in float16
         x, weight, bias = cast_for_gemm(x, weight, bias)
-    x_shape, weight_shape = x.data.shape, weight.data.shape
+    x_shape, weight_shape = x._data.shape, weight._data.shape
     if len(x_shape) < 1 or len(weight_shape) != 2:
         raise ValueError(f"linear: expected input (..., in_features) and weight (out, in), got {x.shape} and "
                          f"{weight.shape}; one sample is a 1-D tensor of features, a batch is 2-D (N, in_features)")
@@ -143,11 +148,11 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"{weight.shape[1]} (weight shape {weight.shape}, i.e. in_features={weight.shape[1]})"
             + ("; flatten images (N, C, H, W) first: nn.Flatten() before the layer" if len(x_shape) == 4 else "")
         )
-    if bias is not None and tuple(bias.data.shape) != (weight_shape[0],):
+    if bias is not None and tuple(bias._data.shape) != (weight_shape[0],):
         raise ValueError(f"linear: bias shape {bias.shape} should be ({weight.shape[0]},)")
-    dtype = x.data.dtype
+    dtype = x._data.dtype
     for other in (weight,) if bias is None else (weight, bias):
-        if other.data.dtype is not dtype and not same_dtype(other.data.dtype, dtype):  # GEMM would promote
+        if other._data.dtype is not dtype and not same_dtype(other._data.dtype, dtype):  # GEMM would promote
             raise TypeError(f"linear: input is {x.dtype.name} but a parameter is {other.dtype.name}; "
                             f"convert one with .astype()")
     inputs = (x, weight) if bias is None else (x, weight, bias)

@@ -117,7 +117,8 @@ class Standardize(Function):
         xp = self.xp
         centered = a - xp.mean(a, axis=self.axes, keepdims=True)
         self.rstd = 1.0 / xp.sqrt(xp.mean(centered * centered, axis=self.axes, keepdims=True) + self.eps)
-        return centered * self.rstd
+        centered *= self.rstd  # in place: centered is this call's own array, and one full-size temporary less
+        return centered
 
     def backward(self, grad, a):
         y = self.output_like(grad)
