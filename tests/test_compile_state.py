@@ -249,3 +249,49 @@ def test_a_grad_scaler_inside_the_step_is_refused(backend):
     compiled(x, y)
     with pytest.raises(md.CompileError, match="GradScaler"):
         compiled(x, y)
+
+
+def test_state_through_a_stand_in_cuda_graph(backend, monkeypatch):
+    """Adam, BatchNorm and a schedule with the graph replay's logic (static inputs, written-back state) on the CPU."""
+    import importlib
+
+    from test_compile import _StandInGemm, _StandInGraph
+
+    graph_replay = importlib.import_module("minidl.compile.graph_replay")
+    monkeypatch.setattr(graph_replay, "supports_graphs", lambda name: True)
+    monkeypatch.setattr(graph_replay, "CapturedGraph", _StandInGraph)
+    monkeypatch.setattr(graph_replay, "GraphGemm", _StandInGemm)
+    data = batches()
+    runs = []
+    for compile_it in (False, True):
+        model, optimizer, step = setup(OPTIMIZERS["adam"], batch_norm=True)
+        scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=STEPS)
+        run = md.compile(step, cuda_graph=True) if compile_it else step
+        runs.append((train(run, data, each=lambda index: index and scheduler.step()), model, optimizer, run))
+    (eager_losses, eager_model, eager_optimizer, _), (losses, model, optimizer, compiled) = runs
+    assert compiled.uses_cuda_graph and compiled.traces == 1
+    numpy.testing.assert_allclose(losses, eager_losses, **CLOSE)
+    assert_same_state(model, eager_model)
+    assert_same_optimizer_state(optimizer, eager_optimizer)
+
+
+def test_dropout_masks_keep_a_step_off_the_cuda_graph(backend, monkeypatch):
+    import importlib
+
+    from test_compile import _StandInGemm, _StandInGraph
+
+    graph_replay = importlib.import_module("minidl.compile.graph_replay")
+    monkeypatch.setattr(graph_replay, "supports_graphs", lambda name: True)
+    monkeypatch.setattr(graph_replay, "CapturedGraph", _StandInGraph)
+    monkeypatch.setattr(graph_replay, "GraphGemm", _StandInGemm)
+    x, y = batches(1)[0]
+    _, _, step = setup(OPTIMIZERS["sgd"], dropout=0.5)
+    when_possible = md.compile(step)
+    for _ in range(3):
+        when_possible(x, y)
+    assert not when_possible.uses_cuda_graph and "random" in when_possible.graph_note
+    _, _, step = setup(OPTIMIZERS["sgd"], dropout=0.5)
+    insisting = md.compile(step, cuda_graph=True)
+    insisting(x, y), insisting(x, y)
+    with pytest.raises(md.CompileError, match="random numbers"):
+        insisting(x, y)
