@@ -138,12 +138,13 @@ class StateObserver:
     def __init__(self, trace: Trace, adopt: Callable[[Tensor], None]) -> None:
         self.trace, self.adopt = trace, adopt
         self.inputs: list[tuple[Any, int]] = []        # (Hyperparameter or OptimizerState, slot)
-        self.outputs: list[tuple[OptimizerState, int]] = []
+        self.outputs: list[tuple[OptimizerState, int, bool]] = []  # (state, slot, updated in place)
         self.checks: list[tuple[Hyperparameter, Callable[[Any], Any], Any]] = []
         self.settings: list[tuple[Any, int, tuple]] = []  # (optimizer, group, its other settings as traced)
         self.modules: list[Any] = []
         self.rng_state = host_rng().bit_generator.state  # as the recorded draws leave it
         self._states: dict[tuple[int, int, str], tuple[OptimizerState, Any]] = {}
+        self._read: dict[tuple[int, int, str], Any] = {}  # the array each state entry held at the start
 
     # ---- optimizers ------------------------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -200,6 +201,7 @@ class StateObserver:
                         source = OptimizerState(optimizer, p, key, data.dtype, real_namespace(p.xp))
                         traced = self.trace.wrap(source.array())
                         self.inputs.append((source, traced.slot))
+                        self._read[name] = traced.value
                         state[key] = traced
                     entries.append((name, source))
         return entries
@@ -223,10 +225,11 @@ class StateObserver:
 
     def finish(self) -> None:
         """The optimizer states' final traced values become outputs; nothing traced is held after this."""
-        for source, value in self._states.values():
+        for name, (source, value) in self._states.items():
             if isinstance(value, TracedArray) and value.trace is self.trace:
-                self.outputs.append((source, value.slot))
+                self.outputs.append((source, value.slot, value.value is self._read.get(name)))
         self._states.clear()
+        self._read.clear()
 
     def refuse(self, reason: str) -> None:
         raise CompileError(f"md.compile cannot trace this step: {reason}")

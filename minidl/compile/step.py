@@ -208,13 +208,15 @@ class CompiledStep:
                                "update it, so md.compile refuses this step; that state now holds traced arrays: "
                                "recreate it and run the step without md.compile")
         results = ([s for kind, s in returned_plan if kind == "slot"] + [w[2] for w in writes if w[1] != "none"]
-                   + [slot for _, slot in observer.outputs])
+                   + [slot for _, slot, _ in observer.outputs])
         inputs = sources + [slot for _, slot, _, _ in hook.adopted] + [slot for _, slot in observer.inputs]
         entry.program = Program(trace.steps, inputs, results)
         entry.returned, entry.template, entry.writes, entry.signature = returned_plan, template, writes, signature
         entry.leaves = [tensor for tensor, _, _, _ in hook.adopted]
         entry.inputs = [source for source, _ in observer.inputs]
-        entry.outputs = [source for source, _ in observer.outputs]
+        entry.outputs = [source for source, _, _ in observer.outputs]
+        # Updated in place (Adam's moments): a replay without a graph changes the state's own array, nothing to write.
+        entry.rewrites = [not in_place for _, _, in_place in observer.outputs]
         entry.checks, entry.settings, entry.replays = observer.checks, observer.settings, 0
         self.traces += 1
         if observer.modules and not self._modules:  # from now on, the modules' mode picks the program
@@ -243,8 +245,11 @@ class CompiledStep:
                 tensor.grad = Tensor._wrap(next(values), xp, tensor.backend)
             else:
                 tensor.grad = None
-        for source in entry.outputs:
-            source.write(next(values))
+        graph = entry.graph is not None
+        for source, rewrite in zip(entry.outputs, entry.rewrites):
+            value = next(values)
+            if rewrite or graph:
+                source.write(value)
         return _rebuild(entry.template, returned)
 
     def _capture(self, entry: _Entry, args: tuple, sources: list) -> "GraphReplay | None":

@@ -51,6 +51,7 @@ class Adam(Optimizer):
         for group in self.param_groups:
             lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]
             beta1, beta2 = group["betas"]
+            rest1, rest2 = 1.0 - beta1, 1.0 - beta2  # once per group (inside md.compile: two operations, not 2n)
             for p, grad in self.gradients(group, l2_penalty=not decoupled):
                 xp = p.xp
                 if decoupled and weight_decay:
@@ -66,9 +67,9 @@ class Adam(Optimizer):
                 # into the state dict (an immutable array library makes new ones; see Optimizer.gradients).
                 exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
                 exp_avg *= beta1
-                exp_avg += (1.0 - beta1) * grad
+                exp_avg += rest1 * grad
                 exp_avg_sq *= beta2
-                exp_avg_sq += (1.0 - beta2) * (grad * grad)
+                exp_avg_sq += rest2 * (grad * grad)
                 state["exp_avg"], state["exp_avg_sq"], state["step"] = exp_avg, exp_avg_sq, step
                 if group["amsgrad"]:
                     exp_avg_sq = state["max_exp_avg_sq"] = xp.maximum(state["max_exp_avg_sq"], exp_avg_sq)
