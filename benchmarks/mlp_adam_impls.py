@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy
 
-from mlp_impls import Step, _minidl_setup, _nn_model, fixed_batch, initial_weights
+from mlp_impls import Step, _nn_step, fixed_batch, initial_weights
 
 LEARNING_RATE, BETAS, EPS = 1e-3, (0.9, 0.999), 1e-8
 IMPLEMENTATIONS = ("handwritten", "minidl-nn", "minidl-compiled", "minidl-replay", "torch", "torch-graph")
@@ -91,21 +91,9 @@ def _handwritten(sizes, batch, device) -> Step:
 
 
 def _adam_step(sizes, batch, device):
-    md, x, y, sync = _minidl_setup(sizes, batch, device)
-    import minidl.nn.functional as F
     import minidl.optim as optim
 
-    model = _nn_model(md, sizes)
-    optimizer = optim.Adam(model.parameters(), lr=LEARNING_RATE, betas=BETAS, eps=EPS)
-
-    def train_step(inputs, labels):
-        optimizer.zero_grad()
-        loss = F.cross_entropy(model(inputs), labels)
-        loss.backward()
-        optimizer.step()
-        return loss
-
-    return md, train_step, x, y, sync, model
+    return _nn_step(sizes, batch, device, lambda params: optim.Adam(params, lr=LEARNING_RATE, betas=BETAS, eps=EPS))
 
 
 def _minidl_nn(sizes, batch, device) -> Step:

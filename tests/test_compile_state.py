@@ -251,8 +251,9 @@ def test_a_grad_scaler_inside_the_step_is_refused(backend):
         compiled(x, y)
 
 
-def test_state_through_a_stand_in_cuda_graph(backend, monkeypatch):
-    """Adam, BatchNorm and a schedule with the graph replay's logic (static inputs, written-back state) on the CPU."""
+@pytest.fixture
+def stand_in_graph(monkeypatch):
+    """CUDA-graph replays on the CPU: test_compile's stand-in graph in place of CuPy's capture."""
     import importlib
 
     from test_compile import _StandInGemm, _StandInGraph
@@ -261,6 +262,10 @@ def test_state_through_a_stand_in_cuda_graph(backend, monkeypatch):
     monkeypatch.setattr(graph_replay, "supports_graphs", lambda name: True)
     monkeypatch.setattr(graph_replay, "CapturedGraph", _StandInGraph)
     monkeypatch.setattr(graph_replay, "GraphGemm", _StandInGemm)
+
+
+def test_state_through_a_stand_in_cuda_graph(backend, stand_in_graph):
+    """Adam, BatchNorm and a schedule with the graph replay's logic (static inputs, written-back state) on the CPU."""
     data = batches()
     runs = []
     for compile_it in (False, True):
@@ -275,15 +280,7 @@ def test_state_through_a_stand_in_cuda_graph(backend, monkeypatch):
     assert_same_optimizer_state(optimizer, eager_optimizer)
 
 
-def test_dropout_masks_keep_a_step_off_the_cuda_graph(backend, monkeypatch):
-    import importlib
-
-    from test_compile import _StandInGemm, _StandInGraph
-
-    graph_replay = importlib.import_module("minidl.compile.graph_replay")
-    monkeypatch.setattr(graph_replay, "supports_graphs", lambda name: True)
-    monkeypatch.setattr(graph_replay, "CapturedGraph", _StandInGraph)
-    monkeypatch.setattr(graph_replay, "GraphGemm", _StandInGemm)
+def test_dropout_masks_keep_a_step_off_the_cuda_graph(backend, stand_in_graph):
     x, y = batches(1)[0]
     _, _, step = setup(OPTIMIZERS["sgd"], dropout=0.5)
     when_possible = md.compile(step)
