@@ -53,10 +53,14 @@ class Hyperparameter:
         value = self.optimizer.param_groups[self.group][self.key]
         return value if self.element is None else value[self.element]
 
-    def array(self) -> Any:
+    def read(self, graph: bool = False) -> Any:
+        """The Python number (a plain replay computes with it as eager code does), or for a CUDA graph a
+        0-d array of the parameters' dtype, which the graph reads from device memory at each launch."""
         value = self.value()
-        if value != self._last or self._array is None:  # one conversion per change, not per replay
-            self._last, self._array = value, as_scalar(self.xp, value, self.dtype)
+        if not graph:
+            return value
+        if value != self._last or self._array is None:  # one conversion per change, not per launch
+            self._last, self._array = value, self.xp.asarray(value, dtype=self.dtype)
         return self._array
 
 
@@ -70,23 +74,17 @@ class OptimizerState:
     dtype: Any
     xp: Any
 
-    def array(self) -> Any:
+    def read(self, graph: bool = False) -> Any:
+        """The entry as it is (a step count may be a Python number), or as an array for a CUDA graph."""
         try:
             value = self.optimizer.state[self.param][self.key]
         except KeyError:
             raise CompileError(f"the optimizer state {self.key!r} of a parameter of shape {self.param.shape} is gone "
                                "since the trace (a new optimizer state loaded?): call step.reset()") from None
-        return as_scalar(self.xp, value, self.dtype) if type(value) in (int, float) else value
+        return self.xp.asarray(value, dtype=self.dtype) if graph and type(value) in (int, float) else value
 
     def write(self, value: Any) -> None:
         self.optimizer.state[self.param][self.key] = value
-
-
-def as_scalar(xp: Any, value: float, dtype: Any) -> Any:
-    """A Python number as a 0-d value of ``dtype``: a NumPy scalar on NumPy (arithmetic on one costs a
-    tenth of that on a 0-d array: it matters for the dozens of scalar operations of an optimizer step),
-    a 0-d array elsewhere (``[()]`` of a 0-d array is the array itself on CuPy and array-api-strict)."""
-    return xp.asarray(value, dtype=dtype)[()]
 
 
 class HostDraw:
@@ -180,7 +178,7 @@ class StateObserver:
 
     def _scalar(self, source: Hyperparameter, value: float) -> ScalarInput:
         slot = self.trace.new_slot()
-        scalar = ScalarInput(as_scalar(source.xp, value, source.dtype), slot, self.trace)
+        scalar = ScalarInput(value, slot, self.trace)  # traced as the Python number: the eager arithmetic
         scalar.host, scalar.source, scalar.checks = value, source, self.checks
         self.inputs.append((source, slot))
         return scalar
@@ -199,7 +197,7 @@ class StateObserver:
                     else:
                         data = p.data.value if isinstance(p.data, TracedArray) else p.data
                         source = OptimizerState(optimizer, p, key, data.dtype, real_namespace(p.xp))
-                        traced = self.trace.wrap(source.array())
+                        traced = self.trace.wrap(source.read())
                         self.inputs.append((source, traced.slot))
                         self._read[name] = traced.value
                         state[key] = traced
@@ -227,7 +225,8 @@ class StateObserver:
         """The optimizer states' final traced values become outputs; nothing traced is held after this."""
         for name, (source, value) in self._states.items():
             if isinstance(value, TracedArray) and value.trace is self.trace:
-                self.outputs.append((source, value.slot, value.value is self._read.get(name)))
+                in_place = hasattr(value.value, "shape") and value.value is self._read.get(name)
+                self.outputs.append((source, value.slot, in_place))
         self._states.clear()
         self._read.clear()
 

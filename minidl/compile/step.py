@@ -141,11 +141,12 @@ class CompiledStep:
         """The replayed program as Python source (None until the trace)."""
         return self.program.source if self.program is not None else None
 
-    def sources(self, args: tuple) -> list:
-        """The arrays a replay of the latest program reads: the batch, the leaf tensors, then the state inputs."""
+    def sources(self, args: tuple, graph: bool = False) -> list:
+        """What a replay of the latest program reads: the batch, the leaf tensors, then the optimizers' settings
+        and state (Python numbers where they are numbers, unless ``graph``: a CUDA graph reads arrays)."""
         entry = self._entry
         return ([arg.data for arg in args if isinstance(arg, Tensor)] + [tensor.data for tensor in entry.leaves]
-                + [source.array() for source in entry.inputs])
+                + [source.read(graph) for source in entry.inputs])
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if kwargs:
@@ -201,7 +202,7 @@ class CompiledStep:
         del result, traced_args, returned
         kept = trace.kept()
         if kept:
-            shapes = ", ".join(str(tuple(t.shape)) for t in kept[:5])
+            shapes = ", ".join(str(tuple(getattr(t.value, "shape", ()))) for t in kept[:5])
             raise CompileError(f"{len(kept)} arrays made inside the traced step are still held after it returned "
                                f"(shapes {shapes}): state kept between calls outside the optimizer and the "
                                "modules' buffers, such as a list of tensors or an attribute. A replay would not "
@@ -227,11 +228,12 @@ class CompiledStep:
     # ---- the replay -------------------------------------------------------------------------------------------
     def _replay(self, entry: _Entry, args: tuple) -> Any:
         _check_signature(entry.signature, _signature(args))
-        sources = self.sources(args)
         if entry.replays == 0:  # the first replay: capture a CUDA graph if wanted and possible
-            entry.graph = self._capture(entry, args, sources)  # with cuda_graph=True, raises when it cannot
+            entry.graph = self._capture(entry, args, self.sources(args, graph=True))  # raises if demanded and not
         entry.replays += 1
-        if entry.graph is not None:
+        graph = entry.graph is not None
+        sources = self.sources(args, graph)
+        if graph:
             values = iter(entry.graph.run(sources, entry.leaves))
             returned = [entry.graph.copy(next(values)) if kind == "slot" else value
                         for kind, value in entry.returned]
@@ -245,7 +247,6 @@ class CompiledStep:
                 tensor.grad = Tensor._wrap(next(values), xp, tensor.backend)
             else:
                 tensor.grad = None
-        graph = entry.graph is not None
         for source, rewrite in zip(entry.outputs, entry.rewrites):
             value = next(values)
             if rewrite or graph:
