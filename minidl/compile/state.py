@@ -5,8 +5,10 @@ traces one, a `StateObserver` watches three places through small hooks:
 
 - each ``optimizer.step()`` (``minidl.optim.optimizer.observing_updates``):
   every float hyperparameter (``lr``, ``betas``, ``weight_decay``, ...)
-  becomes a 0-d array *input* of the program, read from the parameter group
-  at each replay, so a learning-rate schedule never retraces; the
+  becomes an *input* of the program, read from the parameter group at each
+  replay (the Python number itself, so a replay computes exactly as the
+  eager step; a 0-d array of the parameters' dtype for a CUDA graph), and a
+  learning-rate schedule never retraces; the
   optimizer's state (momentum buffers, Adam's moments, step counts) is an
   input and an output, written back after each replay, so
   ``optimizer.state_dict()`` stays right;
@@ -99,7 +101,7 @@ class HostDraw:
 
 
 class ScalarInput(TracedArray):
-    """A hyperparameter during the trace: a 0-d array input of the program that knows its Python value."""
+    """A hyperparameter during the trace: an input of the program whose value is the Python number."""
 
     __slots__ = ("host", "source", "checks")
 
