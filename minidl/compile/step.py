@@ -59,6 +59,7 @@ class _Adopt:
     def __init__(self, trace: Trace) -> None:
         self.trace = trace
         self.adopted: list[tuple[Tensor, int, Any, Any]] = []  # tensor, its slot, its xp, its grad before
+        self.original: dict[int, Any] = {}  # slot -> the array the tensor held
 
     def forward(self, node: Function, call: Callable[[], Any]) -> Any:
         if not isinstance(node.inputs[0], Tensor):
@@ -79,6 +80,7 @@ class _Adopt:
                                "optimizer or module state?); recreate that state and run without md.compile")
         slot = self.trace.new_slot()
         self.adopted.append((tensor, slot, tensor.xp, tensor.grad))
+        self.original[slot] = tensor.data
         tensor.data = self.trace.wrap(tensor.data, slot)
         tensor.xp = self.trace.namespace(tensor.xp)
 
@@ -241,8 +243,10 @@ class CompiledStep:
             values = iter(entry.program.run(*sources))
             returned = [next(values) if kind == "slot" else value for kind, value in entry.returned]
         for tensor, kind, _, xp in entry.writes:
-            if kind == "data":
+            if kind == "data" or (kind == "same" and graph):
                 tensor.data = next(values)
+            elif kind == "same":
+                next(values)
             elif kind == "grad":
                 tensor.grad = Tensor._wrap(next(values), xp, tensor.backend)
             else:
@@ -275,7 +279,7 @@ def _traced(arg: Any, trace: Trace) -> Any:
 
 
 def _writes(hook: _Adopt) -> list[tuple[Tensor, str, int | None, Any]]:
-    """What a replay must write into each adopted tensor: (tensor, "data" | "grad" | "none", slot, xp)."""
+    """What a replay must write into each adopted tensor: (tensor, "data" | "same" | "grad" | "none", slot, xp)."""
     read = {id(tensor) for tensor, _, _, _ in hook.adopted}
     writes = []
     for tensor, slot, xp, grad_before in hook.adopted:
@@ -287,8 +291,8 @@ def _writes(hook: _Adopt) -> list[tuple[Tensor, str, int | None, Any]]:
         if not isinstance(data, TracedArray):
             raise CompileError(f"the step replaced the array of a tensor of shape {tensor.shape} by one made "
                                "outside the trace; update parameters with minidl ops or an optimizer")
-        if data.slot != slot:
-            writes.append((tensor, "data", data.slot, xp))
+        if data.slot != slot:  # "same": updated in place (SGD, Adam), so a plain replay changes the array it reads
+            writes.append((tensor, "same" if data.value is hook.original[slot] else "data", data.slot, xp))
         grad = tensor.grad
         if grad is None:
             writes.append((tensor, "none", None, xp))
