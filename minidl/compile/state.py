@@ -160,6 +160,8 @@ class StateObserver:
             self._state_out(optimizer, entries)
 
     def _settings_in(self, optimizer: Any, index: int, group: dict) -> dict:
+        if not group["params"]:
+            return {}
         first = group["params"][0]
         xp, dtype = real_namespace(first.xp), first.data.dtype
         saved, others = {}, []
