@@ -43,10 +43,9 @@ from typing import Any, Callable
 from minidl.autograd.function import Function
 from minidl.autograd.hooks import install_hook
 from minidl.autograd.tensor import Tensor
-from minidl.backend import host_rng
+from minidl.backend import host_rng, observing_draws
 from minidl.compile.graph_replay import GraphReplay, capture
 from minidl.compile.program import Program
-from minidl.backend import observing_draws
 from minidl.compile.state import StateObserver, has_draws, host_checks_hold, mode_of
 from minidl.compile.tracer import CompileError, Trace, TracedArray, real_namespace
 from minidl.nn.module import observing_calls
