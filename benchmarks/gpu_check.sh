@@ -20,6 +20,8 @@
 #   GPU_CHECK_ONLY=gemm-ladder,roofline,mlp-precision,amp-accuracy,pytest-gpu-precision bash benchmarks/gpu_check.sh OUT
 # Issue 15's profiler check alone (about two minutes):
 #   GPU_CHECK_ONLY=profiler-overhead,pytest-gpu-core bash benchmarks/gpu_check.sh OUT
+# Issue 15's compiled state (Adam as graph inputs and outputs) alone (about five minutes):
+#   GPU_CHECK_ONLY=mlp-adam,pytest-gpu-compile-state bash benchmarks/gpu_check.sh OUT
 set -uo pipefail
 
 out=${1:?usage: benchmarks/gpu_check.sh OUT_DIR}
@@ -99,6 +101,14 @@ step gpt-step 120 python3 benchmarks/gpt_step.py --device cuda --config gpu --st
   --decode "$out/gpt"
 # One GPU: the NCCL backend as a group of one rank (collectives, DDP); more ranks need more GPUs.
 step nccl-one-rank 45 python3 -m pytest -m gpu -q -p no:cacheprovider tests/test_distributed.py
+# Issue 15, state in md.compile (not run yet: no GPU when it was written): the Adam step at 784-128-128-10/64 and
+# 784-1024-1024-10/512 (hand-written CuPy Adam; minidl eager; minidl compiled, a CUDA graph with the moments, step
+# counts and lr as graph inputs; the same replayed op by op; PyTorch eager; PyTorch captured with torch.cuda.graph and
+# Adam(capturable=True)); then the compiled-state tests on CuPy (every optimizer, schedules, BatchNorm, dropout).
+step mlp-adam 200 python3 benchmarks/mlp_step.py --device cuda --optimizer adam --shapes small,large --rounds 7 \
+  --memory-steps 300 "$out/mlp-adam"
+step pytest-gpu-compile-state 90 python3 -m pytest -q -p no:cacheprovider --junitxml "$out/pytest-gpu-compile-state.xml" \
+  tests/test_compile_state.py tests/test_compile.py -k cupy
 # Further benchmark lines go here, one `step` each, writing under "$out".
 
 echo "results in $out"

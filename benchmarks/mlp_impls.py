@@ -179,13 +179,15 @@ def _nn_model(md, sizes):
     return nn.Sequential(*modules)
 
 
-def _nn_step(sizes, batch, device):
+def _nn_step(sizes, batch, device, make_optimizer=None):
+    """The ``nn`` model's training step; ``make_optimizer(params)`` (default: SGD at LEARNING_RATE)."""
     md, x, y, sync = _minidl_setup(sizes, batch, device)
     import minidl.nn.functional as F
     import minidl.optim as optim
 
     model = _nn_model(md, sizes)
-    optimizer = optim.SGD(model.parameters(), lr=LEARNING_RATE)
+    make_optimizer = make_optimizer or (lambda params: optim.SGD(params, lr=LEARNING_RATE))
+    optimizer = make_optimizer(model.parameters())
 
     def train_step(inputs, labels):
         optimizer.zero_grad()

@@ -14,6 +14,7 @@ steps while the driver watches its memory (resident set, bytes traced by
     python benchmarks/mlp_step.py results/mlp                 # CPU: 784-128-128-10/64 and 784-1024-1024-10/512
     python benchmarks/mlp_step.py --quick results/mlp-quick   # a smoke run, about a minute
     python benchmarks/mlp_step.py --device cuda results/mlp-gpu   # CuPy vs hand-written CuPy (and PyTorch CUDA)
+    python benchmarks/mlp_step.py --optimizer adam results/mlp-adam  # the Adam step (``mlp_adam_impls.py``)
 
 On the GPU, ``minidl-compiled`` launches a captured CUDA graph and
 ``minidl-replay`` is the same replay without one (on the CPU they are one
@@ -25,6 +26,7 @@ Results: ``OUT/mlp_step.json`` (every round, the environment) and ``OUT/mlp_step
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import platform
@@ -41,18 +43,19 @@ SHAPES = {  # name: (layer sizes, batch)
     "huge": ((784, 4096, 4096, 10), 4096),  # GPU only
 }
 MEMORY_IMPLEMENTATIONS = ("minidl", "minidl-nn", "minidl-compiled")
+IMPLEMENTATION_MODULES = {"sgd": "mlp_impls", "adam": "mlp_adam_impls"}
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 # ---- the worker: one implementation in its own process -------------------------------------------------
-def worker(name: str, device: str, shape: str) -> None:
+def worker(name: str, device: str, shape: str, optimizer: str = "sgd") -> None:
     """Build one step, then answer JSON commands on stdin, one per line."""
     sys.path[:0] = [str(HERE), str(HERE.parent)]  # mlp_impls, and minidl from this checkout
-    import mlp_impls
+    impls = importlib.import_module(IMPLEMENTATION_MODULES[optimizer])
 
     sizes, batch = SHAPES[shape]
     try:
-        step = mlp_impls.build(name, sizes, batch, device)
+        step = impls.build(name, sizes, batch, device)
         first_loss = step.loss_of(step.run())
         started, warmup_steps = time.perf_counter(), 1
         while warmup_steps < 5 or time.perf_counter() - started < 0.3:
@@ -123,10 +126,11 @@ def _resident_mib() -> float:
 
 # ---- the driver -----------------------------------------------------------------------------------------
 class Worker:
-    def __init__(self, name: str, device: str, shape: str) -> None:
+    def __init__(self, name: str, device: str, shape: str, optimizer: str = "sgd") -> None:
         self.name = name
         self.process = subprocess.Popen(
-            [sys.executable, str(Path(__file__).resolve()), "--worker", name, "--device", device, "--shape", shape],
+            [sys.executable, str(Path(__file__).resolve()), "--worker", name, "--device", device, "--shape", shape,
+             "--optimizer", optimizer],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
         self.ready = self.receive()
 
@@ -150,7 +154,7 @@ def measure_shape(shape: str, names: list[str], args) -> dict:
     """Rounds of interleaved blocks for every implementation at one shape."""
     workers, skipped = [], {}
     for name in names:
-        started = Worker(name, args.device, shape)
+        started = Worker(name, args.device, shape, args.optimizer)
         if "error" in started.ready:
             skipped[name] = started.ready["error"]
             started.close()
@@ -220,7 +224,7 @@ def report(results: dict) -> str:
     env = results["environment"]
     blas = env["blas"] if isinstance(env["blas"], str) else ", ".join(
         f"{b['internal_api']} {b['version']} ({b['num_threads']} threads, {b['architecture']})" for b in env["blas"])
-    lines = [f"MLP SGD step: {env['cpu_model']}, {env['cpus']} CPUs, Python {env['python']}, NumPy {env['numpy']}, "
+    lines = [f"MLP {env.get('optimizer', 'sgd').upper()} step: {env['cpu_model']}, {env['cpus']} CPUs, Python {env['python']}, NumPy {env['numpy']}, "
              f"BLAS: {blas}; BLAS env: {env['blas_env'] or 'none set'}; load average {env['load_average_before']}"
              + (f"; GPU {env['gpu']}, CuPy {env['cupy']}" if "gpu" in env else "")]
     for shape in results["shapes"].values():
@@ -268,6 +272,8 @@ def main() -> None:
                         "--threads 1, on CPU only)")
     parser.add_argument("--pause", type=float, default=0.3,
                         help="seconds between blocks: idle BLAS/OpenMP threads spin for a while after their work")
+    parser.add_argument("--optimizer", choices=tuple(IMPLEMENTATION_MODULES), default="sgd",
+                        help="adam: the Adam step of mlp_adam_impls.py (hand-written Adam as the floor)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--shape", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -277,10 +283,11 @@ def main() -> None:
         for variable in THREAD_VARIABLES:  # read by OpenBLAS, MKL and OpenMP when a worker starts
             os.environ[variable] = str(args.threads)
     if args.worker:
-        return worker(args.worker, args.device, args.shape)
+        return worker(args.worker, args.device, args.shape, args.optimizer)
 
-    sys.path.insert(0, str(HERE))
-    from mlp_impls import IMPLEMENTATIONS
+    sys.path[:0] = [str(HERE), str(HERE.parent)]
+    impls = importlib.import_module(IMPLEMENTATION_MODULES[args.optimizer])
+    gpu_only = getattr(impls, "GPU_ONLY", ("minidl-replay",))  # on the CPU, replay is the same as compiled
 
     default_shapes = "small,large,huge" if args.device == "cuda" else "small,large"
     shapes = (args.shapes or ("small" if args.quick else default_shapes)).split(",")
@@ -288,10 +295,10 @@ def main() -> None:
     args.block_seconds = args.block_seconds or (0.1 if args.quick else 0.5)
     args.memory_steps = args.memory_steps if args.memory_steps is not None else (200 if args.quick else 1000)
     chosen = args.implementations.split(",") if args.implementations else [
-        name for name in IMPLEMENTATIONS if args.device == "cuda" or name != "minidl-replay"]  # same as compiled on CPU
+        name for name in impls.IMPLEMENTATIONS if args.device == "cuda" or name not in gpu_only]
     names = ["handwritten"] + [name for name in chosen if name != "handwritten"]
 
-    results = {"environment": environment(args.device), "shapes": {}}
+    results = {"environment": {**environment(args.device), "optimizer": args.optimizer}, "shapes": {}}
     for shape in shapes:
         print(f"measuring {shape} ...", file=sys.stderr, flush=True)
         results["shapes"][shape] = measure_shape(shape, names, args)

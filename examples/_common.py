@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import time
-from typing import Any
+from typing import Any, Callable
 
 import numpy
 
@@ -16,7 +16,7 @@ import minidl as md
 import minidl.nn.functional as F
 
 
-def parser(description: str, plot: bool = True, **defaults: Any) -> argparse.ArgumentParser:
+def parser(description: str, plot: bool = True, compile: bool = True, **defaults: Any) -> argparse.ArgumentParser:
     """The flags every example takes; ``defaults`` gives each example its own epochs, lr, batch size."""
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--backend", default="numpy", help="numpy (CPU), cupy (GPU) or array_api_strict (default: numpy)")
@@ -27,9 +27,50 @@ def parser(description: str, plot: bool = True, **defaults: Any) -> argparse.Arg
                    help=f"default: {defaults['batch_size']}")
     p.add_argument("--quick", action="store_true", help="a few epochs only, to check that everything runs (CI)")
     p.add_argument("--quiet", action="store_true", help="print only the final result")
+    if compile:
+        add_compile_flag(p)
     if plot:
         p.add_argument("--plot", metavar="PATH", help="save the loss / accuracy curves to this image (matplotlib)")
     return p
+
+
+def add_compile_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--compile", action="store_true",
+                   help="trace the training step once with md.compile and replay it (docs/static-graphs.md)")
+
+
+def training_step(model: md.nn.Module, optimizer: Any, compile: bool = False,
+                  loss_of: Callable[..., md.Tensor] | None = None, clip: float | None = None) -> Callable[..., md.Tensor]:
+    """One training step ``step(x, y) -> loss``: zero_grad, forward, backward, (clip), optimizer step.
+
+    ``loss_of(model, x, y)`` computes the loss (default: cross-entropy of
+    ``model(x)``). With ``compile``, the step goes through ``md.compile``,
+    one compiled step per batch shape (the last batch of an epoch may be
+    smaller): optimizer state, BatchNorm statistics, dropout masks and the
+    learning rate a scheduler sets are all part of the replay.
+    """
+    loss_of = loss_of or (lambda net, x, y: F.cross_entropy(net(x), y))
+
+    def step(x: md.Tensor, y: md.Tensor) -> md.Tensor:
+        optimizer.zero_grad()
+        loss = loss_of(model, x, y)
+        loss.backward()
+        if clip is not None:
+            md.nn.utils.clip_grad_norm_(model.parameters(), clip)
+        optimizer.step()
+        return loss
+
+    if not compile:
+        return step
+    compiled: dict[tuple, Any] = {}
+
+    def compiled_step(x: md.Tensor, y: md.Tensor) -> md.Tensor:
+        shapes = (tuple(x.shape), tuple(y.shape))
+        if shapes not in compiled:
+            compiled[shapes] = md.compile(step)
+        return compiled[shapes](x, y)
+
+    return compiled_step
 
 
 def progress_bar(total: int, description: str) -> Any:
@@ -45,15 +86,13 @@ def progress_bar(total: int, description: str) -> Any:
     return tqdm(total=total, desc=description, unit="batch", leave=False, disable=None)  # None: off when not a TTY
 
 
-def train_epoch(model: md.nn.Module, loader: md.data.DataLoader, optimizer: Any, progress: Any = None) -> float:
-    """One pass over ``loader``: forward, cross-entropy, backward, step. Returns the mean loss."""
+def train_epoch(model: md.nn.Module, loader: md.data.DataLoader, step: Callable[..., md.Tensor],
+                progress: Any = None) -> float:
+    """One pass over ``loader`` with ``step`` (see `training_step`). Returns the mean loss."""
     model.train()
     total, batches = None, 0
     for x, y in loader:
-        optimizer.zero_grad()
-        loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        optimizer.step()
+        loss = step(x, y)
         # Add on the device; reading the number (a GPU sync) once per epoch, not per batch.
         total = loss.detach() if total is None else total + loss.detach()
         batches += 1
@@ -75,15 +114,19 @@ def accuracy(model: md.nn.Module, loader: md.data.DataLoader) -> float:
 
 
 def fit(model: md.nn.Module, optimizer: Any, train: md.data.DataLoader, test: md.data.DataLoader, epochs: int,
-        quiet: bool = False, scheduler: Any = None) -> dict[str, list[float]]:
-    """Train for ``epochs``, testing after each; returns the history ``{"loss": [...], "accuracy": [...]}``."""
+        quiet: bool = False, scheduler: Any = None, compile: bool = False) -> dict[str, list[float]]:
+    """Train for ``epochs``, testing after each; returns the history ``{"loss": [...], "accuracy": [...]}``.
+
+    ``compile``: run the training step through ``md.compile`` (see `training_step`).
+    """
+    step = training_step(model, optimizer, compile)
     if not quiet:
         print(f"{model}\n{sum(p.size for p in model.parameters())} parameters, backend {md.get_backend()}")
     history: dict[str, list[float]] = {"loss": [], "accuracy": []}
     for epoch in range(1, epochs + 1):
         description, start = f"epoch {epoch:{len(str(epochs))}d}/{epochs}", time.perf_counter()
         progress = None if quiet else progress_bar(len(train), description)
-        loss = train_epoch(model, train, optimizer, progress)
+        loss = train_epoch(model, train, step, progress)
         if progress is not None:
             progress.close()
         if scheduler is not None:

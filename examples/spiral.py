@@ -83,7 +83,8 @@ def main(argv: Sequence[str] | None = None) -> float:
         model = build_model()
         optimizer = optim.Adam(model.parameters(), lr=args.lr)
         scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
-        history = fit(model, optimizer, train, test, epochs, quiet=True, scheduler=scheduler)
+        history = fit(model, optimizer, train, test, epochs, quiet=True, scheduler=scheduler,
+                      compile=args.compile)
         plot(model, train_set, history, args.out)
 
     accuracy = history["accuracy"][-1]

@@ -61,7 +61,8 @@ def main(argv: Sequence[str] | None = None) -> float:
         model = build_model(size)
         optimizer = optim.Adam(model.parameters(), lr=args.lr)
         scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
-        history = fit(model, optimizer, train, test, epochs, quiet=args.quiet, scheduler=scheduler)
+        history = fit(model, optimizer, train, test, epochs, quiet=args.quiet, scheduler=scheduler,
+                      compile=args.compile)
 
     return report(history, args, len(test_set), f"CNN on {args.dataset}")
 

@@ -23,13 +23,13 @@ import minidl.distributed as dist
 import minidl.nn as nn
 import minidl.optim as optim
 
-from _common import accuracy, parser, progress_bar, train_epoch
+from _common import accuracy, parser, progress_bar, train_epoch, training_step
 from train_cnn import build_model, load_data
 
 
 def main(argv: Sequence[str] | None = None) -> float:
     """Train on every rank; returns rank 0's final test accuracy (0..1), -1.0 on the other ranks."""
-    p = parser(__doc__.splitlines()[0], plot=False, epochs=10, lr=5e-3, batch_size=64)
+    p = parser(__doc__.splitlines()[0], plot=False, compile=False, epochs=10, lr=5e-3, batch_size=64)
     p.add_argument("--dataset", choices=["digits", "mnist", "fashion_mnist"], default="digits")
     p.add_argument("--bucket-mb", type=float, default=25.0, help="gradient bucket size in MB (default: 25)")
     p.add_argument("--save", metavar="PATH", help="rank 0 saves the trained weights here (.npz)")
@@ -55,7 +55,7 @@ def main(argv: Sequence[str] | None = None) -> float:
         for epoch in range(1, epochs + 1):
             sampler.set_epoch(epoch)  # a new shuffle, the same on every rank
             progress = progress_bar(len(train), f"epoch {epoch}/{epochs}") if talk else None
-            loss = md.tensor([train_epoch(model, train, optimizer, progress)], dtype=md.float64)
+            loss = md.tensor([train_epoch(model, train, training_step(model, optimizer), progress)], dtype=md.float64)
             dist.all_reduce(loss, op="avg")  # every rank's mean loss, averaged for the log
             if rank == 0:
                 result = accuracy(model.module, md.data.DataLoader(test_set, batch_size=500))

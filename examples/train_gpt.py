@@ -31,7 +31,7 @@ import minidl as md
 import minidl.nn as nn
 import minidl.optim as optim
 
-from _common import progress_bar
+from _common import add_compile_flag, progress_bar, training_step
 from gpt import GPT, GPTConfig, generate
 
 QUICK = dict(n_layer=2, n_head=2, n_embd=32, block_size=32, batch_size=8, max_iters=250, eval_interval=125,
@@ -54,6 +54,7 @@ def arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--temperature", type=float, default=0.8)
     p.add_argument("--untied", action="store_true", help="a separate output matrix, not the token embedding's")
     p.add_argument("--checkpoint", default="gpt_char.npz", help="where to save the weights (default: gpt_char.npz)")
+    add_compile_flag(p)
     args = p.parse_args(argv)
     if args.quick:
         for name, value in QUICK.items():
@@ -94,6 +95,8 @@ def estimate_loss(model: GPT, corpus, args, rng: numpy.random.Generator) -> dict
 
 def train(model: GPT, corpus, args) -> list[dict[str, float]]:
     optimizer = make_optimizer(model, args)
+    # The learning rate set below each iteration is an input of a compiled step's replay: no retrace.
+    step_once = training_step(model, optimizer, args.compile, loss_of=lambda net, x, y: net(x, y)[1], clip=1.0)
     batches, evaluation = numpy.random.default_rng(args.seed), numpy.random.default_rng(args.seed + 1)
     history = []
     progress = None
@@ -112,11 +115,7 @@ def train(model: GPT, corpus, args) -> list[dict[str, float]]:
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(step, args)
         x, y = corpus.batch("train", args.batch_size, args.block_size, batches)
-        _, loss = model(x, y)
-        optimizer.zero_grad()
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
+        step_once(x, y)
         if progress is not None:
             progress.update()
     return history

@@ -49,7 +49,8 @@ def main(argv: Sequence[str] | None = None) -> float:
         model = build_model(args.hidden)
         optimizer = optim.Adam(model.parameters(), lr=args.lr)
         scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)  # lr glides to 0
-        history = fit(model, optimizer, train, test, epochs, quiet=args.quiet, scheduler=scheduler)
+        history = fit(model, optimizer, train, test, epochs, quiet=args.quiet, scheduler=scheduler,
+                      compile=args.compile)
 
     accuracy = report(history, args, len(test.dataset), "MLP on 8x8 digits")
     if args.save:

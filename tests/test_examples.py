@@ -80,3 +80,34 @@ def test_each_example_runs_as_a_script(script, extra, tmp_path):
                             capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "accuracy" in result.stdout
+
+
+@pytest.mark.parametrize("script", ["train_mlp", "train_cnn"])
+def test_compile_flag_trains_as_the_eager_run(example, script):
+    """``--compile`` replays the step (BatchNorm, Adam, a cosine schedule): the same losses as eager, to rounding."""
+    module = example(script)
+    runs = []
+    for flags in ([], ["--compile"]):
+        history = {}
+        original_fit = module.fit
+
+        def recording_fit(*args, **kwargs):
+            history.update(original_fit(*args, **kwargs))
+            return history
+
+        module.fit = recording_fit
+        try:
+            module.main(["--quick", "--quiet", *flags])
+        finally:
+            module.fit = original_fit
+        runs.append(history["loss"])
+    assert runs[1] == pytest.approx(runs[0], rel=1e-3)
+
+
+def test_gpt_compile_flag_gives_the_eager_losses(example, tmp_path):
+    train_gpt = example("train_gpt")
+    eager = train_gpt.main(["--quick", "--quiet", "--checkpoint", str(tmp_path / "a.npz")])
+    compiled = train_gpt.main(["--quick", "--quiet", "--compile", "--checkpoint", str(tmp_path / "b.npz")])
+    for before, after in zip(eager["history"], compiled["history"]):
+        assert after["train"] == pytest.approx(before["train"], rel=1e-3)
+        assert after["val"] == pytest.approx(before["val"], rel=1e-3)

@@ -31,7 +31,7 @@ from minidl.backend.arrays import (
     synchronize,
     to_host,
 )
-from minidl.backend.random import Generator, host_rng, manual_seed, rng_of
+from minidl.backend.random import Generator, draw, host_rng, manual_seed, observing_draws, rng_of
 from minidl.backend.devices import backend_for, backends, cuda, device, device_of
 
 __all__ = [
@@ -46,7 +46,9 @@ __all__ = [
     "backend_of",
     "from_host",
     "get_backend",
+    "draw",
     "host_rng",
+    "observing_draws",
     "is_gpu_available",
     "manual_seed",
     "namespace",

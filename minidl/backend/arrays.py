@@ -72,7 +72,10 @@ def scatter_add_rows(xp: ModuleType, num_rows: int, index: Any, values: Any) -> 
     ``one_hot(index).T @ values``, which shows that even a gather's gradient
     is a matrix product.
     """
-    name = backend_of(values)
+    try:
+        name = backend_of(values)
+    except TypeError:  # a stand-in array (md.compile's tracer): the GEMM below, made of operations it records
+        name = None
     out_shape = (num_rows,) + tuple(values.shape[1:])
     if name == "numpy":
         out = numpy.zeros(out_shape, dtype=values.dtype)

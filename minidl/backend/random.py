@@ -7,13 +7,41 @@ the same weights on NumPy, CuPy and array-api-strict.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
+from typing import Any, Callable, Iterator
 
 import numpy
 
 # No shared default: a Generator is not thread-safe, and two threads drawing from one would get
 # numbers that depend on scheduling.  Each thread (context) makes its own, seeded 0, on first use.
 _rng: contextvars.ContextVar[numpy.random.Generator | None] = contextvars.ContextVar("minidl_rng", default=None)
+
+
+# Who records draws (md.compile's tracer), if anyone: see `draw`.
+_draw_observer: contextvars.ContextVar[Callable[..., Any] | None] = contextvars.ContextVar(
+    "minidl_draw_observer", default=None)
+
+
+def draw(make: Callable[..., Any], *args: Any) -> Any:
+    """``make(*args)``: an array drawn from `host_rng` (a dropout mask), made where an observer can see it.
+
+    ``md.compile`` observes draws while it traces a step and replays
+    ``make(*args)`` at every call, so the generator advances as it would
+    eagerly: one seed gives the same masks compiled and eager.
+    """
+    observer = _draw_observer.get()
+    return make(*args) if observer is None else observer(make, args)
+
+
+@contextlib.contextmanager
+def observing_draws(observer: Callable[[Callable[..., Any], tuple], Any]) -> Iterator[None]:
+    """Inside the block, `draw` calls ``observer(make, args)`` instead of ``make(*args)``."""
+    token = _draw_observer.set(observer)
+    try:
+        yield
+    finally:
+        _draw_observer.reset(token)
 
 
 def manual_seed(seed: int) -> None:

@@ -19,11 +19,12 @@ from minidl.compile.tracer import CompileError
 
 
 def capture(program: Program, sources: list, leaves: list[Tensor], tensors: list[Tensor],
-            mode: bool | None) -> tuple["GraphReplay | None", str | None]:
+            mode: bool | None, state_count: int = 0) -> tuple["GraphReplay | None", str | None]:
     """``(graph replay, None)``, or ``(None, why not)``: ``mode`` False never tries, None and True try.
 
-    ``sources`` are the program's input arrays (the batch, then the leaves'),
-    ``tensors`` every Tensor the step takes or reads (their backends decide).
+    ``sources`` are the program's input arrays (the batch, the leaves', then
+    ``state_count`` of optimizer settings and state), ``tensors`` every
+    Tensor the step takes or reads (their backends decide).
     """
     if mode is False:
         return None, "cuda_graph=False"
@@ -31,7 +32,7 @@ def capture(program: Program, sources: list, leaves: list[Tensor], tensors: list
     if len(backends) != 1 or not supports_graphs(next(iter(backends))):
         return None, f"CUDA graphs need every array on CuPy with a GPU; this step uses {sorted(backends)}"
     try:
-        return GraphReplay(program, sources, leaves, tensors[0].xp), None
+        return GraphReplay(program, sources, leaves, tensors[0].xp, state_count), None
     except Exception as error:  # noqa: BLE001 - the reason is reported (raised by the caller when demanded)
         return None, f"capture failed: {type(error).__name__}: {error}"
 
@@ -43,15 +44,18 @@ class GraphReplay:
     copies the batch in, and the step's leaf tensors (its parameters) move
     into the graph's arrays at the capture, where updates then happen in
     place.  A leaf given a new array later is copied in the same way; no
-    array the caller passes in is ever written to.
+    array the caller passes in is ever written to.  Optimizer settings and
+    state (the last ``state_count`` inputs) are copied in when they are not
+    the graph's arrays already: the state written back after a launch is.
     """
 
-    def __init__(self, program: Program, sources: list, leaves: list[Tensor], xp: Any) -> None:
+    def __init__(self, program: Program, sources: list, leaves: list[Tensor], xp: Any, state_count: int = 0) -> None:
         self.xp = xp
         # Matrix products go through the graph's own cuBLAS call (CuPy's refuses to be captured).
         graph_gemm = GraphGemm()
         self.check, unguarded = program.split_guards({operator.matmul: graph_gemm, xp.matmul: graph_gemm})
-        self.batch_count = len(sources) - len(leaves)
+        self.batch_count = len(sources) - len(leaves) - state_count
+        self.leaf_end = self.batch_count + len(leaves)
         copies: dict[int, Any] = {}  # one copy per array: tensors that share one (tied weights) still do
         for array in sources:
             if id(array) not in copies:
@@ -71,7 +75,7 @@ class GraphReplay:
                                    f"({tuple(static.shape)} {static.dtype} -> {tuple(new.shape)} {new.dtype}); "
                                    "call step.reset() to trace again")
             static[...] = new  # a copy on the device, queued before the launch
-            if index >= self.batch_count:
+            if self.batch_count <= index < self.leaf_end:
                 leaves[index - self.batch_count].data = static
         if self.check is not None:
             self.check(*self.inputs)

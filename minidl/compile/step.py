@@ -13,13 +13,20 @@ The contract (the long version is ``docs/static-graphs.md``):
    of every leaf tensor the step used (its parameters), writes back what the
    traced call left in their ``.data`` and ``.grad``, and returns fresh,
    detached Tensors shaped like ``step_fn``'s return value.
-4. Errors instead of wrong numbers: other shapes, dtypes or backends than at
+4. State between calls is part of the program (``minidl.compile.state``):
+   an optimizer's float settings (``lr``, ``betas``, ...) are inputs read
+   at each replay, so a learning-rate schedule never retraces; its state
+   (momentum, Adam's moments, step counts) and the modules' buffers
+   (BatchNorm's running statistics) are read and written back at each
+   replay; each train/eval mode of the modules gets its own program; dropout
+   masks are drawn again at each replay from the host generator.
+5. Errors instead of wrong numbers: other shapes, dtypes or backends than at
    the trace; a value read into Python (an ``if`` on a tensor, a label check)
-   that changes; state kept between calls other than parameters and their
-   gradients (SGD momentum, Adam, running statistics); random numbers drawn
-   on the host (dropout); gradients summed over calls (no ``zero_grad``).
-5. Python values the step reads (the learning rate) are frozen at the trace:
-   after changing one, call ``step.reset()``.
+   that changes; other state kept between calls (a list of tensors), random
+   numbers drawn on the host other than dropout masks, a GradScaler,
+   gradients summed over calls (no ``zero_grad``).  Other Python values the
+   step reads are frozen at the trace: after changing one, call
+   ``step.reset()``.
 6. On CuPy, the first replay also captures the program as a CUDA graph
    (``cuda_graph=None``, the default; ``True`` insists, ``False`` never
    tries) and later replays launch it with one call.  Each batch is copied
@@ -36,11 +43,13 @@ from typing import Any, Callable
 from minidl.autograd.function import Function
 from minidl.autograd.hooks import install_hook
 from minidl.autograd.tensor import Tensor
-from minidl.backend import host_rng
+from minidl.backend import host_rng, observing_draws
 from minidl.compile.graph_replay import GraphReplay, capture
 from minidl.compile.program import Program
+from minidl.compile.state import StateObserver, has_draws, host_checks_hold, mode_of
 from minidl.compile.tracer import CompileError, Trace, TracedArray, real_namespace
-from minidl.optim.optimizer import free_replaced_gradients_at_once
+from minidl.nn.module import observing_calls
+from minidl.optim.optimizer import free_replaced_gradients_at_once, observing_updates
 
 
 class _Adopt:
@@ -49,6 +58,7 @@ class _Adopt:
     def __init__(self, trace: Trace) -> None:
         self.trace = trace
         self.adopted: list[tuple[Tensor, int, Any, Any]] = []  # tensor, its slot, its xp, its grad before
+        self.original: dict[int, Any] = {}  # slot -> the array the tensor held
 
     def forward(self, node: Function, call: Callable[[], Any]) -> Any:
         if not isinstance(node.inputs[0], Tensor):
@@ -69,6 +79,7 @@ class _Adopt:
                                "optimizer or module state?); recreate that state and run without md.compile")
         slot = self.trace.new_slot()
         self.adopted.append((tensor, slot, tensor.xp, tensor.grad))
+        self.original[slot] = tensor.data
         tensor.data = self.trace.wrap(tensor.data, slot)
         tensor.xp = self.trace.namespace(tensor.xp)
 
@@ -90,6 +101,16 @@ class _Out:
         self.index, self.xp, self.backend = index, xp, backend
 
 
+class _Entry:
+    """One traced program of a step (one per train/eval mode), and what its replays read and write."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.program: Program | None = None
+        self.graph: GraphReplay | None = None
+        self.graph_note: str | None = None
+
+
 class CompiledStep:
     """A step function traced once and replayed; made by `compile()`."""
 
@@ -99,108 +120,153 @@ class CompiledStep:
         self.reset()
 
     def reset(self) -> None:
-        """Forget the trace: the next call runs eagerly, and the one after traces again."""
-        self.program: Program | None = None
-        self.calls = 0
-        self._graph: GraphReplay | None = None
-        self.graph_note: str | None = None  # why replays do not use a CUDA graph (None: they do, or no replay yet)
+        """Forget the traces: the next call runs eagerly, and the one after traces again."""
+        self._entries: dict[tuple, _Entry] = {}
+        self._modules: list = []         # the modules the traces saw: their train/eval flags pick the program
+        self._entry = _Entry()           # the program of the latest call
+        self.traces = 0                  # how many times the step was traced (a schedule must not add any)
+
+    program = property(lambda self: self._entry.program, doc="The latest call's program (None before its trace).")
+    graph_note = property(lambda self: self._entry.graph_note,
+                          doc="Why replays do not use a CUDA graph (None: they do, or no replay yet).")
+    calls = property(lambda self: self._entry.calls)
+    _leaves = property(lambda self: self._entry.leaves)
 
     @property
     def uses_cuda_graph(self) -> bool:
         """Whether replays launch a captured CUDA graph."""
-        return self._graph is not None
+        return self._entry.graph is not None
 
     @property
     def source(self) -> str | None:
         """The replayed program as Python source (None until the trace)."""
         return self.program.source if self.program is not None else None
 
+    def sources(self, args: tuple, graph: bool = False) -> list:
+        """What a replay of the latest program reads: the batch, the leaf tensors, then the optimizers' settings
+        and state (Python numbers where they are numbers, unless ``graph``: a CUDA graph reads arrays)."""
+        entry = self._entry
+        return ([arg.data for arg in args if isinstance(arg, Tensor)] + [tensor.data for tensor in entry.leaves]
+                + [source.read(graph) for source in entry.inputs])
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if kwargs:
             raise TypeError(f"a compiled step takes positional arguments only, got {sorted(kwargs)}")
-        if self.program is not None:
-            return self._replay(args)
+        key = mode_of(self._modules)
+        entry = self._entries.get(key)
+        if entry is None:
+            entry = self._entries[key] = _Entry()
+        self._entry = entry
+        if entry.program is not None:
+            if host_checks_hold(entry.checks, entry.settings):
+                return self._replay(entry, args)
+            entry.program = entry.graph = None  # an optimizer setting the program depends on changed
         signature = _signature(args)  # refuse at once what the trace would refuse
-        self.calls += 1
-        if self.calls == 1:
+        entry.calls += 1
+        if entry.calls == 1:
             return self.function(*args)
-        return self._trace(args, signature)
+        return self._trace(entry, args, signature)
 
     # ---- the trace -----------------------------------------------------------------------------------------
-    def _trace(self, args: tuple, signature: list[tuple]) -> Any:
+    def _trace(self, entry: _Entry, args: tuple, signature: list[tuple]) -> Any:
         trace = Trace()
         traced_args = [_traced(arg, trace) for arg in args]
         sources = [arg.data.slot for arg in traced_args if isinstance(arg, Tensor)]
         hook, rng = _Adopt(trace), host_rng()
-        rng_state = rng.bit_generator.state
+        observer = StateObserver(trace, hook.adopt)
         try:
-            with install_hook(hook), free_replaced_gradients_at_once():
+            with install_hook(hook), free_replaced_gradients_at_once(), observing_updates(observer), \
+                    observing_calls(observer.module_called), observing_draws(observer.draw):
                 result = self.function(*traced_args)
-            if host_rng() is not rng or rng.bit_generator.state != rng_state:
-                raise CompileError("the step draws random numbers on the host (dropout, md.randn): a replay "
-                                   "would repeat the same numbers at every call; run it without md.compile")
+            observer.finish()
+            if host_rng() is not rng or rng.bit_generator.state != observer.rng_state:
+                raise CompileError("the step draws random numbers on the host other than dropout masks (md.randn, "
+                                   "md.manual_seed inside the step): a replay would repeat the same numbers at every "
+                                   "call; draw them outside the step and pass them in, or run it without md.compile")
             template, returned = _template(result)
             writes = _writes(hook)
         except Exception as error:
+            observer.finish()
             hook.restore()
             trace.finished = True
             if isinstance(error, CompileError) or "TracedArray" not in str(error):
                 raise
-            raise CompileError(f"md.compile cannot trace this step: {error}. Two usual causes: reading a "
+            raise CompileError(f"md.compile cannot trace this step: {error}. The usual cause: reading a "
                                "tensor's value on the host (.item(), .numpy(), print, an if on a tensor) inside "
                                "the step: return the tensor and read it after the call; or arrays kept outside "
-                               "the step (optimizer state such as SGD momentum or Adam moments) mixed into it: "
-                               "md.compile supports steps whose only state is parameters and gradients") from error
+                               "the step, in a list or an attribute, mixed into it") from error
         hook.restore()
         trace.finished = True
         # The plan of what a replay returns: ("slot", s) is computed, ("value", array) was a constant.
-        self._returned = [("slot", a.slot) if isinstance(a, TracedArray) else ("value", a) for a in returned]
+        returned_plan = [("slot", a.slot) if isinstance(a, TracedArray) else ("value", a) for a in returned]
         outputs = _rebuild(template, [a.value if isinstance(a, TracedArray) else a for a in returned])
         del result, traced_args, returned
         kept = trace.kept()
         if kept:
-            shapes = ", ".join(str(tuple(t.shape)) for t in kept[:5])
+            shapes = ", ".join(str(tuple(getattr(t.value, "shape", ()))) for t in kept[:5])
             raise CompileError(f"{len(kept)} arrays made inside the traced step are still held after it returned "
-                               f"(shapes {shapes}): state kept between calls, such as SGD momentum, Adam moments, "
-                               "running statistics or a list of tensors. A replay would not update it, so md.compile "
-                               "refuses this step; that state now holds traced arrays: recreate it (a new "
-                               "optimizer) and run the step without md.compile")
-        results = [s for kind, s in self._returned if kind == "slot"] + [w[2] for w in writes if w[1] != "none"]
-        self.program = Program(trace.steps, sources + [slot for _, slot, _, _ in hook.adopted], results)
-        self._template, self._writes, self._signature = template, writes, signature
-        self._leaves = [tensor for tensor, _, _, _ in hook.adopted]
+                               f"(shapes {shapes}): state kept between calls outside the optimizer and the "
+                               "modules' buffers, such as a list of tensors or an attribute. A replay would not "
+                               "update it, so md.compile refuses this step; that state now holds traced arrays: "
+                               "recreate it and run the step without md.compile")
+        results = ([s for kind, s in returned_plan if kind == "slot"] + [w[2] for w in writes if w[1] != "none"]
+                   + [slot for _, slot, _ in observer.outputs])
+        inputs = sources + [slot for _, slot, _, _ in hook.adopted] + [slot for _, slot in observer.inputs]
+        entry.program = Program(trace.steps, inputs, results)
+        entry.returned, entry.template, entry.writes, entry.signature = returned_plan, template, writes, signature
+        entry.leaves = [tensor for tensor, _, _, _ in hook.adopted]
+        entry.inputs = [source for source, _ in observer.inputs]
+        entry.outputs = [source for source, _, _ in observer.outputs]
+        # Updated in place (Adam's moments): a replay without a graph changes the state's own array, nothing to write.
+        entry.rewrites = [not in_place for _, _, in_place in observer.outputs]
+        entry.checks, entry.settings, entry.replays = observer.checks, observer.settings, 0
+        self.traces += 1
+        if observer.modules and not self._modules:  # from now on, the modules' mode picks the program
+            self._modules = observer.modules
+            self._entries = {mode_of(self._modules): entry}
         return outputs
 
     # ---- the replay -------------------------------------------------------------------------------------------
-    def _replay(self, args: tuple) -> Any:
-        _check_signature(self._signature, _signature(args))
-        sources = [arg.data for arg in args if isinstance(arg, Tensor)] + [tensor.data for tensor in self._leaves]
-        if self.calls == 2:  # the first replay: capture a CUDA graph if wanted and possible
-            self._graph = self._capture(args, sources)  # with cuda_graph=True, raises at each call it cannot
-            self.calls += 1
-        if self._graph is not None:
-            values = iter(self._graph.run(sources, self._leaves))
-            returned = [self._graph.copy(next(values)) if kind == "slot" else value
-                        for kind, value in self._returned]
+    def _replay(self, entry: _Entry, args: tuple) -> Any:
+        _check_signature(entry.signature, _signature(args))
+        if entry.replays == 0:  # the first replay: capture a CUDA graph if wanted and possible
+            entry.graph = self._capture(entry, args, self.sources(args, graph=True))  # raises if demanded and not
+        entry.replays += 1
+        graph = entry.graph is not None
+        sources = self.sources(args, graph)
+        if graph:
+            values = iter(entry.graph.run(sources, entry.leaves))
+            returned = [entry.graph.copy(next(values)) if kind == "slot" else value
+                        for kind, value in entry.returned]
         else:
-            values = iter(self.program.run(*sources))
-            returned = [next(values) if kind == "slot" else value for kind, value in self._returned]
-        for tensor, kind, _, xp in self._writes:
-            if kind == "data":
+            values = iter(entry.program.run(*sources))
+            returned = [next(values) if kind == "slot" else value for kind, value in entry.returned]
+        for tensor, kind, _, xp in entry.writes:
+            if kind == "data" or (kind == "same" and graph):
                 tensor.data = next(values)
+            elif kind == "same":
+                next(values)
             elif kind == "grad":
                 tensor.grad = Tensor._wrap(next(values), xp, tensor.backend)
             else:
                 tensor.grad = None
-        return _rebuild(self._template, returned)
+        for source, rewrite in zip(entry.outputs, entry.rewrites):
+            value = next(values)
+            if rewrite or graph:
+                source.write(value)
+        return _rebuild(entry.template, returned)
 
-
-    def _capture(self, args: tuple, sources: list) -> "GraphReplay | None":
+    def _capture(self, entry: _Entry, args: tuple, sources: list) -> "GraphReplay | None":
         """The graph replay, or None with the reason in ``graph_note`` (an error when it was demanded)."""
-        tensors = [t for t in [*self._leaves, *args] if isinstance(t, Tensor)]
-        graph, self.graph_note = capture(self.program, sources, self._leaves, tensors, self.cuda_graph_mode)
+        tensors = [t for t in [*entry.leaves, *args] if isinstance(t, Tensor)]
+        if has_draws(entry.program) and self.cuda_graph_mode is not False:
+            graph, entry.graph_note = None, ("the step draws random numbers on the host (dropout), which a "
+                                             "captured graph would freeze: replays run the program instead")
+        else:
+            graph, entry.graph_note = capture(entry.program, sources, entry.leaves, tensors, self.cuda_graph_mode,
+                                              state_count=len(entry.inputs))
         if graph is None and self.cuda_graph_mode:
-            raise CompileError(f"md.compile(cuda_graph=True) cannot use a CUDA graph: {self.graph_note}")
+            raise CompileError(f"md.compile(cuda_graph=True) cannot use a CUDA graph: {entry.graph_note}")
         return graph
 
 
@@ -212,7 +278,7 @@ def _traced(arg: Any, trace: Trace) -> Any:
 
 
 def _writes(hook: _Adopt) -> list[tuple[Tensor, str, int | None, Any]]:
-    """What a replay must write into each adopted tensor: (tensor, "data" | "grad" | "none", slot, xp)."""
+    """What a replay must write into each adopted tensor: (tensor, "data" | "same" | "grad" | "none", slot, xp)."""
     read = {id(tensor) for tensor, _, _, _ in hook.adopted}
     writes = []
     for tensor, slot, xp, grad_before in hook.adopted:
@@ -224,8 +290,8 @@ def _writes(hook: _Adopt) -> list[tuple[Tensor, str, int | None, Any]]:
         if not isinstance(data, TracedArray):
             raise CompileError(f"the step replaced the array of a tensor of shape {tensor.shape} by one made "
                                "outside the trace; update parameters with minidl ops or an optimizer")
-        if data.slot != slot:
-            writes.append((tensor, "data", data.slot, xp))
+        if data.slot != slot:  # "same": updated in place (SGD, Adam), so a plain replay changes the array it reads
+            writes.append((tensor, "same" if data.value is hook.original[slot] else "data", data.slot, xp))
         grad = tensor.grad
         if grad is None:
             writes.append((tensor, "none", None, xp))

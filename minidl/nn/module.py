@@ -13,6 +13,8 @@ that keeps small models fast.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 from collections.abc import Mapping
 from os import PathLike
 from typing import Any, Callable, Iterator, NamedTuple
@@ -22,6 +24,21 @@ from minidl.autograd.dtypes import DTYPES, DType, as_dtype, float16, float32, fl
 from minidl.autograd.tensor import Tensor
 from minidl.nn.parameter import Parameter, move_tensor_
 from minidl.ops.creation import zeros_like
+
+
+# Who watches module calls (md.compile's tracer, for buffers and train/eval mode), if anyone.
+_call_observer: contextvars.ContextVar[Callable[["Module"], None] | None] = contextvars.ContextVar(
+    "minidl_call_observer", default=None)
+
+
+@contextlib.contextmanager
+def observing_calls(observer: Callable[["Module"], None]) -> Iterator[None]:
+    """Inside the block, every module call first calls ``observer(module)``."""
+    token = _call_observer.set(observer)
+    try:
+        yield
+    finally:
+        _call_observer.reset(token)
 
 
 class LoadResult(NamedTuple):
@@ -63,6 +80,9 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        observer = _call_observer.get()
+        if observer is not None:
+            observer(self)
         return self.forward(*args, **kwargs)
 
     # ---- registration ------------------------------------------------------------------------

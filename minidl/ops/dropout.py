@@ -26,10 +26,14 @@ class Dropout(Masked):
 
     def forward(self, a):
         tensor = self.inputs[0]
-        keep = _backend.host_rng().random(a.shape) >= self.p
-        scaled = keep.astype(tensor.dtype.name) / (1.0 - self.p)
-        self.mask = _backend.from_host(scaled, tensor.backend)
+        self.mask = _backend.draw(_mask, tuple(a.shape), self.p, tensor.dtype.name, tensor.backend)
         return a * self.mask
+
+
+def _mask(shape: tuple, p: float, dtype: str, backend: str):
+    """Zeros and ``1 / (1 - p)``, drawn on the host and moved to ``backend`` (md.compile replays this call)."""
+    keep = _backend.host_rng().random(shape) >= p
+    return _backend.from_host(keep.astype(dtype) / (1.0 - p), backend)
 
 
 def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:

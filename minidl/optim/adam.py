@@ -17,7 +17,6 @@ current one, so a parameter's step size never grows back (Reddi et al., 2018).
 
 from __future__ import annotations
 
-import math
 from typing import Any, Iterable
 
 from minidl.optim.optimizer import Optimizer
@@ -52,13 +51,14 @@ class Adam(Optimizer):
         for group in self.param_groups:
             lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]
             beta1, beta2 = group["betas"]
+            rest1, rest2 = 1.0 - beta1, 1.0 - beta2  # once per group (inside md.compile: two operations, not 2n)
             for p, grad in self.gradients(group, l2_penalty=not decoupled):
                 xp = p.xp
                 if decoupled and weight_decay:
                     p.data *= 1.0 - lr * weight_decay
                 state = self.state_of(p)
                 step = state.get("step", 0) + 1
-                if step == 1:
+                if "exp_avg" not in state:
                     state["exp_avg"] = xp.zeros_like(p.data)
                     state["exp_avg_sq"] = xp.zeros_like(p.data)
                     if group["amsgrad"]:
@@ -67,15 +67,16 @@ class Adam(Optimizer):
                 # into the state dict (an immutable array library makes new ones; see Optimizer.gradients).
                 exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
                 exp_avg *= beta1
-                exp_avg += (1.0 - beta1) * grad
+                exp_avg += rest1 * grad
                 exp_avg_sq *= beta2
-                exp_avg_sq += (1.0 - beta2) * (grad * grad)
+                exp_avg_sq += rest2 * (grad * grad)
                 state["exp_avg"], state["exp_avg_sq"], state["step"] = exp_avg, exp_avg_sq, step
                 if group["amsgrad"]:
                     exp_avg_sq = state["max_exp_avg_sq"] = xp.maximum(state["max_exp_avg_sq"], exp_avg_sq)
                 # m_hat / (sqrt(v_hat) + eps) with both corrections folded into scalars:
                 # (m / bc1) / (sqrt(v) / sqrt(bc2) + eps) = (sqrt(bc2) / bc1) * m / (sqrt(v) + eps * sqrt(bc2)).
-                root_correction2 = math.sqrt(1.0 - beta2 ** step)
+                # ``** 0.5``, not math.sqrt: inside md.compile the step count is an array, not a number.
+                root_correction2 = (1.0 - beta2 ** step) ** 0.5
                 step_size = lr * root_correction2 / (1.0 - beta1 ** step)
                 p.data -= step_size * (exp_avg / (xp.sqrt(exp_avg_sq) + eps * root_correction2))
 

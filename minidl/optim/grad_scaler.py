@@ -26,7 +26,7 @@ from __future__ import annotations
 from typing import Any
 
 from minidl.autograd.tensor import Tensor
-from minidl.optim.optimizer import Optimizer
+from minidl.optim.optimizer import Optimizer, update_observer
 
 _READY, _UNSCALED, _STEPPED = "ready", "unscaled", "stepped"
 
@@ -38,10 +38,10 @@ class GradScaler:
     ignored: the gradients' backend decides where the checks run.
 
     Each ``step`` reads one boolean from the device (were all gradients
-    finite?), as PyTorch's does. Inside ``md.compile`` that read becomes a
-    guard and the scale a Python value frozen at the trace: replays keep the
-    traced scale, and a replay whose gradients overflow stops with the guard's
-    error instead of stepping. Dynamic scaling is for eager training.
+    finite?), as PyTorch's does, and the scale is a Python number that
+    changes with that answer: ``md.compile`` refuses a step that uses a
+    scaler (a replay could neither skip a step nor change the scale).
+    Dynamic scaling is for eager training.
     """
 
     def __init__(self, device: str = "cuda", init_scale: float = 2.0 ** 16, growth_factor: float = 2.0,
@@ -71,6 +71,7 @@ class GradScaler:
         """``outputs`` times the scale: a Tensor, or a list/tuple of them (unchanged when disabled)."""
         if not self._enabled:
             return outputs
+        _refuse_inside_compile()
         if isinstance(outputs, Tensor):
             return outputs * self._scale
         if isinstance(outputs, (list, tuple)):
@@ -85,6 +86,7 @@ class GradScaler:
         """
         if not self._enabled:
             return
+        _refuse_inside_compile()
         state = self._state(optimizer)
         if state["stage"] is _UNSCALED:
             raise RuntimeError("unscale_() has already been called on this optimizer since the last update()")
@@ -159,4 +161,13 @@ class GradScaler:
 
     def _state(self, optimizer: Optimizer) -> dict[str, Any]:
         return self._per_optimizer.setdefault(id(optimizer), {"stage": _READY, "found_inf": False})
+
+
+def _refuse_inside_compile() -> None:
+    """md.compile (watching the optimizer) cannot replay a scaler: it asks the tracer to refuse."""
+    observer = update_observer()
+    if observer is not None:
+        observer.refuse("a GradScaler reads whether the gradients are finite and changes its scale between "
+                        "steps, which a replay cannot do: compile the step without the scaler (float32, or "
+                        "bfloat16 autocast, needs none), or run the scaled step without md.compile")
 

@@ -25,6 +25,28 @@ _FLOAT_SETTINGS = ("lr", "weight_decay", "momentum", "dampening", "eps", "alpha"
                    "initial_accumulator_value")
 
 _hold_replaced = contextvars.ContextVar("minidl_hold_replaced_gradients", default=True)
+# Who watches optimizer updates (md.compile's tracer), if anyone: see observing_updates.
+_update_observer: contextvars.ContextVar[Any] = contextvars.ContextVar("minidl_update_observer", default=None)
+
+
+@contextlib.contextmanager
+def observing_updates(observer: Any) -> Iterator[None]:
+    """Inside the block, each ``step()`` runs its update inside ``observer.updating(optimizer)`` (a context).
+
+    md.compile's tracer uses it to make hyperparameters and state inputs of
+    the traced program; ``update_observer()`` lets code that cannot be traced
+    (GradScaler) ask for ``observer.refuse(reason)``.
+    """
+    token = _update_observer.set(observer)
+    try:
+        yield
+    finally:
+        _update_observer.reset(token)
+
+
+def update_observer() -> Any:
+    """The observer of `observing_updates`, or None outside one."""
+    return _update_observer.get()
 
 
 @contextlib.contextmanager
@@ -130,7 +152,12 @@ class Optimizer:
             with set_grad_enabled(True):
                 loss = closure()
         self._retired = []  # the gradients zero_grad() replaced: see zero_grad
-        self.update()
+        observer = _update_observer.get()
+        if observer is None:
+            self.update()
+        else:
+            with observer.updating(self):
+                self.update()
         for group in self.param_groups:  # a graph that used the old values now refuses backward(), as in PyTorch
             for p in group["params"]:
                 if p.grad is not None:
