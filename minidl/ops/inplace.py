@@ -36,7 +36,8 @@ from minidl.ops.creation import constant_like, full
 from minidl.ops.elementwise import astype
 from minidl.ops.indexing import GetItem, clamp_slices
 from minidl.ops import views
-from minidl.ops.shape import Reshape, broadcast_to, sum_to
+from minidl.ops.layout import Clone
+from minidl.ops.shape import broadcast_to, sum_to
 
 
 def update_(target: Tensor, op: str, compute: Callable[..., Tensor], *args: Any) -> Tensor:
@@ -87,8 +88,9 @@ def copied(target: Tensor, source: Any) -> Tensor:
     source = constant_like(source, target)
     if source.dtype is not target.dtype:
         source = astype(source, target.dtype)
-    # Reshape records a node even where nothing moves: the tensor then comes out of an op, not a leaf
-    return Reshape.apply(broadcast_to(source, target.shape), shape=target.shape)
+    # A copy, recorded as a node: the tensor then comes out of an op, not a leaf, and its array is not
+    # ``source``'s (an optimizer's step, which writes into parameter arrays, must not change ``source``)
+    return Clone.apply(broadcast_to(source, target.shape))
 
 
 class SetItem(Function):

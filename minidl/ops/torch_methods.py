@@ -50,11 +50,11 @@ def _clamp(self: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A
 # method name -> function(tensor, ...): what x.name(...) runs.
 TENSOR_METHODS: dict[str, Callable] = {
     # shape
-    "view": _shape_arguments(views.view), "permute": _permute, "transpose": layout.transpose,
+    "view": _shape_arguments(layout.view), "permute": _permute, "transpose": layout.transpose,
     "unsqueeze": layout.unsqueeze, "squeeze": shape.squeeze, "flatten": shape.flatten, "expand": layout.expand,
     "repeat": layout.repeat, "split": layout.split, "chunk": layout.chunk, "flip": layout.flip, "roll": layout.roll,
     "tril": layout.tril, "triu": layout.triu, "clone": layout.clone,
-    "t": _t, "contiguous": views.contiguous,
+    "t": _t, "contiguous": layout.contiguous,
     "is_contiguous": views.is_contiguous, "narrow": narrow, "diagonal": diagonal, "numel": lambda self: int(self.size), "dim": lambda self: self.ndim,
     # reductions and search
     "sum": reduction.sum, "mean": reduction.mean, "max": search.max, "min": search.min,
@@ -74,7 +74,7 @@ TENSOR_METHODS: dict[str, Callable] = {
     "neg": elementwise.negative, "eq": elementwise.equal, "ne": elementwise.not_equal, "lt": elementwise.less,
     "le": elementwise.less_equal, "gt": elementwise.greater, "ge": elementwise.greater_equal,
     # shaped like another tensor
-    "view_as": lambda self, other: views.view(self, other.shape),
+    "view_as": lambda self, other: layout.view(self, other.shape),
     "reshape_as": lambda self, other: shape.reshape(self, other.shape),
     "expand_as": lambda self, other: shape.broadcast_to(self, other.shape),
     "type_as": lambda self, other: elementwise.astype(self, other.dtype),

@@ -159,26 +159,6 @@ def attach(out: Tensor, source: Tensor, step: Function, strides: tuple, differen
     return out
 
 
-def view(x: Tensor, shape: Sequence[int]) -> Tensor:
-    """``x.view(shape)``: a view with a new shape, or PyTorch's error where ``x``'s layout allows none."""
-    from minidl.ops.shape import reshape, resolve_shape  # (shape.py imports this module)
-
-    shape = resolve_shape(x, shape)
-    if reshape_strides(x.shape, strides_of(x), shape) is None:
-        raise RuntimeError(f"view size is not compatible with input tensor's size and stride: a view of shape "
-                           f"{shape} cannot be taken of this tensor of shape {x.shape} and strides "
-                           f"{strides_of(x)} (at least one dimension spans across two contiguous subspaces); "
-                           f"use .reshape(...) instead (it copies here)")
-    return reshape(x, shape)
-
-
-def contiguous(x: Tensor) -> Tensor:
-    """``x`` itself when contiguous, else a contiguous copy (PyTorch's ``contiguous``)."""
-    from minidl.ops.layout import clone
-
-    return x if is_contiguous(x) else clone(x)
-
-
 @view_op
 class Alias(Function):
     """The same values (the step of ``detach()``, which is a view that stops gradients)."""
