@@ -57,8 +57,8 @@ def update_(target: Tensor, op: str, compute: Callable[..., Tensor], *args: Any)
     mark_changed_in_place(target)
     if result.creator is not None:  # recorded: the tensor now comes out of the new op (which keeps `before`)
         views.take_new_value(target, before, result)
-    elif is_grad_enabled() and target.creator is not None:
-        target.creator, target.requires_grad = None, False  # a new value that depends on nothing (zero_, fill_)
+    elif is_grad_enabled():
+        views.forget_graph(target, before)  # a new value that depends on nothing (zero_, fill_)
     views.rederive_views(target)
     return target
 

@@ -288,6 +288,7 @@ def take_new_value(target: Tensor, before: Tensor, result: Tensor) -> None:
         # the old node's output is the old value, which ``before`` holds
         target.creator._output_ref = weakref.ref(before)
     remember_earlier_value(target, before)  # for the ops that used the old value
+    result.creator.__dict__["earlier_output"] = before  # alive while the new node is (copy_ does not use it)
     target.creator, target.requires_grad = result.creator, True
     result.creator._output_ref = weakref.ref(target)
     result.creator.output_version = target._version
@@ -331,9 +332,15 @@ def rederive_views(base: Tensor) -> None:
             for step in info.steps:
                 derived = type(step).apply(derived, **step.__dict__)
             take_new_value(view_, before, derived)
-            derived.creator.__dict__["earlier_output"] = before  # alive while the new node is
         elif not base.requires_grad:
-            view_.creator, view_.requires_grad = None, False
+            forget_graph(view_, before)
+
+
+def forget_graph(target: Tensor, before: Tensor) -> None:
+    """``target``'s new value depends on nothing (``zero_()`` in a graph); ops that used the old one keep it."""
+    if target.creator is not None:
+        remember_earlier_value(target, before, hold=True)
+        target.creator, target.requires_grad = None, False
 
 
 def changed_in_place(x: Tensor) -> None:
