@@ -38,6 +38,8 @@ from minidl.tools.serialization import SerializationError, load, save
 from minidl import amp, nn, optim
 from minidl.tools import viz
 from minidl import data
+from minidl import utils
+import minidl.utils.data  # noqa: E402 - md.utils.data, PyTorch's path to md.data
 
 half = float16  # md.half, as torch.half
 bool = bool_  # md.bool, as in api.md (shadows the builtin only inside this namespace)
