@@ -42,8 +42,6 @@ class GetItem(Function):
         return out
 
     def view_strides(self, shape, strides):
-        if any(isinstance(item, bool) for item in self.key):
-            return None  # x[True]: not a view here
         taken = sum(item is not None and item is not Ellipsis for item in self.key)
         out, axis = [], 0
         for item in self.key:
@@ -121,6 +119,8 @@ def getitem(x: Tensor, key: Any) -> Tensor:
             key = key + (Ellipsis,)  # NumPy's implicit trailing ':', spelled out for the standard
         key = clamp_slices(key, x.shape)
         try:
+            if any(isinstance(item, bool) for item in key):  # x[True]: a copy here
+                return GetItem.apply(x, key=key)
             return make_view(GetItem, x, key=key)
         except (IndexError, TypeError, ValueError) as error:
             raise IndexError(f"getitem: index {key!r} does not fit a tensor of shape {x.shape}: {error}") from None

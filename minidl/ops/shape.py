@@ -19,6 +19,7 @@ from minidl.ops.views import make_view, reshape_strides, view_op
 @view_op
 class Reshape(Function):
     shape: tuple[int, ...]
+    copies_when_strides_fail = True  # (PyTorch's reshape: a view where the strides allow, else a copy)
 
     def forward(self, a):
         return self.xp.reshape(a, self.shape)

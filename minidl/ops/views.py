@@ -53,18 +53,35 @@ VIEW_OPS: dict[str, type] = {}
 
 
 def view_op(cls: type) -> type:
-    """Register a Function class as a view op: its result shares values with its input."""
+    """Register a Function class as a view op: its result shares values with its input.
+
+    A view op defines ``write_into(base, value)`` (``base`` with the view replaced by ``value``) and
+    ``view_strides(shape, strides)`` (the view's strides from its input's, or None where none fit).
+    """
+    if not hasattr(cls, "copies_when_strides_fail"):
+        cls.copies_when_strides_fail = False
     VIEW_OPS[cls.__name__] = cls
     return cls
 
 
 class ViewOf:
-    """What a view knows: its base, the steps from the base to it, its strides, and whether grads flow."""
+    """What a view knows: its base, the steps from the base to it, whether grads flow, and (worked out
+    when first asked, from its source's) its strides in elements of the base."""
 
-    __slots__ = ("base", "steps", "strides", "differentiable")
+    __slots__ = ("base", "steps", "differentiable", "_strides", "_source")
 
-    def __init__(self, base: Tensor, steps: tuple, strides: tuple[int, ...], differentiable: bool) -> None:
-        self.base, self.steps, self.strides, self.differentiable = base, steps, strides, differentiable
+    def __init__(self, base: Tensor, steps: tuple, differentiable: bool, source: tuple) -> None:
+        self.base, self.steps, self.differentiable = base, steps, differentiable
+        self._strides, self._source = None, source  # source: (its ViewOf or None, its shape)
+
+    @property
+    def strides(self) -> tuple[int, ...]:
+        if self._strides is None:
+            info, shape = self._source
+            source_strides = contiguous_strides(shape) if info is None else info.strides
+            self._strides = self.steps[-1].view_strides(shape, source_strides)
+            self._source = None
+        return self._strides
 
 
 # ---- strides: where PyTorch's reshape copies and its view refuses ---------------------------------------
@@ -135,27 +152,37 @@ def step_of(cls: type, params: dict) -> Function:
 
 
 def make_view(cls: type, source: Tensor, **params: Any) -> Tensor:
-    """``cls.apply(source, **params)`` as a view of ``source``; a copy where the layout allows no view."""
+    """``cls.apply(source, **params)`` as a view of ``source``; a copy where the layout allows no view
+    (a view op that can copy, ``Reshape``, says so with ``copies_when_strides_fail``)."""
     step = step_of(cls, params)
-    strides = step.view_strides(source.shape, strides_of(source))
     out = cls.apply(source, **params)
-    if strides is not None and out is not source:
-        attach(out, source, step, strides)
+    if out is source:
+        return out
+    strides = None
+    if cls.copies_when_strides_fail and source._base is not None:
+        strides = step.view_strides(source.shape, source._base.strides)
+        if strides is None:
+            return out  # a copy: PyTorch's reshape of a non-contiguous tensor
+    attach(out, source, step, strides)
     return out
 
 
-def attach(out: Tensor, source: Tensor, step: Function, strides: tuple, differentiable: bool = True) -> Tensor:
+def attach(out: Tensor, source: Tensor, step: Function, strides: tuple | None = None,
+           differentiable: bool = True) -> Tensor:
     """Record ``out`` as a view of ``source`` (so of ``source``'s base) one ``step`` further."""
     info = source._base
-    base = source if info is None else info.base
-    steps = (step,) if info is None else info.steps + (step,)
-    out._base = ViewOf(base, steps, strides, differentiable and (info is None or info.differentiable))
+    if info is None:
+        base, steps = source, (step,)
+    else:
+        base, steps, differentiable = info.base, info.steps + (step,), differentiable and info.differentiable
+    view_info = out._base = ViewOf(base, steps, differentiable, (info, source.shape))
+    if strides is not None:
+        view_info._strides, view_info._source = strides, None
     out._version = base._version
     views = base._views
     if views is None:
-        views = base._views = {}
-    key = id(out)
-    views[key] = weakref.ref(out, lambda _, views=views, key=key: views.pop(key, None))
+        views = base._views = set()  # weak references to the live views (each removes itself when it dies)
+    views.add(weakref.ref(out, views.discard))
     return out
 
 
@@ -179,7 +206,7 @@ class Alias(Function):
 def detach(x: Tensor) -> Tensor:
     """A view of ``x`` cut from the graph: same values, changed in place together, no gradient."""
     out = Tensor._wrap(x._data, x.xp, x.backend, False)
-    return attach(out, x, step_of(Alias, {}), strides_of(x), differentiable=False)
+    return attach(out, x, step_of(Alias, {}), differentiable=False)
 
 
 # ---- deriving views and writing into them, on arrays -----------------------------------------------------
@@ -317,7 +344,7 @@ def rederive_views(base: Tensor) -> None:
     if not views:
         return
     grad_on = is_grad_enabled()
-    for ref in list(views.values()):
+    for ref in list(views):
         view_ = ref()
         if view_ is None:
             continue
