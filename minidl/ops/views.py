@@ -352,6 +352,7 @@ def rederive_views(base: Tensor) -> None:
         before = snapshot(view_)
         view_._data = derive(base.xp, base._data, info.steps)
         view_._version = base._version
+        view_.xp, view_.backend = base.xp, base.backend  # (a base moved by model.to() keeps its views)
         if not (grad_on and info.differentiable):
             continue
         if base.creator is not None:
