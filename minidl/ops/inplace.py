@@ -52,7 +52,7 @@ def update_(target: Tensor, op: str, compute: Callable[..., Tensor], *args: Any)
     before = views.snapshot(target)
     result = _fit(op, target, compute(before, *args))
     if target._base is not None:
-        return views.write_view(target, result)
+        return views.write_view(target, before, result)
     target._data = result.data
     mark_changed_in_place(target)
     if result.creator is not None:  # recorded: the tensor now comes out of the new op (which keeps `before`)

@@ -321,8 +321,9 @@ def take_new_value(target: Tensor, before: Tensor, result: Tensor) -> None:
     result.creator.output_version = target._version
 
 
-def write_view(target: Tensor, result: Tensor) -> Tensor:
-    """Write ``result`` (the new value of view ``target``) into its base; returns ``target``."""
+def write_view(target: Tensor, before: Tensor, result: Tensor) -> Tensor:
+    """Write ``result`` (the new value of view ``target``, which was ``before``) into its base; returns
+    ``target``."""
     info = target._base
     base = info.base
     if is_grad_enabled() and info.differentiable and (result.requires_grad or base.requires_grad):
@@ -335,6 +336,8 @@ def write_view(target: Tensor, result: Tensor) -> Tensor:
         base._data = write_steps(base.xp, base._data, info.steps, result._data)
         mark_changed_in_place(base)
     rederive_views(base)
+    if not info.differentiable and result.creator is not None:  # x.detach().add_(y): the detached view
+        take_new_value(target, before, result)                  # comes out of the op; its base does not
     return target
 
 
