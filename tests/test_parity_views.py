@@ -406,3 +406,54 @@ def test_bad_narrow_and_diagonal_refuse_as_pytorch(backend, call):
         call(torch.zeros(3, 2))
     with pytest.raises((IndexError, ValueError)):
         call(md.zeros((3, 2)))
+
+
+# ---- random sequences of views and writes ---------------------------------------------------------------
+RANDOM_VIEWS = [lambda t: t[1] if t.ndim and t.shape[0] > 1 else None,
+                lambda t: t[:, 1:] if t.ndim >= 2 and t.shape[1] > 1 else None,
+                lambda t: t.T if t.ndim == 2 else None,
+                lambda t: t.transpose(0, -1) if t.ndim >= 2 else None,
+                lambda t: t.reshape(-1), lambda t: t.unsqueeze(0), lambda t: t.squeeze(),
+                lambda t: t.diagonal() if t.ndim >= 2 else None, lambda t: t[::2] if t.ndim else None,
+                lambda t: t.narrow(0, 1, t.shape[0] - 1) if t.ndim and t.shape[0] > 1 else None]
+RANDOM_WRITES = [lambda t: t.add_(1.0), lambda t: t.mul_(-2.0), lambda t: t.fill_(3.0),
+                 lambda t: t.__setitem__(..., 0.5), lambda t: t.clamp_(-1, 1), lambda t: t.copy_(t * 3.0)]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_sequences_of_views_writes_and_uses_match_pytorch(backend, seed):
+    """Values, version counters and the gradient of everything made, after random steps."""
+    rng = numpy.random.default_rng(seed)
+    (x,) = arrays((3, 4, 2)[:1 + seed % 3], seed=seed)
+    leaves = [md.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)]
+    pools = [[leaf * 1.0] for leaf in leaves]
+    for _ in range(10):
+        i, kind = int(rng.integers(len(pools[0]))), rng.random()
+        if kind < 0.45:
+            make = RANDOM_VIEWS[int(rng.integers(len(RANDOM_VIEWS)))]
+            made = [make(pool[i]) for pool in pools]
+            if made[0] is not None:
+                for pool, view in zip(pools, made):
+                    pool.append(view)
+        elif kind < 0.8:
+            write = RANDOM_WRITES[int(rng.integers(len(RANDOM_WRITES)))]
+            for pool in pools:
+                write(pool[i])
+        else:  # a use before later writes (contiguous first: PyTorch's results keep a view's layout)
+            for pool in pools:
+                pool.append(pool[i].contiguous() * 1.5)
+    for mine, theirs in zip(*pools):
+        numpy.testing.assert_allclose(numpy.asarray(mine.tolist()), numpy.asarray(theirs.tolist()), rtol=1e-5)
+        assert mine._version == theirs._version
+    losses = []
+    for pool in pools:
+        total = pool[0].sum() * 0.0
+        for k, t in enumerate(pool):
+            total = total + (t * float(k + 1)).sum()
+        losses.append(total)
+    losses[1].backward()
+    if not losses[0].requires_grad:  # everything was overwritten by constants: PyTorch's gradient is zero
+        assert not leaves[1].grad.abs().sum()
+        return
+    losses[0].backward()
+    numpy.testing.assert_allclose(leaves[0].grad.numpy(), leaves[1].grad.numpy(), rtol=1e-4, atol=1e-4)
