@@ -34,12 +34,7 @@ class GetItem(Function):
         return SetIntoZeros.apply(grad, key=self.key, shape=tuple(a.shape))
 
     def write_into(self, base, value):
-        out = self.xp.asarray(base, copy=True)
-        key = tuple(item for item in self.key if item is not None)  # None only added axes of length 1
-        if len(key) != len(self.key):
-            value = self.xp.reshape(value, out[key].shape)
-        out[key] = value
-        return out
+        return _write_at(self.xp, self.xp.asarray(base, copy=True), self.key, value)
 
     def view_strides(self, shape, strides):
         taken = sum(item is not None and item is not Ellipsis for item in self.key)
@@ -58,6 +53,15 @@ class GetItem(Function):
         return tuple(out)
 
 
+def _write_at(xp, out, key: tuple, value):
+    """``out[key] = value`` for a basic ``key`` (written into ``out``, a fresh array); returns ``out``."""
+    written = tuple(item for item in key if item is not None)  # None only added axes of length 1
+    if len(written) != len(key):
+        value = xp.reshape(value, out[written].shape)
+    out[written] = value
+    return out
+
+
 class SetIntoZeros(Function):
     """``zeros(shape)[key] = grad``: the gradient of a basic getitem."""
 
@@ -65,12 +69,7 @@ class SetIntoZeros(Function):
     shape: tuple[int, ...]
 
     def forward(self, grad):
-        out = self.xp.zeros(self.shape, dtype=grad.dtype)
-        key = tuple(item for item in self.key if item is not None)  # None only added axes of length 1
-        if len(key) != len(self.key):
-            grad = self.xp.reshape(grad, out[key].shape)
-        out[key] = grad
-        return out
+        return _write_at(self.xp, self.xp.zeros(self.shape, dtype=grad.dtype), self.key, grad)
 
     def backward(self, grad, a):
         return GetItem.apply(grad, key=self.key)
