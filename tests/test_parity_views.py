@@ -261,6 +261,11 @@ def test_view_of_a_non_contiguous_tensor_refuses_as_pytorch(backend, make):
         make(md.tensor(x))
 
 
+def test_view_as_a_dtype_is_refused_with_advice(backend):
+    with pytest.raises(TypeError, match="astype"):
+        md.ones((2, 2)).view(md.int32)
+
+
 def test_writing_into_an_expanded_view_refuses_as_pytorch(backend):
     for t in (md.tensor([1.0, 2.0]), torch.tensor([1.0, 2.0])):
         with pytest.raises(RuntimeError, match="single memory location"):

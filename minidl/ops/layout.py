@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from minidl.autograd.dtypes import DType
 from minidl.autograd.function import Function
 from minidl.autograd.tensor import Tensor
 from minidl.ops.checks import normalize_axes, normalize_axis
@@ -212,6 +213,10 @@ def clone(x: Tensor) -> Tensor:
 
 def view(x: Tensor, shape: Sequence[int]) -> Tensor:
     """``x.view(shape)``: a view with a new shape, or PyTorch's error where ``x``'s layout allows none."""
+    if len(shape) == 1 and isinstance(shape[0], (DType, str, type)) or (
+            len(shape) == 1 and hasattr(shape[0], "itemsize") and not hasattr(shape[0], "__index__")):  # a dtype
+        raise TypeError(f"x.view({shape[0]!r}) reinterprets the bytes as another dtype in PyTorch; minidl has no "
+                        f"such view: x.astype(...) converts the values (a new tensor)")
     shape = resolve_shape(x, shape)
     if reshape_strides(x.shape, strides_of(x), shape) is None:
         raise RuntimeError(f"view size is not compatible with input tensor's size and stride: a view of shape "
