@@ -370,6 +370,20 @@ def test_a_graph_built_before_a_step_refuses_backward_through_a_view(backend):
         loss.backward()
 
 
+def test_a_reshape_that_copies_does_not_follow_an_optimizer_step(backend):
+    results = []
+    for lib, optim in ((md, md.optim), (torch, torch.optim)):
+        w = (nn.Parameter if lib is md else torch.nn.Parameter)(lib.ones((2, 3)))
+        with lib.no_grad():
+            w.T.mul_(2.0)       # (w's array may now be a transposed one, whose .T is contiguous in memory)
+        flat = w.T.reshape(-1)  # a copy: w.T is not contiguous
+        opt = optim.SGD([w], lr=0.5)
+        (w * w).sum().backward()
+        opt.step()
+        results.append((flat.tolist(), w.tolist()))
+    assert results[0] == results[1]
+
+
 def test_load_state_dict_copies_into_the_same_parameters(backend):
     model = nn.Linear(3, 2)
     weight, first_row = model.weight, model.weight[0]

@@ -161,8 +161,9 @@ def make_view(cls: type, source: Tensor, **params: Any) -> Tensor:
     strides = None
     if cls.copies_when_strides_fail and source._base is not None:
         strides = step.view_strides(source.shape, source._base.strides)
-        if strides is None:
-            return out  # a copy: PyTorch's reshape of a non-contiguous tensor
+        if strides is None:  # a copy, PyTorch's reshape of a non-contiguous tensor: one in memory too (an
+            out._data = out.xp.asarray(out._data, copy=True)  # optimizer writes parameter arrays in place)
+            return out
     attach(out, source, step, strides)
     return out
 
