@@ -182,8 +182,11 @@ def attach(out: Tensor, source: Tensor, step: Function, strides: tuple | None = 
     out._version = base._version
     views = base._views
     if views is None:
-        views = base._views = set()  # weak references to the live views (each removes itself when it dies)
-    views.add(weakref.ref(out, views.discard))
+        views = base._views = []  # weak references to the views (no callbacks: no reference cycle)
+    views.append(weakref.ref(out))
+    count = len(views)
+    if count >= 8 and not count & (count - 1):  # at 8, 16, 32, ...: drop the dead (amortised O(1) a view)
+        views[:] = [ref for ref in views if ref() is not None]
     return out
 
 
@@ -348,7 +351,7 @@ def rederive_views(base: Tensor) -> None:
     if not views:
         return
     grad_on = is_grad_enabled()
-    for ref in list(views):
+    for ref in list(views):  # (a copy: deriving may make views of the base)
         view_ = ref()
         if view_ is None:
             continue
