@@ -356,11 +356,12 @@ def rederive_views(base: Tensor) -> None:
         if view_ is None:
             continue
         info = view_._base
-        before = snapshot(view_)
+        recorded = grad_on and info.differentiable
+        before = snapshot(view_) if recorded else None
         view_._data = derive(base.xp, base._data, info.steps)
         view_._version = base._version
         view_.xp, view_.backend = base.xp, base.backend  # (a base moved by model.to() keeps its views)
-        if not (grad_on and info.differentiable):
+        if not recorded:
             continue
         if base.creator is not None:
             derived = base
