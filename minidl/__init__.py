@@ -28,7 +28,7 @@ from minidl.ops import (all, amax, amin, any, argmax, argmin, argsort, ceil, chu
                         split, std, topk, transpose, tril, triu, unbind, unsqueeze, var)
 from minidl.ops import (as_tensor, bernoulli, from_numpy, full_like, linspace, multinomial, normal, rand_like,
                         randint, randn_like, randperm)
-from minidl.ops import diagonal, narrow
+from minidl.ops import diagonal, narrow, select
 from minidl.ops import concat as cat, clip as clamp, permute_dims as permute  # PyTorch's names for the standard's
 from minidl.tools.gradcheck import GradcheckError, gradcheck
 from minidl.tools.profiler import profile

@@ -37,6 +37,7 @@ VIEWS = {
     "squeeze": lambda t: t[:, :1].squeeze(1),
     "narrow": lambda t: t.narrow(1, 1, 2),
     "narrow negative start": lambda t: t.narrow(2, -3, 2),
+    "select": lambda t: t.select(1, -2),
     "diagonal": lambda t: t.diagonal(),
     "diagonal offset": lambda t: t.diagonal(1, 1, 2),
     "diagonal below": lambda t: t.diagonal(-1, 2, 0),
@@ -415,11 +416,14 @@ def test_md_functions_match_the_methods(backend):
     x = md.arange(24).reshape((2, 3, 4))
     assert md.narrow(x, 2, 1, 2).tolist() == x.narrow(2, 1, 2).tolist() == x[:, :, 1:3].tolist()
     assert md.diagonal(x, 0, 1, 2).tolist() == x.diagonal(0, 1, 2).tolist() == [[0, 5, 10], [12, 17, 22]]
+    assert md.select(x, 1, 2).tolist() == x.select(1, 2).tolist() == x[:, 2].tolist()
 
 
 @pytest.mark.parametrize("call", [lambda t: t.narrow(0, 2, 2), lambda t: t.narrow(0, -4, 1),
-                                  lambda t: t.diagonal(0, 1, 1), lambda t: t[0].diagonal()],
-                         ids=["past the end", "start before the beginning", "one axis twice", "1-d"])
+                                  lambda t: t.diagonal(0, 1, 1), lambda t: t[0].diagonal(),
+                                  lambda t: t.select(1, 2), lambda t: t.select(0, -4)],
+                         ids=["past the end", "start before the beginning", "one axis twice", "1-d",
+                              "select past the end", "select before the beginning"])
 def test_bad_narrow_and_diagonal_refuse_as_pytorch(backend, call):
     with pytest.raises(Exception):
         call(torch.zeros(3, 2))

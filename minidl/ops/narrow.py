@@ -1,4 +1,4 @@
-"""``md.narrow``: ``length`` elements of one axis from ``start``, a view (PyTorch's ``torch.narrow``)."""
+"""``md.narrow`` and ``md.select``: part of one axis, a view (PyTorch's ``torch.narrow`` and ``torch.select``)."""
 
 from __future__ import annotations
 
@@ -23,3 +23,20 @@ def narrow(x: Tensor, dim: int, start: int, length: int) -> Tensor:
         raise IndexError(f"narrow: start {start} and length {length} do not fit axis {axis} of length {size} "
                          f"(shape {x.shape})")
     return getitem(x, (slice(None),) * axis + (slice(start, start + int(length), 1),))
+
+
+def select(x: Tensor, dim: int, index: int) -> Tensor:
+    """``x[..., index, ...]`` on axis ``dim`` (that axis removed); ``index`` may be negative. A view.
+
+    >>> import minidl as md
+    >>> md.select(md.arange(6).reshape((2, 3)), 1, -1).tolist()
+    [2, 5]
+    """
+    if x.ndim == 0:
+        raise IndexError("select needs at least 1 dimension, got a 0-d tensor")
+    axis = normalize_axis(dim, x.ndim, "select")
+    size = x.shape[axis]
+    if not -size <= int(index) < size:
+        raise IndexError(f"select: index {index} is out of range for axis {axis} of length {size} "
+                         f"(shape {x.shape})")
+    return getitem(x, (slice(None),) * axis + (int(index) % size,))

@@ -17,7 +17,7 @@ from minidl.autograd.dtypes import DTYPES, DType, bool_, float32, float64, int32
 from minidl.autograd.tensor import Tensor
 from minidl.ops import along_axis, elementwise, layout, reduction, search, shape, statistics, unary, views
 from minidl.ops.diagonal import diagonal
-from minidl.ops.narrow import narrow
+from minidl.ops.narrow import narrow, select
 from minidl.ops.softmax import log_softmax, softmax
 
 
@@ -55,7 +55,7 @@ TENSOR_METHODS: dict[str, Callable] = {
     "repeat": layout.repeat, "split": layout.split, "chunk": layout.chunk, "flip": layout.flip, "roll": layout.roll,
     "tril": layout.tril, "triu": layout.triu, "clone": layout.clone,
     "t": _t, "contiguous": layout.contiguous,
-    "is_contiguous": views.is_contiguous, "narrow": narrow, "diagonal": diagonal, "numel": lambda self: int(self.size), "dim": lambda self: self.ndim,
+    "is_contiguous": views.is_contiguous, "narrow": narrow, "select": select, "diagonal": diagonal, "numel": lambda self: int(self.size), "dim": lambda self: self.ndim,
     # reductions and search
     "sum": reduction.sum, "mean": reduction.mean, "max": search.max, "min": search.min,
     "amax": reduction.max, "amin": reduction.min,
