@@ -2,7 +2,7 @@
 
 ``x[0]``, ``x.T``, ``x.reshape(...)`` (when the layout allows), ``x.view(...)``,
 ``x.permute(...)``, ``x.squeeze()``, ``x.unsqueeze(0)``, ``x.expand(...)``,
-``md.narrow``, ``md.diagonal`` and ``x.detach()`` return *views*: writing into
+``md.narrow``, ``md.select``, ``md.diagonal`` and ``x.detach()`` return *views*: writing into
 one in place changes the tensor it came from, and changing that tensor in place
 is seen by the view.
 
