@@ -360,6 +360,22 @@ def test_an_optimizer_step_is_seen_by_views_of_parameters_as_pytorch(backend):
         numpy.testing.assert_allclose(got, expected, rtol=1e-6)
 
 
+def test_a_view_of_a_parameter_made_before_a_step_still_carries_gradients(backend):
+    results = []
+    for lib, optim in ((md, md.optim), (torch, torch.optim)):
+        w = (nn.Parameter if lib is md else torch.nn.Parameter)(lib.ones((2, 3)))
+        opt = optim.SGD([w], lr=0.5)
+        row, column = w[0], w.T[1]
+        (w * w).sum().backward()
+        opt.step()
+        opt.zero_grad()
+        with lib.no_grad():
+            w.mul_(2.0)            # another unrecorded change
+        ((row * 3.0).sum() + (column * column).sum()).backward()
+        results.append((w.grad.tolist(), row.tolist(), row._version))
+    assert results[0] == results[1]
+
+
 def test_a_graph_built_before_a_step_refuses_backward_through_a_view(backend):
     w = nn.Parameter(md.ones((2, 2)))
     opt = md.optim.SGD([w], lr=0.1)

@@ -45,7 +45,7 @@ from typing import Any, Sequence
 
 from minidl.autograd.engine import mark_changed_in_place, remember_earlier_value
 from minidl.autograd.function import Function
-from minidl.autograd.grad_mode import is_grad_enabled
+from minidl.autograd.grad_mode import is_grad_enabled, set_grad_enabled
 from minidl.autograd.tensor import Tensor
 
 # Every view op (a Function class with ``write_into`` and ``view_strides``), by name.
@@ -346,7 +346,10 @@ def write_view(target: Tensor, before: Tensor, result: Tensor) -> Tensor:
 
 
 def rederive_views(base: Tensor) -> None:
-    """After ``base`` changed in place: every live view takes its new values, version and (grad on) creator."""
+    """After ``base`` changed in place: every live view takes its new values and version, and (a view
+    through which gradients flow, of a base that requires grad) comes out of the base again, as PyTorch
+    regenerates a view's ``grad_fn``. With grad on the change was recorded, so the ops that used a view's
+    old value keep it; an unrecorded change (``no_grad``, an optimizer step) leaves them to refuse."""
     views = base._views
     if not views:
         return
@@ -356,19 +359,24 @@ def rederive_views(base: Tensor) -> None:
         if view_ is None:
             continue
         info = view_._base
-        recorded = grad_on and info.differentiable
-        before = snapshot(view_) if recorded else None
+        before = snapshot(view_) if grad_on and info.differentiable else None
         view_._data = derive(base.xp, base._data, info.steps)
         view_._version = base._version
         view_.xp, view_.backend = base.xp, base.backend  # (a base moved by model.to() keeps its views)
-        if not recorded:
+        if not info.differentiable:
             continue
-        if base.creator is not None:
-            derived = base
-            for step in info.steps:
-                derived = type(step).apply(derived, **step.__dict__)
-            take_new_value(view_, before, derived)
-        elif not base.requires_grad:
+        if base.requires_grad:
+            with set_grad_enabled(True):
+                derived = base
+                for step in info.steps:
+                    derived = type(step).apply(derived, **step.__dict__)
+            if before is not None:
+                take_new_value(view_, before, derived)
+            else:
+                view_.creator, view_.requires_grad = derived.creator, True
+                derived.creator._output_ref = weakref.ref(view_)
+                derived.creator.output_version = view_._version
+        elif before is not None:
             forget_graph(view_, before)
 
 

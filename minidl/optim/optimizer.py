@@ -16,9 +16,9 @@ import contextvars
 from typing import Any, Callable, Iterable, Iterator
 
 from minidl import backend as _backend
-from minidl.ops.views import changed_in_place
 from minidl.autograd.grad_mode import set_grad_enabled
 from minidl.autograd.tensor import Tensor
+from minidl.ops.views import changed_in_place
 
 
 _FLOAT_SETTINGS = ("lr", "weight_decay", "momentum", "dampening", "eps", "alpha", "rho", "lr_decay",
