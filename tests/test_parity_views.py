@@ -335,6 +335,18 @@ def test_adding_a_tensor_that_requires_grad_into_a_detached_view_records_on_the_
     assert results[0] == results[1]
 
 
+def test_a_view_made_under_no_grad_refuses_a_recorded_in_place_change_as_pytorch(backend):
+    for lib in (md, torch):
+        base = lib.ones((2, 3), requires_grad=True) * 1.0
+        with lib.no_grad():
+            row = base[0]
+        with pytest.raises(RuntimeError, match="no_grad mode"):
+            row.mul_(2.0)
+        with lib.no_grad():
+            row.mul_(2.0)       # both inside no_grad: allowed, unrecorded
+        assert base.tolist() == [[2.0, 2.0, 2.0], [1.0, 1.0, 1.0]]
+
+
 def test_a_detached_leaf_that_requires_grad_refuses_in_place_change(backend):
     for lib in (md, torch):
         d = lib.ones((2,)).detach().requires_grad_()

@@ -68,10 +68,11 @@ class ViewOf:
     """What a view knows: its base, the steps from the base to it, whether grads flow, and (worked out
     when first asked, from its source's) its strides in elements of the base."""
 
-    __slots__ = ("base", "steps", "differentiable", "_strides", "_source")
+    __slots__ = ("base", "steps", "differentiable", "made_without_grad", "_strides", "_source")
 
     def __init__(self, base: Tensor, steps: tuple, differentiable: bool, source: tuple) -> None:
         self.base, self.steps, self.differentiable = base, steps, differentiable
+        self.made_without_grad = not is_grad_enabled()
         self._strides, self._source = None, source  # source: (its ViewOf or None, its shape)
 
     @property
@@ -307,6 +308,10 @@ def check_writable(target: Tensor, op: str) -> None:
     if is_grad_enabled() and target.requires_grad and target.creator is None:  # x.detach().requires_grad_()
         raise RuntimeError(f"a leaf tensor that requires grad (shape {target.shape}) is being used in an in-place "
                            f"operation ({op}); update it inside `with md.no_grad():`")
+    if info.differentiable and info.made_without_grad and is_grad_enabled() and base.requires_grad:
+        raise RuntimeError(f"{op}: a view was created in no_grad mode and is being modified in place with grad "
+                           f"mode enabled; which gradient was meant is ambiguous (PyTorch refuses too): make the "
+                           f"view and the in-place change both inside the no_grad block or both outside it")
     if info.differentiable and is_grad_enabled() and base.requires_grad and base.creator is None:
         raise RuntimeError(f"a view of a leaf tensor that requires grad (shape {base.shape}) is being used in an "
                            f"in-place operation ({op}); update parameters inside `with md.no_grad():`, or "
