@@ -28,6 +28,7 @@ from minidl.ops import (all, amax, amin, any, argmax, argmin, argsort, ceil, chu
                         split, std, topk, transpose, tril, triu, unbind, unsqueeze, var)
 from minidl.ops import (as_tensor, bernoulli, from_numpy, full_like, linspace, multinomial, normal, rand_like,
                         randint, randn_like, randperm)
+from minidl.ops import diagonal, narrow, select
 from minidl.ops import concat as cat, clip as clamp, permute_dims as permute  # PyTorch's names for the standard's
 from minidl.tools.gradcheck import GradcheckError, gradcheck
 from minidl.tools.profiler import profile
@@ -37,6 +38,8 @@ from minidl.tools.serialization import SerializationError, load, save
 from minidl import amp, nn, optim
 from minidl.tools import viz
 from minidl import data
+from minidl import utils
+import minidl.utils.data  # noqa: E402 - md.utils.data, PyTorch's path to md.data
 
 half = float16  # md.half, as torch.half
 bool = bool_  # md.bool, as in api.md (shadows the builtin only inside this namespace)

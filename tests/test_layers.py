@@ -14,7 +14,7 @@ LAYERS = [
     {"minidl.backend", "minidl.kernels"},
     {"minidl.autograd"},
     {"minidl.ops"},
-    {"minidl.nn", "minidl.optim", "minidl.data", "minidl.distributed"},
+    {"minidl.nn", "minidl.optim", "minidl.data", "minidl.distributed", "minidl.utils"},
     {"minidl.tools"},
     {"minidl.compile"},
 ]

@@ -78,12 +78,14 @@ def test_state_dict_loads_across_backends():
         np.testing.assert_allclose(target(md.ones((2, 4))).numpy(), expected, rtol=1e-6)
 
 
-def test_state_dict_is_a_snapshot_and_load_copies():
+def test_state_dict_shares_values_and_load_copies_in_place():
+    # As in PyTorch: state_dict() holds detached views, load_state_dict copies into the same tensors
     layer = nn.Linear(2, 2)
+    weight = layer.weight
     state = layer.state_dict()
-    before = state["weight"].numpy().copy()
-    layer.load_state_dict({"weight": md.zeros((2, 2)), "bias": md.zeros((2,))})
-    np.testing.assert_array_equal(state["weight"].numpy(), before)
+    layer.load_state_dict({"weight": md.ones((2, 2)), "bias": md.zeros((2,))})
+    assert layer.weight is weight
+    np.testing.assert_array_equal(state["weight"].numpy(), np.ones((2, 2)))
 
 
 def test_load_state_dict_names_missing_and_unexpected_keys():

@@ -229,12 +229,12 @@ def test_setitem_casts_the_value_to_the_tensor_dtype(backend):
     assert t.tolist() == tt.tolist()
 
 
-def test_a_slice_changed_in_place_does_not_change_its_source(backend):
-    # The one deliberate difference (docs/robustness.md): minidl tensors never share memory.
+def test_a_slice_changed_in_place_changes_its_source(backend):
+    # A slice is a view, as in PyTorch (minidl.ops.views; more in test_parity_views.py).
     x = md.zeros((3,))
     view = x[0:2]
     view += 1
-    assert x.tolist() == [0.0, 0.0, 0.0]
+    assert x.tolist() == [1.0, 1.0, 0.0]
 
 
 def test_optimizer_step_after_in_place_still_trains(backend):

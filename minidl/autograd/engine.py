@@ -39,13 +39,17 @@ inplace_changes = [0]
 _earlier_values: dict[int, dict[int, Any]] = {}
 
 
-def remember_earlier_value(tensor: "Tensor", earlier: "Tensor") -> None:
-    """Keep ``earlier`` (``tensor`` before an in-place change) for the ops that used that version."""
+def remember_earlier_value(tensor: "Tensor", earlier: "Tensor", hold: bool = False) -> None:
+    """Keep ``earlier`` (``tensor`` before an in-place change) for the ops that used that version.
+
+    Weakly, as the new node that used ``earlier`` keeps it alive; with ``hold``, while ``tensor`` lives
+    (a change that made no node: ``zero_()`` inside a graph, a view whose base it was).
+    """
     versions = _earlier_values.get(id(tensor))
     if versions is None:
         versions = _earlier_values[id(tensor)] = {}
         weakref.finalize(tensor, _earlier_values.pop, id(tensor), None)
-    versions[earlier._version] = weakref.ref(earlier)
+    versions[earlier._version] = (lambda: earlier) if hold else weakref.ref(earlier)
 
 
 def _as_used(node: "Function") -> tuple:

@@ -29,8 +29,9 @@ class Tensor:
     [2.0, 4.0, 6.0]
     """
 
+    # _base: how a view derives from its base (a minidl.ops.views.ViewOf), or None; _views: a base's live views
     __slots__ = ("_data", "xp", "backend", "requires_grad", "grad", "creator", "name", "grad_hooks", "_version",
-                 "__weakref__")
+                 "_base", "_views", "__weakref__")
     __array_priority__ = 1000  # so numpy_array * tensor calls Tensor.__rmul__
 
     def __init__(self, data: Any, requires_grad: bool = False) -> None:
@@ -39,7 +40,7 @@ class Tensor:
         made = _make(data, requires_grad=requires_grad)
         self._data, self.xp, self.backend = made.data, made.xp, made.backend
         self.requires_grad, self.grad, self.creator, self.name = made.requires_grad, None, None, None
-        self.grad_hooks, self._version = None, 0
+        self.grad_hooks, self._version, self._base, self._views = None, 0, None, None
 
     @classmethod
     def _wrap(cls, data: Any, xp: ModuleType, backend: str, requires_grad: bool = False) -> "Tensor":
@@ -54,6 +55,7 @@ class Tensor:
         tensor.creator = None
         tensor.name = None
         tensor.grad_hooks = None
+        tensor._base = tensor._views = None
         return tensor
 
     # ---- what it is -------------------------------------------------------
@@ -153,8 +155,8 @@ class Tensor:
         return _ops.astype(self, dtype)
 
     def detach(self) -> "Tensor":
-        """The same array, cut from the graph."""
-        return Tensor._wrap(self.data, self.xp, self.backend, False)
+        """A view of the same values, cut from the graph (changing one in place changes the other)."""
+        return _ops.views.detach(self)
 
     def requires_grad_(self, flag: bool = True) -> "Tensor":
         self.requires_grad = flag

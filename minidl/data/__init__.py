@@ -17,11 +17,12 @@ from minidl.data.download import ChecksumError, DownloadError, data_home
 from minidl.data.idx import IdxError, read_idx, write_idx
 from minidl.data.loader import DataLoader
 from minidl.data.sampler import DistributedSampler
+from minidl.data.split import Subset, random_split
 from minidl.data.downloaded import fashion_mnist, mnist
 from minidl.data.synthetic import spiral
 from minidl.data.text import CharCorpus, char_corpus, tinyshakespeare
 
 __all__ = [
-    "CharCorpus", "ChecksumError", "DataLoader", "Dataset", "DistributedSampler", "DownloadError", "IdxError", "TensorDataset",
-    "char_corpus", "data_home", "digits", "fashion_mnist", "mnist", "read_idx", "spiral", "tinyshakespeare", "write_idx",
+    "CharCorpus", "ChecksumError", "DataLoader", "Dataset", "DistributedSampler", "DownloadError", "IdxError", "Subset",
+    "TensorDataset", "char_corpus", "data_home", "digits", "fashion_mnist", "mnist", "random_split", "read_idx", "spiral", "tinyshakespeare", "write_idx",
 ]

@@ -24,6 +24,7 @@ from minidl.autograd.dtypes import DTYPES, DType, as_dtype, float16, float32, fl
 from minidl.autograd.tensor import Tensor
 from minidl.nn.parameter import Parameter, move_tensor_
 from minidl.ops.creation import zeros_like
+from minidl.ops.views import changed_in_place
 
 
 # Who watches module calls (md.compile's tracer, for buffers and train/eval mode), if anyone.
@@ -347,7 +348,8 @@ class Module:
                     raise TypeError(f"load_state_dict into {type(self).__name__}: {key!r} cannot be read as "
                                     f"{target.dtype.name} numbers ({error}); nothing was loaded") from None
         for key, value in values.items():  # only now: a failed conversion above changed nothing
-            targets[key].data = value
+            targets[key]._data = value     # in place, as PyTorch's copy_: the same objects, views see the values,
+            changed_in_place(targets[key])  # and a graph that used the old values refuses backward()
         return LoadResult(missing, unexpected)
 
     # ---- printing ----------------------------------------------------------------------------------

@@ -37,7 +37,7 @@ class Parameter(Tensor):
                             "convert with .astype(md.float32)")
         self._data, self.xp, self.backend = data.data, data.xp, data.backend
         self.requires_grad, self.grad, self.creator, self.name = requires_grad, None, None, None
-        self.grad_hooks, self._version = None, 0
+        self.grad_hooks, self._version, self._base, self._views = None, 0, None, None
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()

@@ -35,6 +35,10 @@ from minidl.ops.unary import (ceil, cos, erf, expm1, floor, isfinite, isinf, isn
                               sin)
 from minidl.ops.layout import (chunk, clone, expand, flip, pad, repeat, roll, split, transpose, tril, triu,
                                unbind, unsqueeze)
+from minidl.ops.diagonal import diagonal
+from minidl.ops.narrow import narrow, select
+from minidl.ops.layout import contiguous, view
+from minidl.ops.views import is_contiguous
 from minidl.ops.along_axis import gather, masked_fill, one_hot, scatter_add
 from minidl.ops.search import ValuesIndices, argmax, argmin, argsort, max, min, sort, topk
 from minidl.ops.statistics import all, any, cumsum, logsumexp, prod, std, var

@@ -18,9 +18,13 @@ from minidl.autograd.tensor import Tensor
 from minidl.ops.creation import tensor as _tensor
 from minidl.ops.checks import broadcast_shapes
 from minidl.ops.shape import permute_dims, reshape
+from minidl.ops.views import make_view, view_op
 
 
+@view_op
 class GetItem(Function):
+    """A basic index (ints, slices, None, ...): a view."""
+
     key: tuple
 
     def forward(self, a):
@@ -28,6 +32,34 @@ class GetItem(Function):
 
     def backward(self, grad, a):
         return SetIntoZeros.apply(grad, key=self.key, shape=tuple(a.shape))
+
+    def write_into(self, base, value):
+        return _write_at(self.xp, self.xp.asarray(base, copy=True), self.key, value)
+
+    def view_strides(self, shape, strides):
+        taken = sum(item is not None and item is not Ellipsis for item in self.key)
+        out, axis = [], 0
+        for item in self.key:
+            if item is Ellipsis:
+                out.extend(strides[axis:axis + len(shape) - taken])
+                axis += len(shape) - taken
+            elif item is None:
+                out.append(0)
+            elif isinstance(item, slice):
+                out.append(strides[axis] * (1 if item.step is None else item.step))
+                axis += 1
+            else:  # an int: the axis goes
+                axis += 1
+        return tuple(out)
+
+
+def _write_at(xp, out, key: tuple, value):
+    """``out[key] = value`` for a basic ``key`` (written into ``out``, a fresh array); returns ``out``."""
+    written = tuple(item for item in key if item is not None)  # None only added axes of length 1
+    if len(written) != len(key):
+        value = xp.reshape(value, out[written].shape)
+    out[written] = value
+    return out
 
 
 class SetIntoZeros(Function):
@@ -37,12 +69,7 @@ class SetIntoZeros(Function):
     shape: tuple[int, ...]
 
     def forward(self, grad):
-        out = self.xp.zeros(self.shape, dtype=grad.dtype)
-        key = tuple(item for item in self.key if item is not None)  # None only added axes of length 1
-        if len(key) != len(self.key):
-            grad = self.xp.reshape(grad, out[key].shape)
-        out[key] = grad
-        return out
+        return _write_at(self.xp, self.xp.zeros(self.shape, dtype=grad.dtype), self.key, grad)
 
     def backward(self, grad, a):
         return GetItem.apply(grad, key=self.key)
@@ -91,7 +118,9 @@ def getitem(x: Tensor, key: Any) -> Tensor:
             key = key + (Ellipsis,)  # NumPy's implicit trailing ':', spelled out for the standard
         key = clamp_slices(key, x.shape)
         try:
-            return GetItem.apply(x, key=key)
+            if any(isinstance(item, bool) for item in key):  # x[True]: a copy here
+                return GetItem.apply(x, key=key)
+            return make_view(GetItem, x, key=key)
         except (IndexError, TypeError, ValueError) as error:
             raise IndexError(f"getitem: index {key!r} does not fit a tensor of shape {x.shape}: {error}") from None
     return _gather(x, key)

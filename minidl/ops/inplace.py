@@ -18,50 +18,48 @@ module hold. The rules are PyTorch's:
   op whose input changed unrecorded (under ``no_grad``, an optimizer step)
   raises at ``backward()``, naming itself, instead of using the new values.
 
-One deliberate difference: minidl tensors never share memory with each
-other, so changing a slice, a reshape or a ``detach()`` in place does not
-change the tensor it came from (in PyTorch it does). Write into the
-original instead: ``x[0] += 1``.
+Views (a slice, a transpose, a reshape where the layout allows, ``detach()``)
+share values with their base as in PyTorch: changing one in place writes
+through to the other (see `minidl.ops.views`).
 """
 
 from __future__ import annotations
 
-import weakref
 from typing import Any, Callable
 
 from minidl.autograd.dtypes import to_backend_dtype
-from minidl.autograd.engine import mark_changed_in_place, remember_earlier_value
+from minidl.autograd.engine import mark_changed_in_place
 from minidl.autograd.function import Function
 from minidl.autograd.grad_mode import is_grad_enabled
 from minidl.autograd.tensor import Tensor
 from minidl.ops.creation import constant_like, full
 from minidl.ops.elementwise import astype
 from minidl.ops.indexing import GetItem, clamp_slices
-from minidl.ops.shape import Reshape, broadcast_to, sum_to
+from minidl.ops import views
+from minidl.ops.layout import Clone
+from minidl.ops.shape import broadcast_to, sum_to
 
 
 def update_(target: Tensor, op: str, compute: Callable[..., Tensor], *args: Any) -> Tensor:
     """``target`` becomes ``compute(target, *args)``, in place; returns ``target``."""
-    if target.requires_grad and target.creator is None and is_grad_enabled():
+    if target._base is not None:  # a view: the new value is written into its base (minidl.ops.views)
+        views.check_writable(target, op)
+    elif target.requires_grad and target.creator is None and is_grad_enabled():
         raise RuntimeError(
             f"a leaf tensor that requires grad (shape {target.shape}) is being used in an in-place operation "
             f"({op}); update parameters inside `with md.no_grad():`, or write `x = x + ...` for a new tensor"
         )
-    before = Tensor._wrap(target.data, target.xp, target.backend, target.requires_grad)
-    before.creator, before._version = target.creator, target._version
+    before = views.snapshot(target)
     result = _fit(op, target, compute(before, *args))
+    if target._base is not None:
+        return views.write_view(target, before, result)
     target._data = result.data
     mark_changed_in_place(target)
-    if result.creator is not None:  # recorded: the tensor now comes out of the new op
-        if target.creator is not None:
-            # the old node's output is the old value, which `before` holds (the new node keeps it alive)
-            target.creator._output_ref = weakref.ref(before)
-        remember_earlier_value(target, before)  # for the ops that used the old value
-        target.creator, target.requires_grad = result.creator, True
-        result.creator._output_ref = weakref.ref(target)
-        result.creator.output_version = target._version
-    elif is_grad_enabled() and target.creator is not None:
-        target.creator, target.requires_grad = None, False  # a new value that depends on nothing (zero_, fill_)
+    if result.creator is not None:  # recorded: the tensor now comes out of the new op (which keeps `before`)
+        views.take_new_value(target, before, result)
+    elif is_grad_enabled():
+        views.forget_graph(target, before)  # a new value that depends on nothing (zero_, fill_)
+    views.rederive_views(target)
     return target
 
 
@@ -90,8 +88,9 @@ def copied(target: Tensor, source: Any) -> Tensor:
     source = constant_like(source, target)
     if source.dtype is not target.dtype:
         source = astype(source, target.dtype)
-    # Reshape records a node even where nothing moves: the tensor then comes out of an op, not a leaf
-    return Reshape.apply(broadcast_to(source, target.shape), shape=target.shape)
+    # A copy, recorded as a node: the tensor then comes out of an op, not a leaf, and its array is not
+    # ``source``'s (an optimizer's step, which writes into parameter arrays, must not change ``source``)
+    return Clone.apply(broadcast_to(source, target.shape))
 
 
 class SetItem(Function):

@@ -1,5 +1,5 @@
-"""PyTorch's shape functions, written on the standard's: transpose, unsqueeze, view, expand, repeat,
-split, chunk, flip, roll, tril, triu and constant padding.
+"""PyTorch's shape functions, written on the standard's: transpose, unsqueeze, view, contiguous, expand,
+repeat, split, chunk, flip, roll, tril, triu and constant padding.
 
 Most are compositions of `minidl.ops.shape` and indexing (their
 gradients come for free); ``flip``, ``roll``, ``tril``/``triu`` and ``pad``
@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from minidl.autograd.dtypes import DType
 from minidl.autograd.function import Function
 from minidl.autograd.tensor import Tensor
 from minidl.ops.checks import normalize_axes, normalize_axis
 from minidl.ops.indexing import GetItem
-from minidl.ops.shape import broadcast_to, expand_dims, permute_dims, reshape
+from minidl.ops.shape import broadcast_to, expand_dims, permute_dims, reshape, resolve_shape
 from minidl.ops.spelling import torch_keywords
+from minidl.ops.views import is_contiguous, reshape_strides, strides_of
 
 
 class Flip(Function):
@@ -207,3 +209,23 @@ class Clone(Function):
 def clone(x: Tensor) -> Tensor:
     """A copy of ``x`` that stays in the graph (``x.clone().detach()`` for a plain copy)."""
     return Clone.apply(x)
+
+
+def view(x: Tensor, shape: Sequence[int]) -> Tensor:
+    """``x.view(shape)``: a view with a new shape, or PyTorch's error where ``x``'s layout allows none."""
+    if len(shape) == 1 and isinstance(shape[0], (DType, str, type)) or (
+            len(shape) == 1 and hasattr(shape[0], "itemsize") and not hasattr(shape[0], "__index__")):  # a dtype
+        raise TypeError(f"x.view({shape[0]!r}) reinterprets the bytes as another dtype in PyTorch; minidl has no "
+                        f"such view: x.astype(...) converts the values (a new tensor)")
+    shape = resolve_shape(x, shape)
+    if reshape_strides(x.shape, strides_of(x), shape) is None:
+        raise RuntimeError(f"view size is not compatible with input tensor's size and stride: a view of shape "
+                           f"{shape} cannot be taken of this tensor of shape {x.shape} and strides "
+                           f"{strides_of(x)} (at least one dimension spans across two contiguous subspaces); "
+                           f"use .reshape(...) instead (it copies here)")
+    return reshape(x, shape)
+
+
+def contiguous(x: Tensor) -> Tensor:
+    """``x`` itself when contiguous, else a contiguous copy (PyTorch's ``contiguous``)."""
+    return x if is_contiguous(x) else clone(x)

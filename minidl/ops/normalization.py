@@ -40,6 +40,7 @@ from minidl.ops.checks import expect_tensor
 from minidl.ops.elementwise import astype, sqrt
 from minidl.ops.reduction import Mean, mean
 from minidl.ops.shape import reshape
+from minidl.ops.views import changed_in_place
 
 
 def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | None, weight: Tensor | None = None,
@@ -97,14 +98,15 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
 
 def _update_running(running_mean: Tensor, running_var: Tensor, batch_mean: Tensor, batch_var: Tensor,
                     momentum: float, count: int) -> None:
-    """Exponential moving averages on the raw arrays (no graph), with the unbiased variance."""
+    """Exponential moving averages on the raw arrays (no graph), with the unbiased variance, in place as in
+    PyTorch: the same tensors, a new version each, and their views see the new values."""
     xp = running_mean.xp
     shape = running_mean.data.shape
     new_mean = xp.reshape(batch_mean.data, shape)
     new_var = xp.reshape(batch_var.data, shape) * (count / (count - 1))
-    running_mean.data = (1.0 - momentum) * running_mean.data + momentum * xp.astype(new_mean,
-                                                                                     running_mean.data.dtype)
-    running_var.data = (1.0 - momentum) * running_var.data + momentum * xp.astype(new_var, running_var.data.dtype)
+    for running, batch in ((running_mean, new_mean), (running_var, new_var)):
+        running._data = (1.0 - momentum) * running._data + momentum * xp.astype(batch, running._data.dtype)
+        changed_in_place(running)
 
 
 class Standardize(Function):

@@ -13,10 +13,13 @@ from minidl.autograd.grad_mode import raw_namespace
 from minidl.autograd.tensor import Tensor
 from minidl.ops.checks import broadcast_shapes, normalize_axis
 from minidl.ops.spelling import torch_keywords
+from minidl.ops.views import make_view, reshape_strides, view_op
 
 
+@view_op
 class Reshape(Function):
     shape: tuple[int, ...]
+    copies_when_strides_fail = True  # (PyTorch's reshape: a view where the strides allow, else a copy)
 
     def forward(self, a):
         return self.xp.reshape(a, self.shape)
@@ -24,7 +27,14 @@ class Reshape(Function):
     def backward(self, grad, a):
         return Reshape.apply(grad, shape=tuple(a.shape))
 
+    def write_into(self, base, value):
+        return self.xp.reshape(value, base.shape)
 
+    def view_strides(self, shape, strides):
+        return reshape_strides(shape, strides, self.shape)
+
+
+@view_op
 class PermuteDims(Function):
     axes: tuple[int, ...]
 
@@ -37,7 +47,17 @@ class PermuteDims(Function):
             inverse[axis] = position
         return PermuteDims.apply(grad, axes=tuple(inverse))
 
+    def write_into(self, base, value):
+        inverse = [0] * len(self.axes)
+        for position, axis in enumerate(self.axes):
+            inverse[axis] = position
+        return self.xp.permute_dims(value, tuple(inverse))
 
+    def view_strides(self, shape, strides):
+        return tuple(strides[axis] for axis in self.axes)
+
+
+@view_op
 class BroadcastTo(Function):
     shape: tuple[int, ...]
 
@@ -46,6 +66,14 @@ class BroadcastTo(Function):
 
     def backward(self, grad, a):
         return SumTo.apply(grad, shape=tuple(a.shape))
+
+    def write_into(self, base, value):  # (views.check_writable refuses first: elements repeat)
+        raise RuntimeError("cannot write into an expanded view: several of its elements are one element")
+
+    def view_strides(self, shape, strides):
+        lead = len(self.shape) - len(shape)
+        return (0,) * lead + tuple(0 if dim == 1 and new != 1 else stride
+                                   for dim, new, stride in zip(shape, self.shape[lead:], strides))
 
 
 class SumTo(Function):
@@ -99,7 +127,16 @@ class Concat(Function):
 
 
 def reshape(x: Tensor, shape: Sequence[int]) -> Tensor:
-    """The same elements in a new shape (one dimension may be -1)."""
+    """The same elements in a new shape (one dimension may be -1): a view of ``x`` where its layout
+    allows one (always, unless ``x`` is a view such as a transpose), else a copy, as in PyTorch."""
+    shape = resolve_shape(x, shape)
+    if shape == x.shape:
+        return x
+    return make_view(Reshape, x, shape=shape)
+
+
+def resolve_shape(x: Tensor, shape: Sequence[int]) -> tuple[int, ...]:
+    """``shape`` with its -1 worked out for ``x``'s element count (or a ValueError)."""
     shape = tuple(int(d) for d in shape)
     known = 1
     for dim in shape:
@@ -110,9 +147,7 @@ def reshape(x: Tensor, shape: Sequence[int]) -> Tensor:
         raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} ({size} elements) into {shape}")
     if -1 in shape:
         shape = tuple(size // known if d == -1 else d for d in shape)
-    if shape == x.shape:
-        return x
-    return Reshape.apply(x, shape=shape)
+    return shape
 
 
 def permute_dims(x: Tensor, axes: Sequence[int]) -> Tensor:
@@ -120,7 +155,7 @@ def permute_dims(x: Tensor, axes: Sequence[int]) -> Tensor:
     axes = tuple(normalize_axis(a, x.ndim, "permute_dims") for a in axes)
     if sorted(axes) != list(range(x.ndim)):
         raise ValueError(f"permute_dims: axes {axes} are not a permutation of the {x.ndim} axes of shape {x.shape}")
-    return x if axes == tuple(range(x.ndim)) else PermuteDims.apply(x, axes=axes)
+    return x if axes == tuple(range(x.ndim)) else make_view(PermuteDims, x, axes=axes)
 
 
 def matrix_transpose(x: Tensor) -> Tensor:
@@ -129,7 +164,7 @@ def matrix_transpose(x: Tensor) -> Tensor:
     if ndim < 2:
         raise ValueError(f"matrix_transpose needs at least 2 dimensions, got shape {x.shape}")
     axes = (1, 0) if ndim == 2 else tuple(range(ndim - 2)) + (ndim - 1, ndim - 2)
-    return PermuteDims.apply(x, axes=axes)
+    return make_view(PermuteDims, x, axes=axes)
 
 
 def broadcast_to(x: Tensor, shape: Sequence[int]) -> Tensor:
@@ -139,7 +174,7 @@ def broadcast_to(x: Tensor, shape: Sequence[int]) -> Tensor:
         raise ValueError(f"broadcast_to: cannot broadcast shape {x.shape} to {shape}")
     if shape == x.shape:
         return x
-    return BroadcastTo.apply(x, shape=shape)
+    return make_view(BroadcastTo, x, shape=shape)
 
 
 def expand_dims(x: Tensor, axis: int = 0) -> Tensor:

@@ -15,7 +15,9 @@ from typing import Any, Callable
 from minidl import backend as _backend
 from minidl.autograd.dtypes import DTYPES, DType, bool_, float32, float64, int32, int64
 from minidl.autograd.tensor import Tensor
-from minidl.ops import along_axis, elementwise, layout, reduction, search, shape, statistics, unary
+from minidl.ops import along_axis, elementwise, layout, reduction, search, shape, statistics, unary, views
+from minidl.ops.diagonal import diagonal
+from minidl.ops.narrow import narrow, select
 from minidl.ops.softmax import log_softmax, softmax
 
 
@@ -48,11 +50,12 @@ def _clamp(self: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A
 # method name -> function(tensor, ...): what x.name(...) runs.
 TENSOR_METHODS: dict[str, Callable] = {
     # shape
-    "view": _shape_arguments(shape.reshape), "permute": _permute, "transpose": layout.transpose,
+    "view": _shape_arguments(layout.view), "permute": _permute, "transpose": layout.transpose,
     "unsqueeze": layout.unsqueeze, "squeeze": shape.squeeze, "flatten": shape.flatten, "expand": layout.expand,
     "repeat": layout.repeat, "split": layout.split, "chunk": layout.chunk, "flip": layout.flip, "roll": layout.roll,
     "tril": layout.tril, "triu": layout.triu, "clone": layout.clone,
-    "t": _t, "contiguous": lambda self: self, "numel": lambda self: int(self.size), "dim": lambda self: self.ndim,
+    "t": _t, "contiguous": layout.contiguous,
+    "is_contiguous": views.is_contiguous, "narrow": narrow, "select": select, "diagonal": diagonal, "numel": lambda self: int(self.size), "dim": lambda self: self.ndim,
     # reductions and search
     "sum": reduction.sum, "mean": reduction.mean, "max": search.max, "min": search.min,
     "amax": reduction.max, "amin": reduction.min,
@@ -71,7 +74,7 @@ TENSOR_METHODS: dict[str, Callable] = {
     "neg": elementwise.negative, "eq": elementwise.equal, "ne": elementwise.not_equal, "lt": elementwise.less,
     "le": elementwise.less_equal, "gt": elementwise.greater, "ge": elementwise.greater_equal,
     # shaped like another tensor
-    "view_as": lambda self, other: shape.reshape(self, other.shape),
+    "view_as": lambda self, other: layout.view(self, other.shape),
     "reshape_as": lambda self, other: shape.reshape(self, other.shape),
     "expand_as": lambda self, other: shape.broadcast_to(self, other.shape),
     "type_as": lambda self, other: elementwise.astype(self, other.dtype),
@@ -91,8 +94,8 @@ MISSING_ATTRIBUTES: dict[str, str] = {
     "new_tensor": "md.tensor(data, dtype=x.dtype, device=x.device)",
     "data_ptr": "nothing: minidl tensors do not expose memory addresses",
     "storage": "nothing: minidl tensors have no separate storage; read x.data (the backend array)",
-    "stride": "nothing: minidl arrays do not expose strides",
-    "is_contiguous": "nothing: treat every minidl tensor as contiguous (x.contiguous() returns x)",
+    "stride": "nothing: minidl arrays do not expose strides (x.is_contiguous() tells whether x is a "
+              "non-contiguous view)",
     "index_select": "x[index] for axis 0, or md.gather",
     "masked_select": "x[mask] (a bool mask selects, with gradients)",
     "unfold": "nothing yet (minidl's im2col is md.ops.im2col)",

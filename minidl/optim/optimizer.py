@@ -16,9 +16,9 @@ import contextvars
 from typing import Any, Callable, Iterable, Iterator
 
 from minidl import backend as _backend
-from minidl.autograd.engine import mark_changed_in_place
 from minidl.autograd.grad_mode import set_grad_enabled
 from minidl.autograd.tensor import Tensor
+from minidl.ops.views import changed_in_place
 
 
 _FLOAT_SETTINGS = ("lr", "weight_decay", "momentum", "dampening", "eps", "alpha", "rho", "lr_decay",
@@ -158,10 +158,10 @@ class Optimizer:
         else:
             with observer.updating(self):
                 self.update()
-        for group in self.param_groups:  # a graph that used the old values now refuses backward(), as in PyTorch
-            for p in group["params"]:
+        for group in self.param_groups:  # a graph that used the old values (or views of them) now refuses
+            for p in group["params"]:       # backward(), as in PyTorch; views of p take its new values
                 if p.grad is not None:
-                    mark_changed_in_place(p)
+                    changed_in_place(p)
         return loss
 
     def update(self) -> None:  # pragma: no cover - abstract
