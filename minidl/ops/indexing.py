@@ -41,8 +41,7 @@ class SetIntoZeros(Function):
         key = tuple(item for item in self.key if item is not None)  # None only added axes of length 1
         if len(key) != len(self.key):
             grad = self.xp.reshape(grad, out[key].shape)
-        out[key] = grad
-        return out
+        return _backend.set_at(out, key, grad)
 
     def backward(self, grad, a):
         return GetItem.apply(grad, key=self.key)
@@ -90,6 +89,10 @@ def getitem(x: Tensor, key: Any) -> Tensor:
         if Ellipsis not in key and sum(item is not None for item in key) < x.ndim:
             key = key + (Ellipsis,)  # NumPy's implicit trailing ':', spelled out for the standard
         key = clamp_slices(key, x.shape)
+        if needs_flip_emulation(x, key):
+            from minidl.ops.layout import flip  # (layout imports this module)
+            key, flips = positive_steps(key, x.ndim)
+            return flip(GetItem.apply(x, key=key), axis=flips) if flips else GetItem.apply(x, key=key)
         try:
             return GetItem.apply(x, key=key)
         except (IndexError, TypeError, ValueError) as error:
@@ -98,14 +101,19 @@ def getitem(x: Tensor, key: Any) -> Tensor:
 
 
 def clamp_slices(key: tuple, shape: tuple[int, ...]) -> tuple:
-    """Slices made to fit their axis, as Python and NumPy clamp them (array-api-strict refuses out-of-range ones)."""
-    if not any(isinstance(item, slice) for item in key):
-        return key
+    """Slices made to fit their axis, as Python and NumPy clamp them (array-api-strict refuses out-of-range ones).
+
+    Integers are checked against their axis: NumPy raises for ``x[5]`` on
+    a length-3 axis, and JAX would silently clamp it to ``x[2]``.
+    """
     taken = sum(item is not None and item is not Ellipsis for item in key)
     clamped, axis = [], 0
     for item in key:
         if item is Ellipsis:
             axis += len(shape) - taken
+        elif type(item) is int and axis < len(shape) and not -shape[axis] <= item < shape[axis]:
+            raise IndexError(f"index {item} is out of range for axis {axis} of length {shape[axis]} "
+                             f"(shape {tuple(shape)})")
         elif isinstance(item, slice) and axis < len(shape):
             start, stop, step = item.indices(shape[axis])
             if step < 0 and stop < 0:
@@ -115,6 +123,38 @@ def clamp_slices(key: tuple, shape: tuple[int, ...]) -> tuple:
             axis += 1
         clamped.append(item)
     return tuple(clamped)
+
+
+def needs_flip_emulation(x: Tensor, key: tuple) -> bool:
+    """Whether ``key`` has a negative-step slice that ``x``'s library cannot take (PyTorch refuses ``x[::-1]``)."""
+    return any(isinstance(item, slice) and item.step is not None and item.step < 0 for item in key) and \
+        not _backend.library(x.backend).negative_step_slices
+
+
+def positive_steps(key: tuple, ndim: int) -> tuple[tuple, tuple[int, ...]]:
+    """``key`` (clamped) with each negative-step slice made positive, and the result's axes to flip afterwards.
+
+    ``x[7:2:-2]`` picks 7, 5, 3: the same as ``flip(x[3:8:2])``.
+    """
+    taken = sum(item is not None and item is not Ellipsis for item in key)
+    positive, flips, out_axis = [], [], 0
+    for item in key:
+        if item is Ellipsis:
+            out_axis += ndim - taken
+        elif item is None:
+            out_axis += 1
+        elif isinstance(item, slice):
+            if item.step is not None and item.step < 0:
+                count = len(range(item.start, -1 if item.stop is None else item.stop, item.step))
+                if count == 0:
+                    item = slice(0, 0)
+                else:
+                    last = item.start + (count - 1) * item.step
+                    item = slice(last, item.start + 1, -item.step)
+                    flips.append(out_axis)
+            out_axis += 1
+        positive.append(item)
+    return tuple(positive), tuple(flips)
 
 
 def _masks_to_indices(x: Tensor, key: tuple) -> tuple:

@@ -29,6 +29,7 @@ from __future__ import annotations
 import weakref
 from typing import Any, Callable
 
+from minidl import backend as _backend
 from minidl.autograd.dtypes import to_backend_dtype
 from minidl.autograd.engine import mark_changed_in_place, remember_earlier_value
 from minidl.autograd.function import Function
@@ -36,7 +37,7 @@ from minidl.autograd.grad_mode import is_grad_enabled
 from minidl.autograd.tensor import Tensor
 from minidl.ops.creation import constant_like, full
 from minidl.ops.elementwise import astype
-from minidl.ops.indexing import GetItem, clamp_slices
+from minidl.ops.indexing import GetItem, needs_flip_emulation, clamp_slices, positive_steps
 from minidl.ops.shape import Reshape, broadcast_to, sum_to
 
 
@@ -101,12 +102,10 @@ class SetItem(Function):
 
     def forward(self, a, value):
         xp = self.xp
-        out = xp.asarray(a, copy=True)
-        out[self.key] = value
+        # set_at writes into the copy where the library can, and makes another where it cannot (JAX, Dask)
+        out = _backend.set_at(xp.asarray(a, copy=True), self.key, value)
         if self.needs_input_grad[0]:
-            kept = xp.ones(a.shape, dtype=a.dtype)
-            kept[self.key] = 0
-            self.kept = kept
+            self.kept = _backend.set_at(xp.ones(a.shape, dtype=a.dtype), self.key, 0)
         return out
 
     def backward(self, grad, a, value):
@@ -127,6 +126,10 @@ def setitem(target: Tensor, key: Any, value: Any) -> Tensor:
     if not any(item is Ellipsis for item in key) and sum(item is not None for item in key) < target.ndim:
         key = key + (Ellipsis,)
     key = clamp_slices(key, target.shape)
+    if needs_flip_emulation(target, key):  # x[::-1] = v on PyTorch: x[positive] = flip(v)
+        from minidl.ops.layout import flip
+        key, flips = positive_steps(key, target.ndim)
+        value = flip(broadcast_to(value, tuple(target.data[key].shape)), axis=flips) if flips else value
     try:
         return SetItem.apply(target, value, key=key)
     except (IndexError, TypeError, ValueError) as error:

@@ -158,8 +158,8 @@ TENSOR_METHODS.update({
 
 # property name -> function(tensor): what x.name reads.
 TENSOR_PROPERTIES: dict[str, Callable] = {
-    "device": lambda self: _backend.device_of(self.backend),
-    "is_cuda": lambda self: self.backend == "cupy",
+    "device": lambda self: _backend.device_of(self.backend, self.data),
+    "is_cuda": lambda self: _backend.device_of(self.backend, self.data).type == "cuda",
     "grad_fn": lambda self: self.creator,
 }
 

@@ -129,11 +129,31 @@ class Optimizer:
                 loss = closure()
         self._retired = []  # the gradients zero_grad() replaced: see zero_grad
         self.update()
+        self._materialise()
         for group in self.param_groups:  # a graph that used the old values now refuses backward(), as in PyTorch
             for p in group["params"]:
                 if p.grad is not None:
                     mark_changed_in_place(p)
         return loss
+
+    def _materialise(self) -> None:
+        """On a lazy library (Dask), compute the new parameters and state now, all in one go.
+
+        Otherwise each parameter would stay a graph holding every step so far,
+        and step n would recompute steps 1 to n (measured before this: 35 ms
+        at step 1, 1,331 ms by step 80).
+        """
+        params = [p for group in self.param_groups for p in group["params"] if p.grad is not None]
+        if not params or not _backend.library(params[0].backend).lazy:
+            return
+        slots = [(p, None) for p in params] + [(state, key) for state in (self.state.get(p) for p in params)
+                                               if state for key, value in state.items() if hasattr(value, "shape")]
+        arrays = _backend.materialise([p.data if key is None else p[key] for p, key in slots])
+        for (owner, key), array in zip(slots, arrays):
+            if key is None:
+                owner.data = array
+            else:
+                owner[key] = array
 
     def update(self) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
