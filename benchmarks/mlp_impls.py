@@ -72,6 +72,11 @@ def build(name: str, sizes: tuple[int, ...], batch: int, device: str) -> Step:
                 "minidl-profiled": _minidl_profiled, "torch": _torch, "minidl-tf32": _minidl_tf32,
                 "minidl-amp": _minidl_amp, "torch-tf32": _torch_tf32, "torch-amp": lambda *a: _torch(*a, amp=True)}
     if name not in builders:
+        import mlp_impls_backends  # other array libraries: handwritten-torch, minidl-torch, minidl-nn@<backend>
+
+        step = mlp_impls_backends.build(name, sizes, batch, device)
+        if step is not None:
+            return step
         raise ValueError(f"unknown implementation {name!r}; known: "
                          f"{', '.join(IMPLEMENTATIONS + PRECISION_IMPLEMENTATIONS)}")
     return builders[name](sizes, batch, device)
