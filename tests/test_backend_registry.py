@@ -49,8 +49,8 @@ def test_register_adds_a_library_selectable_by_name_whose_arrays_are_recognised(
     finally:
         capabilities._LIBRARIES.pop("numpy_again")
         capabilities._BY_MODULE.pop("numpy_again_module")
-        md.backend.BACKENDS.pop("numpy_again")
-        md.backend.config.ALIASES.pop("again")
+        capabilities.BACKENDS.pop("numpy_again")
+        capabilities.ALIASES.pop("again")
 
 
 @needs_torch

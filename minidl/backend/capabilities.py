@@ -80,18 +80,18 @@ class Library:
 
 _LIBRARIES: dict[str, Library] = {}
 _BY_MODULE: dict[str, str] = {}
+BACKENDS: dict[str, str] = {}  # name -> the module that implements the standard (minidl.backend.BACKENDS)
+ALIASES: dict[str, str] = {}   # other spellings ("cpu", "gpu", "pytorch") -> name
 
 
 def register(record: Library, aliases: tuple[str, ...] = ()) -> Library:
     """Add (or replace) a library: ``md.set_backend(record.name)`` then works, and its arrays are recognised."""
-    from minidl.backend import config
-
     _LIBRARIES[record.name] = record
     for module in record.array_modules:
         _BY_MODULE[module] = record.name
-    config.BACKENDS[record.name] = record.namespace
+    BACKENDS[record.name] = record.namespace
     for alias in aliases:
-        config.ALIASES[alias] = record.name
+        ALIASES[alias] = record.name
     return record
 
 

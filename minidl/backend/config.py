@@ -17,9 +17,8 @@ import os
 from types import ModuleType
 from typing import Iterator
 
-# Public name -> module that provides the Array API namespace (filled by capabilities.register).
-BACKENDS: dict[str, str] = {}
-ALIASES: dict[str, str] = {}
+from minidl.backend import capabilities
+from minidl.backend.capabilities import ALIASES, BACKENDS  # name -> namespace module; other spellings -> name
 
 _namespaces: dict[str, ModuleType] = {}
 
@@ -66,9 +65,6 @@ def is_available(name: str) -> bool:
     except (RuntimeError, ImportError):
         return False
     return True
-
-
-from minidl.backend import capabilities  # noqa: E402  (registers the built-in libraries into BACKENDS)
 
 
 def _check_device(name: str, device: str | None) -> str | None:

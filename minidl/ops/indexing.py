@@ -21,30 +21,38 @@ from minidl.ops.shape import permute_dims, reshape
 
 
 class GetItem(Function):
+    """``a[key]``, then the result flipped along ``flip_axes`` (how a negative step is taken where the
+    library refuses one: see `positive_steps`)."""
+
     key: tuple
+    flip_axes: tuple[int, ...] = ()
 
     def forward(self, a):
-        return a[self.key]
+        out = a[self.key]
+        return self.xp.flip(out, axis=self.flip_axes) if self.flip_axes else out
 
     def backward(self, grad, a):
-        return SetIntoZeros.apply(grad, key=self.key, shape=tuple(a.shape))
+        return SetIntoZeros.apply(grad, key=self.key, shape=tuple(a.shape), flip_axes=self.flip_axes)
 
 
 class SetIntoZeros(Function):
-    """``zeros(shape)[key] = grad``: the gradient of a basic getitem."""
+    """``zeros(shape)[key] = grad`` (``grad`` flipped back first): the gradient of a basic getitem."""
 
     key: tuple
     shape: tuple[int, ...]
+    flip_axes: tuple[int, ...] = ()
 
     def forward(self, grad):
         out = self.xp.zeros(self.shape, dtype=grad.dtype)
+        if self.flip_axes:
+            grad = self.xp.flip(grad, axis=self.flip_axes)
         key = tuple(item for item in self.key if item is not None)  # None only added axes of length 1
         if len(key) != len(self.key):
             grad = self.xp.reshape(grad, out[key].shape)
         return _backend.set_at(out, key, grad)
 
     def backward(self, grad, a):
-        return GetItem.apply(grad, key=self.key)
+        return GetItem.apply(grad, key=self.key, flip_axes=self.flip_axes)
 
 
 class Take(Function):
@@ -74,6 +82,10 @@ class ScatterAddRows(Function):
 
 def take_rows(x: Tensor, index: Tensor) -> Tensor:
     """``x[index]`` for a 1-D integer tensor ``index``: rows gathered along axis 0."""
+    if index.shape[0] and not _backend.library(x.backend).checks_bounds:  # JAX would clamp, not raise
+        low, high = int(index.xp.min(index.data)), int(index.xp.max(index.data))
+        if low < -x.shape[0] or high >= x.shape[0]:
+            raise IndexError(f"take_rows: indices from {low} to {high} for a tensor of {x.shape[0]} rows")
     return Take.apply(x, index=index.data)
 
 
@@ -90,9 +102,8 @@ def getitem(x: Tensor, key: Any) -> Tensor:
             key = key + (Ellipsis,)  # NumPy's implicit trailing ':', spelled out for the standard
         key = clamp_slices(key, x.shape)
         if needs_flip_emulation(x, key):
-            from minidl.ops.layout import flip  # (layout imports this module)
             key, flips = positive_steps(key, x.ndim)
-            return flip(GetItem.apply(x, key=key), axis=flips) if flips else GetItem.apply(x, key=key)
+            return GetItem.apply(x, key=key, flip_axes=flips)
         try:
             return GetItem.apply(x, key=key)
         except (IndexError, TypeError, ValueError) as error:

@@ -37,6 +37,7 @@ from minidl.autograd.grad_mode import is_grad_enabled
 from minidl.autograd.tensor import Tensor
 from minidl.ops.creation import constant_like, full
 from minidl.ops.elementwise import astype
+from minidl.ops.layout import flip
 from minidl.ops.indexing import GetItem, needs_flip_emulation, clamp_slices, positive_steps
 from minidl.ops.shape import Reshape, broadcast_to, sum_to
 
@@ -127,7 +128,6 @@ def setitem(target: Tensor, key: Any, value: Any) -> Tensor:
         key = key + (Ellipsis,)
     key = clamp_slices(key, target.shape)
     if needs_flip_emulation(target, key):  # x[::-1] = v on PyTorch: x[positive] = flip(v)
-        from minidl.ops.layout import flip
         key, flips = positive_steps(key, target.ndim)
         value = flip(broadcast_to(value, tuple(target.data[key].shape)), axis=flips) if flips else value
     try:
