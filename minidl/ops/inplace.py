@@ -37,8 +37,8 @@ from minidl.autograd.grad_mode import is_grad_enabled
 from minidl.autograd.tensor import Tensor
 from minidl.ops.creation import constant_like, full
 from minidl.ops.elementwise import astype
+from minidl.ops.indexing import GetItem, clamp_slices, needs_flip_emulation, positive_steps
 from minidl.ops.layout import flip
-from minidl.ops.indexing import GetItem, needs_flip_emulation, clamp_slices, positive_steps
 from minidl.ops.shape import Reshape, broadcast_to, sum_to
 
 

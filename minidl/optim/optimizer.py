@@ -143,17 +143,16 @@ class Optimizer:
         and step n would recompute steps 1 to n (measured before this: 35 ms
         at step 1, 1,331 ms by step 80).
         """
-        params = [p for group in self.param_groups for p in group["params"] if p.grad is not None]
-        if not params or not _backend.library(params[0].backend).lazy:
+        if not _backend.library(self.param_groups[0]["params"][0].backend).lazy:
             return
-        slots = [(p, None) for p in params] + [(state, key) for state in (self.state.get(p) for p in params)
-                                               if state for key, value in state.items() if hasattr(value, "shape")]
-        arrays = _backend.materialise([p.data if key is None else p[key] for p, key in slots])
-        for (owner, key), array in zip(slots, arrays):
-            if key is None:
-                owner.data = array
-            else:
-                owner[key] = array
+        params = [p for group in self.param_groups for p in group["params"] if p.grad is not None]
+        states = [state for state in (self.state.get(p) for p in params) if state]
+        slots = [(state, key) for state in states for key, value in state.items() if hasattr(value, "shape")]
+        arrays = _backend.materialise([p.data for p in params] + [state[key] for state, key in slots])
+        for p, array in zip(params, arrays):
+            p.data = array
+        for (state, key), array in zip(slots, arrays[len(params):]):
+            state[key] = array
 
     def update(self) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
