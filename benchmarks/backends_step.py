@@ -71,12 +71,14 @@ def report(results: dict) -> str:
              f"{[round(v, 2) for v in env['load_average_before']]}",
              "", f"{'-'.join(map(str, results['sizes']))}, batch {results['batch']} "
              f"(median of {len(next(iter(results['backends'].values()))['seconds_per_step'])} interleaved rounds, "
-             "wall time); then ms/step over the first and last tenth of "
-             f"{results['flat_steps']} more steps",
-             f"  {'backend':<18}{'ms/step':>9}{'first loss':>12}{'first tenth':>13}{'last tenth':>12}"]
+             "wall time); then ms/step over the first and the second half of "
+             f"{results['flat_steps']} more steps (median of 5 blocks each), and every block",
+             f"  {'backend':<18}{'ms/step':>9}{'first loss':>12}{'1st half':>10}{'2nd half':>10}  blocks"]
     for name, entry in results["backends"].items():
+        blocks = entry["flat_block_ms"]
         lines.append(f"  {name:<18}{entry['median_ms']:>9.3f}{entry['first_loss']:>12.6f}"
-                     f"{entry['flat_block_ms'][0]:>13.3f}{entry['flat_block_ms'][-1]:>12.3f}")
+                     f"{statistics.median(blocks[:5]):>10.3f}{statistics.median(blocks[5:]):>10.3f}  "
+                     + " ".join(f"{b:.1f}" for b in blocks))
     lines += [f"  {name}: skipped ({reason})" for name, reason in results["skipped"].items()]
     return "\n".join(lines)
 
