@@ -120,8 +120,10 @@ def add_at(array: Any, key: Any, value: Any) -> Any:
 
 
 def _writeable(array: Any) -> bool:
+    """The record's answer; for an array of no registered library (a stand-in, such as the one
+    md.compile traces with), whether it takes item assignment."""
     name = name_of_array(array)
-    return name is not None and library(name).writeable
+    return library(name).writeable if name is not None else hasattr(type(array), "__setitem__")
 
 
 def scatter_add_rows(xp: ModuleType, num_rows: int, index: Any, values: Any) -> Any:
