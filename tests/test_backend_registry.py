@@ -72,6 +72,15 @@ def test_device_is_set_apart_from_the_namespace():
         md.set_backend("numpy", device="cuda")
 
 
+@needs_torch
+def test_a_device_the_machine_lacks_is_refused_when_chosen():
+    import torch
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a CUDA device")
+    with pytest.raises(RuntimeError, match="no CUDA device"):
+        md.set_backend("torch", device="cuda")
+
+
 def test_writes_go_in_place_where_the_library_can(backend):
     x = md.zeros(4)
     x[1:3] = 5.0

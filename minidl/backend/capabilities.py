@@ -36,7 +36,7 @@ class Library:
       materialises the parameters once per optimizer step (``materialise``);
     - ``devices``: the kinds of device its arrays can live on, the first the
       default; ``native_device`` turns a name such as ``"cuda:0"`` into the
-      library's own device object;
+      library's own device object (raising where there is no such device here);
     - ``to_host``: a NumPy array with the values; ``scatter_add``: the
       library's own ``out[index[i]] += values[i]``, or None for minidl's
       one-hot GEMM;
@@ -171,7 +171,11 @@ def _torch_scatter_add(rows: int, index: Any, values: Any) -> Any:
 
 def _torch_device(spec: str) -> Any:
     import torch
-    return torch.device(spec)
+    device = torch.device(spec)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError(f"torch sees no CUDA device here (torch.cuda.is_available() is False; torch "
+                           f"{torch.__version__}); use device='cpu', or a CUDA build of torch on a machine with a GPU")
+    return device
 
 
 def _torch_synchronize() -> None:
@@ -195,7 +199,10 @@ def _jax_scatter_add(rows: int, index: Any, values: Any) -> Any:
 def _jax_device(spec: str) -> Any:
     import jax
     kind, _, number = spec.partition(":")
-    return jax.devices("gpu" if kind == "cuda" else kind)[int(number or 0)]
+    try:
+        return jax.devices("gpu" if kind == "cuda" else kind)[int(number or 0)]
+    except (RuntimeError, IndexError) as error:
+        raise RuntimeError(f"jax has no device {spec!r} here: {error}") from None
 
 
 def _dask_to_host(array: Any) -> numpy.ndarray:

@@ -75,7 +75,11 @@ def _check_device(name: str, device: str | None) -> str | None:
     if kind not in record.devices:
         raise ValueError(f"the {name!r} backend has no device {device!r}; its devices are "
                          f"{', '.join(record.devices)}")
-    return str(device).strip().lower()
+    device = str(device).strip().lower()
+    if record.native_device is not None:
+        namespace(name)
+        record.native_device(device)  # refuses, with the library's reason, a device this machine lacks
+    return device
 
 
 def _initial() -> tuple[str, str | None]:
