@@ -18,6 +18,7 @@ from minidl.backend import Library, capabilities, library, register
 
 needs_jax = pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="jax is not installed")
 needs_dask = pytest.mark.skipif(importlib.util.find_spec("dask") is None, reason="dask is not installed")
+needs_ndonnx = pytest.mark.skipif(importlib.util.find_spec("ndonnx") is None, reason="ndonnx is not installed")
 needs_torch = pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="torch is not installed")
 
 
@@ -133,7 +134,8 @@ def _momentum_run(name: str) -> list:
         return [model.weight.numpy(), sgd.param_groups[0]["params"][0].numpy()]
 
 
-@pytest.mark.parametrize("name", [pytest.param("jax", marks=needs_jax), pytest.param("dask", marks=needs_dask)])
+@pytest.mark.parametrize("name", [pytest.param("jax", marks=needs_jax), pytest.param("dask", marks=needs_dask),
+                                  pytest.param("ndonnx", marks=needs_ndonnx)])
 def test_adam_and_momentum_on_immutable_arrays_match_numpy(name):
     for got, expected in zip(_momentum_run(name), _momentum_run("numpy")):
         np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
