@@ -125,18 +125,19 @@ def _handwritten(sizes, batch, device) -> Step:
 
 
 # ---- minidl -------------------------------------------------------------------------------------------
-def _minidl_setup(sizes, batch, device):
+def _minidl_setup(sizes, batch, device, backend=None):
     import minidl as md
 
-    backend = "cupy" if device == "cuda" else "numpy"
-    md.set_backend(backend)
+    if backend is None:  # (another library, torch or jax, takes the device as a setting of its own)
+        backend = "cupy" if device == "cuda" else "numpy"
+    md.set_backend(backend, device=None if backend == "cupy" or device == "cpu" else device)
     x_host, y_host = fixed_batch(sizes, batch)
     sync = (lambda: md.backend.synchronize(backend))
     return md, md.tensor(x_host), md.tensor(y_host), sync
 
 
-def _minidl_functional(sizes, batch, device) -> Step:
-    md, x, y, sync = _minidl_setup(sizes, batch, device)
+def _minidl_functional(sizes, batch, device, backend=None) -> Step:
+    md, x, y, sync = _minidl_setup(sizes, batch, device, backend)
     import minidl.nn.functional as F
 
     layers = [(md.tensor(w, requires_grad=True), md.tensor(b, requires_grad=True)) for w, b in initial_weights(sizes)]
@@ -184,8 +185,8 @@ def _nn_model(md, sizes):
     return nn.Sequential(*modules)
 
 
-def _nn_step(sizes, batch, device):
-    md, x, y, sync = _minidl_setup(sizes, batch, device)
+def _nn_step(sizes, batch, device, backend=None):
+    md, x, y, sync = _minidl_setup(sizes, batch, device, backend)
     import minidl.nn.functional as F
     import minidl.optim as optim
 
@@ -202,8 +203,8 @@ def _nn_step(sizes, batch, device):
     return md, train_step, x, y, sync, model
 
 
-def _minidl_nn(sizes, batch, device) -> Step:
-    md, train_step, x, y, sync, model = _nn_step(sizes, batch, device)
+def _minidl_nn(sizes, batch, device, backend=None) -> Step:
+    md, train_step, x, y, sync, model = _nn_step(sizes, batch, device, backend)
     return Step(lambda: train_step(x, y), sync, lambda loss: loss.item(),
                 lambda: [p.data for p in model.parameters()])
 

@@ -14,6 +14,7 @@ PyTorch eager (``torch``) is ``mlp_impls``'s own.
 
 from __future__ import annotations
 
+import mlp_impls
 from mlp_impls import LEARNING_RATE, Step, fixed_batch, initial_weights
 
 TORCH_IMPLEMENTATIONS = ("handwritten-torch", "minidl-torch", "torch")
@@ -24,7 +25,7 @@ def build(name: str, sizes: tuple[int, ...], batch: int, device: str) -> Step | 
     if name == "handwritten-torch":
         return _handwritten_torch(sizes, batch, device)
     if name == "minidl-torch":
-        return _minidl_functional_on("torch", sizes, batch, device)
+        return mlp_impls._minidl_functional(sizes, batch, device, "torch")
     if name.startswith("minidl-nn@"):
         return _minidl_nn_on(name.partition("@")[2], sizes, batch, device)
     return None
@@ -67,64 +68,16 @@ def _handwritten_torch(sizes, batch, device) -> Step:
     return Step(run, sync, lambda loss: loss.item(), lambda: [a for layer in layers for a in layer])
 
 
-def _setup(backend, sizes, batch, device):
-    import minidl as md
-
-    md.set_backend(backend, device=device if backend == "torch" else None)
-    x_host, y_host = fixed_batch(sizes, batch)
-    return md, md.tensor(x_host), md.tensor(y_host), (lambda: md.backend.synchronize(backend))
-
-
-def _minidl_functional_on(backend, sizes, batch, device) -> Step:
-    md, x, y, sync = _setup(backend, sizes, batch, device)
-    import minidl.nn.functional as F
-
-    layers = [(md.tensor(w, requires_grad=True), md.tensor(b, requires_grad=True)) for w, b in initial_weights(sizes)]
-    params = [p for layer in layers for p in layer]
-
-    def run():
-        h = x
-        for index, (weight, bias) in enumerate(layers):
-            h = F.linear(h, weight, bias)
-            if index < len(layers) - 1:
-                h = F.relu(h)
-        loss = F.cross_entropy(h, y)
-        for p in params:
-            p.grad = None
-        loss.backward()
-        for p in params:
-            p.data -= LEARNING_RATE * p.grad.data
-        return loss
-
-    return Step(run, sync, lambda loss: loss.item(), lambda: [p.data for p in params])
-
-
 def _minidl_nn_on(backend, sizes, batch, device) -> Step:
-    md, x, y, sync = _setup(backend, sizes, batch, device)
-    import minidl.nn as nn
-    import minidl.nn.functional as F
-    import minidl.optim as optim
+    step = mlp_impls._minidl_nn(sizes, batch, device, backend)
+    synchronize = step.sync
 
-    modules = []
-    for index, (weight, bias) in enumerate(initial_weights(sizes)):
-        layer = nn.Linear(weight.shape[1], weight.shape[0])
-        layer.weight.data, layer.bias.data = md.tensor(weight).data, md.tensor(bias).data
-        modules += [layer, nn.ReLU()] if index < len(sizes) - 2 else [layer]
-    model = nn.Sequential(*modules)
-    optimizer = optim.SGD(model.parameters(), lr=LEARNING_RATE)
-
-    def run():
-        optimizer.zero_grad()
-        loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        optimizer.step()
-        return loss
-
-    def sync_all():  # a lazy or asynchronous library has finished the step when its parameters are ready
-        for p in model.parameters():
-            block = getattr(p.data, "block_until_ready", None)
+    def sync():  # JAX dispatches asynchronously: the step is done when its parameters are ready
+        for array in step.arrays():
+            block = getattr(array, "block_until_ready", None)
             if block is not None:
                 block()
-        sync()
+        synchronize()
 
-    return Step(run, sync_all, lambda loss: loss.item(), lambda: [p.data for p in model.parameters()])
+    step.sync = sync
+    return step
