@@ -88,6 +88,21 @@ def test_writes_go_in_place_where_the_library_can(backend):
     assert x.tolist() == [0.0, 5.0, 5.0, 0.0]
 
 
+@pytest.mark.needs("writeable")
+def test_set_at_writes_into_the_same_array_where_the_library_can(xp):
+    array = xp.zeros((3,))
+    assert md.backend.set_at(array, (slice(0, 2),), 1.0) is array
+    assert md.backend.to_host(array).tolist() == [1.0, 1.0, 0.0]
+
+
+@needs_jax
+def test_set_at_returns_a_new_array_where_the_library_cannot():
+    import jax.numpy as jnp
+    array = jnp.zeros(3)
+    written = md.backend.set_at(array, (slice(0, 2),), 1.0)
+    assert written is not array and written.tolist() == [1.0, 1.0, 0.0] and array.tolist() == [0.0, 0.0, 0.0]
+
+
 def test_negative_step_slices_work_and_differentiate(backend):
     x = md.tensor(np.arange(10.0), requires_grad=True)
     y = x[8:1:-3]
