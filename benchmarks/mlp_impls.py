@@ -72,6 +72,11 @@ def build(name: str, sizes: tuple[int, ...], batch: int, device: str) -> Step:
                 "minidl-profiled": _minidl_profiled, "torch": _torch, "minidl-tf32": _minidl_tf32,
                 "minidl-amp": _minidl_amp, "torch-tf32": _torch_tf32, "torch-amp": lambda *a: _torch(*a, amp=True)}
     if name not in builders:
+        import mlp_impls_backends  # other array libraries: handwritten-torch, minidl-torch, minidl-nn@<backend>
+
+        step = mlp_impls_backends.build(name, sizes, batch, device)
+        if step is not None:
+            return step
         raise ValueError(f"unknown implementation {name!r}; known: "
                          f"{', '.join(IMPLEMENTATIONS + PRECISION_IMPLEMENTATIONS)}")
     return builders[name](sizes, batch, device)
@@ -120,18 +125,19 @@ def _handwritten(sizes, batch, device) -> Step:
 
 
 # ---- minidl -------------------------------------------------------------------------------------------
-def _minidl_setup(sizes, batch, device):
+def _minidl_setup(sizes, batch, device, backend=None):
     import minidl as md
 
-    backend = "cupy" if device == "cuda" else "numpy"
-    md.set_backend(backend)
+    if backend is None:  # (another library, torch or jax, takes the device as a setting of its own)
+        backend = "cupy" if device == "cuda" else "numpy"
+    md.set_backend(backend, device=None if backend == "cupy" or device == "cpu" else device)
     x_host, y_host = fixed_batch(sizes, batch)
     sync = (lambda: md.backend.synchronize(backend))
     return md, md.tensor(x_host), md.tensor(y_host), sync
 
 
-def _minidl_functional(sizes, batch, device) -> Step:
-    md, x, y, sync = _minidl_setup(sizes, batch, device)
+def _minidl_functional(sizes, batch, device, backend=None) -> Step:
+    md, x, y, sync = _minidl_setup(sizes, batch, device, backend)
     import minidl.nn.functional as F
 
     layers = [(md.tensor(w, requires_grad=True), md.tensor(b, requires_grad=True)) for w, b in initial_weights(sizes)]
@@ -179,9 +185,9 @@ def _nn_model(md, sizes):
     return nn.Sequential(*modules)
 
 
-def _nn_step(sizes, batch, device, make_optimizer=None):
+def _nn_step(sizes, batch, device, make_optimizer=None, backend=None):
     """The ``nn`` model's training step; ``make_optimizer(params)`` (default: SGD at LEARNING_RATE)."""
-    md, x, y, sync = _minidl_setup(sizes, batch, device)
+    md, x, y, sync = _minidl_setup(sizes, batch, device, backend)
     import minidl.nn.functional as F
     import minidl.optim as optim
 
@@ -199,8 +205,8 @@ def _nn_step(sizes, batch, device, make_optimizer=None):
     return md, train_step, x, y, sync, model
 
 
-def _minidl_nn(sizes, batch, device) -> Step:
-    md, train_step, x, y, sync, model = _nn_step(sizes, batch, device)
+def _minidl_nn(sizes, batch, device, backend=None) -> Step:
+    md, train_step, x, y, sync, model = _nn_step(sizes, batch, device, backend=backend)
     return Step(lambda: train_step(x, y), sync, lambda loss: loss.item(),
                 lambda: [p.data for p in model.parameters()])
 

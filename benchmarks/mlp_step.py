@@ -15,6 +15,11 @@ steps while the driver watches its memory (resident set, bytes traced by
     python benchmarks/mlp_step.py --quick results/mlp-quick   # a smoke run, about a minute
     python benchmarks/mlp_step.py --device cuda results/mlp-gpu   # CuPy vs hand-written CuPy (and PyTorch CUDA)
     python benchmarks/mlp_step.py --optimizer adam results/mlp-adam  # the Adam step (``mlp_adam_impls.py``)
+    python benchmarks/mlp_step.py --torch results/mlp-torch   # on PyTorch's kernels: minidl-torch vs PyTorch eager
+
+With ``--torch`` every implementation runs on torch tensors: the hand-written
+torch step is the base, and ``minidl-torch / torch`` (minidl's autograd
+against PyTorch's, on the same kernels) is the engine's cost.
 
 On the GPU, ``minidl-compiled`` launches a captured CUDA graph and
 ``minidl-replay`` is the same replay without one (on the CPU they are one
@@ -160,8 +165,8 @@ def measure_shape(shape: str, names: list[str], args) -> dict:
             started.close()
         else:
             workers.append(started)
-    if not workers or workers[0].name != "handwritten":
-        raise SystemExit(f"the hand-written step could not run at {shape}: {skipped.get('handwritten')}")
+    if not workers or workers[0].name != names[0]:
+        raise SystemExit(f"the base step {names[0]} could not run at {shape}: {skipped.get(names[0])}")
     steps = {w.name: max(3, round(args.block_seconds / max(w.ready["estimate"], 1e-7))) for w in workers}
     seconds: dict[str, list[float]] = {w.name: [] for w in workers}
     for round_index in range(args.rounds):
@@ -176,9 +181,9 @@ def measure_shape(shape: str, names: list[str], args) -> dict:
                 memory[w.name] = w.ask(cmd="memory", steps=args.memory_steps)
     for w in workers:
         w.close()
-    base = seconds["handwritten"]
+    base = seconds[names[0]]
     result = {"sizes": SHAPES[shape][0], "batch": SHAPES[shape][1], "clock": args.clock, "skipped": skipped,
-              "implementations": {}}
+              "base": names[0], "implementations": {}}
     for w in workers:
         ratios = [mine / theirs for mine, theirs in zip(seconds[w.name], base)]
         result["implementations"][w.name] = {
@@ -231,14 +236,19 @@ def report(results: dict) -> str:
         rounds = len(next(iter(shape["implementations"].values()))["ratios"])
         lines += ["", f"{'-'.join(map(str, shape['sizes']))}, batch {shape['batch']}, on {env['device']} "
                   f"(median of {rounds} interleaved rounds, {shape['clock']} time)",
-                  f"  {'implementation':<17}{'ms/step':>9}{'x hand-written':>16}{'first loss':>12}"]
+                  f"  {'implementation':<17}{'ms/step':>9}{'x ' + shape.get('base', 'handwritten'):>20}"
+                  f"{'first loss':>12}"]
         for name, entry in shape["implementations"].items():
             graph = entry["details"].get("cuda_graph")
             note = "" if graph is None or env["device"] != "cuda" else ("  (CUDA graph)" if graph else f"  (no CUDA graph: {entry['details']['graph_note']})")
-            lines.append(f"  {name:<17}{entry['median_ms']:>9.3f}{entry['median_ratio']:>16.3f}"
+            lines.append(f"  {name:<17}{entry['median_ms']:>9.3f}{entry['median_ratio']:>20.3f}"
                          f"{entry['first_loss']:>12.6f}{note}")
         lines += [f"  {name}: skipped ({reason})" for name, reason in shape["skipped"].items()]
         entries = shape["implementations"]
+        if "minidl-torch" in entries and "torch" in entries:
+            engine = statistics.median(m / t for m, t in zip(entries["minidl-torch"]["seconds_per_step"],
+                                                            entries["torch"]["seconds_per_step"]))
+            lines.append(f"  minidl-torch / torch (minidl's autograd against PyTorch's, same kernels): {engine:.3f}")
         if "minidl-profiled" in entries and "minidl" in entries:
             overhead = statistics.median(p / e for p, e in zip(entries["minidl-profiled"]["seconds_per_step"],
                                                              entries["minidl"]["seconds_per_step"])) - 1
@@ -274,6 +284,8 @@ def main() -> None:
                         help="seconds between blocks: idle BLAS/OpenMP threads spin for a while after their work")
     parser.add_argument("--optimizer", choices=tuple(IMPLEMENTATION_MODULES), default="sgd",
                         help="adam: the Adam step of mlp_adam_impls.py (hand-written Adam as the floor)")
+    parser.add_argument("--torch", action="store_true",
+                        help="on torch tensors: hand-written torch (the base), minidl-torch, PyTorch eager")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--shape", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -294,9 +306,15 @@ def main() -> None:
     args.rounds = args.rounds or (3 if args.quick else 7)
     args.block_seconds = args.block_seconds or (0.1 if args.quick else 0.5)
     args.memory_steps = args.memory_steps if args.memory_steps is not None else (200 if args.quick else 1000)
+    implementations = impls.IMPLEMENTATIONS
+    if args.torch:
+        if args.optimizer != "sgd":
+            parser.error("--torch measures the SGD step only (mlp_impls_backends.py has no Adam step)")
+        from mlp_impls_backends import TORCH_IMPLEMENTATIONS as implementations
     chosen = args.implementations.split(",") if args.implementations else [
-        name for name in impls.IMPLEMENTATIONS if args.device == "cuda" or name not in gpu_only]
-    names = ["handwritten"] + [name for name in chosen if name != "handwritten"]
+        name for name in implementations if args.device == "cuda" or name not in gpu_only]
+    base = implementations[0]  # the hand-written step on the same kernels: every ratio is against it
+    names = [base] + [name for name in chosen if name != base]
 
     results = {"environment": {**environment(args.device), "optimizer": args.optimizer}, "shapes": {}}
     for shape in shapes:

@@ -19,7 +19,7 @@ import minidl.nn.functional as F
 def parser(description: str, plot: bool = True, compile: bool = True, **defaults: Any) -> argparse.ArgumentParser:
     """The flags every example takes; ``defaults`` gives each example its own epochs, lr, batch size."""
     p = argparse.ArgumentParser(description=description)
-    p.add_argument("--backend", default="numpy", help="numpy (CPU), cupy (GPU) or array_api_strict (default: numpy)")
+    p.add_argument("--backend", default="numpy", help="numpy (CPU), cupy (GPU), array_api_strict, torch, jax, dask, ... (default: numpy)")
     p.add_argument("--seed", type=int, default=0, help="seed for weights and shuffling (default: 0)")
     p.add_argument("--epochs", type=int, default=defaults["epochs"], help=f"default: {defaults['epochs']}")
     p.add_argument("--lr", type=float, default=defaults["lr"], help=f"learning rate (default: {defaults['lr']})")

@@ -1,29 +1,53 @@
-"""One backend fixture for the whole suite.
+"""One backend fixture for the whole suite, built from the array libraries that import here.
 
-Every test that takes ``backend`` runs on NumPy and array-api-strict, and on
-CuPy (marked ``gpu``) where a CUDA GPU is visible; elsewhere the CuPy case is
-skipped with a reason.
+Every test that takes ``backend`` runs on each library of the default set
+that is installed: NumPy, array-api-strict, PyTorch (CPU), and CuPy (marked
+``gpu``, skipped without a CUDA GPU). ``MINIDL_TEST_BACKENDS`` (a comma-separated
+list, e.g. ``jax`` or ``numpy,dask``) replaces the set. A test that needs a
+capability some libraries lack says so with ``@pytest.mark.needs("writeable")``
+(any field of `minidl.backend.capabilities.Library`); it is skipped, with the
+reason, on the libraries without it. No test skips a library by name.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import os
+
 import pytest
 
 import minidl as md
+from minidl.backend import library
 
-BACKENDS = [
-    "numpy",
-    "array_api_strict",
-    pytest.param("cupy", marks=pytest.mark.gpu),
-]
+DEFAULT_BACKENDS = ("numpy", "array_api_strict", "torch", "cupy")
+
+
+def _installed(name: str) -> bool:
+    return importlib.util.find_spec(library(name).array_modules[0]) is not None
+
+
+def chosen_backends() -> list[str]:
+    """The libraries the suite runs on: ``MINIDL_TEST_BACKENDS``, or the default set, less those not installed."""
+    wanted = os.environ.get("MINIDL_TEST_BACKENDS", "")
+    names = [md.backend.resolve_name(n) for n in wanted.split(",") if n.strip()] or list(DEFAULT_BACKENDS)
+    return [name for name in names if _installed(name)]
+
+
+BACKENDS = [pytest.param(name, marks=pytest.mark.gpu) if library(name).devices == ("cuda",) else name
+            for name in chosen_backends()]
 
 
 @pytest.fixture(params=BACKENDS)
 def backend(request):
     """The backend name; minidl's current backend is set to it for the test."""
     name = request.param
-    if name == "cupy" and not md.is_gpu_available():
-        pytest.skip("CuPy backend needs a CUDA GPU (cupy.cuda.is_available() is False here)")
+    record = library(name)
+    if record.devices == ("cuda",) and not md.is_gpu_available():
+        pytest.skip(f"the {name} backend needs a CUDA GPU ({name} sees none here)")
+    for mark in request.node.iter_markers("needs"):
+        missing = [capability for capability in mark.args if not record.has(capability)]
+        if missing:
+            pytest.skip(f"needs {', '.join(missing)}, which the {name} backend lacks")
     with md.using_backend(name):
         md.manual_seed(0)
         yield name

@@ -86,9 +86,10 @@ def test_what_a_finished_step_made_is_freed_without_the_garbage_collector(backen
     alive = [type(ref()).__name__ for ref in refs if ref() is not None]
     assert alive == []  # batch, activation, graph node, gradient
     # The weight and the optimizer state (momentum, moments) are updated in place: the same arrays, so a
-    # step allocates nothing that outlives it.
+    # step allocates nothing that outlives it (where arrays are immutable, new ones replace the old).
     arrays_after = [weight.data] + [value for value in opt.state[weight].values() if hasattr(value, "shape")]
-    assert all(after is before for after, before in zip(arrays_after, arrays_before))
+    if md.backend.library(backend).writeable:
+        assert all(after is before for after, before in zip(arrays_after, arrays_before))
     assert len(arrays_after) == len(arrays_before) == (3 if optimizer == "adam" else 2)
     assert gc.collect() == 0  # and no reference cycle was left for the collector
 

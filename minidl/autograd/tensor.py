@@ -67,8 +67,8 @@ class Tensor:
                     raise ValueError(f"cannot set .data of a {self.backend!r} tensor to a {value.backend!r} tensor; "
                                      f"move it first with .to({self.backend!r})")
                 value = value._data
-            elif isinstance(value, (int, float, bool, list, tuple)) or type(value).__module__.split(".")[0] in (
-                    "numpy", "cupy", "array_api_strict") and _backend.backend_of(value) != self.backend:
+            elif isinstance(value, (int, float, bool, list, tuple)) or _backend.is_array(value) and \
+                    _backend.backend_of(value) != self.backend:
                 raise TypeError(f".data of a {self.backend!r} tensor must be an array of that backend or a Tensor, "
                                 f"got {type(value).__module__}.{type(value).__name__}; wrap it with md.tensor(...)")
         self._data = value

@@ -2,7 +2,8 @@
 
 The engine above it (autograd, ops, nn, optim, compile) computes only through
 the Python Array API standard. This package is the one place that knows the
-backends by name: it loads their namespaces, moves arrays between host and
+backends by name (one record each, with what the library can do:
+[`minidl.backend.capabilities`][minidl.backend.capabilities]): it loads their namespaces, moves arrays between host and
 device (NumPy is the host format), draws random numbers on the host, and
 fills the standard's few gaps (scatter-add) with one function each.
 
@@ -18,25 +19,42 @@ fills the standard's few gaps (scatter-add) with one function each.
 from minidl.backend.config import (
     BACKENDS,
     get_backend,
+    get_device,
+    is_available,
     namespace,
     resolve_name,
     set_backend,
     using_backend,
 )
 from minidl.backend.arrays import (
+    add_at,
     backend_of,
     from_host,
+    is_array,
     is_gpu_available,
+    materialise,
     scatter_add_rows,
+    set_at,
     synchronize,
     to_host,
 )
+from minidl.backend.capabilities import Library, libraries, library, register
 from minidl.backend.random import Generator, draw, host_rng, manual_seed, observing_draws, rng_of
 from minidl.backend.devices import backend_for, backends, cuda, device, device_of
 
 __all__ = [
     "BACKENDS",
     "Generator",
+    "Library",
+    "add_at",
+    "get_device",
+    "is_array",
+    "is_available",
+    "libraries",
+    "library",
+    "materialise",
+    "register",
+    "set_at",
     "backend_for",
     "backends",
     "cuda",

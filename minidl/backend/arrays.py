@@ -1,5 +1,7 @@
 """Arrays across backends: which backend an array belongs to, host <-> device
-moves, and scatter-add, the one gap of the standard that autograd needs."""
+moves, writes into arrays, materialising lazy ones, and scatter-add, the one
+gap of the standard that autograd needs. Each asks the library's record
+([`minidl.backend.capabilities`][minidl.backend.capabilities]), not its name."""
 
 from __future__ import annotations
 
@@ -8,22 +10,25 @@ from typing import Any
 
 import numpy
 
-from minidl.backend.config import namespace
+from minidl.backend.capabilities import library, name_of_array
+from minidl.backend.config import BACKENDS, device_for, namespace
 
 
 def backend_of(array: Any) -> str:
-    """The canonical backend name of an array (``"numpy"``, ``"cupy"``, ``"array_api_strict"``)."""
-    module = type(array).__module__.split(".")[0]
-    if module == "numpy":
-        return "numpy"
-    if module == "cupy":
-        return "cupy"
-    if module == "array_api_strict":
-        return "array_api_strict"
-    raise TypeError(
-        f"minidl cannot use an array of type {type(array).__module__}.{type(array).__name__}; "
-        "pass a NumPy, CuPy or array-api-strict array, or a Python list or number"
-    )
+    """The canonical backend name of an array (``"numpy"``, ``"torch"``, ``"jax"``, ...)."""
+    name = name_of_array(array)
+    if name is None:
+        raise TypeError(
+            f"minidl cannot use an array of type {type(array).__module__}.{type(array).__name__}; "
+            f"pass an array of one of {', '.join(sorted(BACKENDS))} (minidl.backend.capabilities.register "
+            "adds a library), or a Python list or number"
+        )
+    return name
+
+
+def is_array(value: Any) -> bool:
+    """Whether ``value`` is an array of a registered library."""
+    return hasattr(value, "shape") and name_of_array(value) is not None
 
 
 def is_gpu_available() -> bool:
@@ -37,38 +42,97 @@ def is_gpu_available() -> bool:
 
 def to_host(array: Any) -> numpy.ndarray:
     """A NumPy copy (or view, for NumPy arrays) of a backend array."""
-    if backend_of(array) == "cupy":
-        import cupy
-        return cupy.asnumpy(array)
-    return numpy.asarray(array)  # NumPy (scalars become 0-d arrays) and array-api-strict
+    name = name_of_array(array)
+    if name is None:
+        return numpy.asarray(array)  # Python numbers and lists
+    return library(name).to_host(array)
 
 
-def from_host(host_array: Any, backend: str, dtype: Any = None) -> Any:
-    """Put a NumPy array (or nested list) on ``backend``, optionally casting to ``dtype``."""
+def from_host(host_array: Any, backend: str, dtype: Any = None, device: str | None = None) -> Any:
+    """Put a NumPy array (or nested list) on ``backend``, optionally casting to ``dtype``.
+
+    ``device`` (``"cuda:0"``) defaults to the device chosen with
+    ``md.set_backend(backend, device=...)``, else the library's default.
+    The result owns its memory: optimizers update parameters in place, so
+    ``md.tensor(host_array)`` must not write into the caller's array.
+    """
     xp = namespace(backend)
-    if backend == "array_api_strict" and isinstance(host_array, numpy.ndarray):
-        if host_array.ndim == 0:
+    record = library(backend)
+    keywords: dict[str, Any] = {}
+    device = device if device is not None else device_for(backend)
+    if device is not None and record.native_device is not None:
+        keywords["device"] = record.native_device(device)
+    if isinstance(host_array, numpy.ndarray):
+        if host_array.ndim == 0 and backend == "array_api_strict":
             host_array = host_array.item()  # strict refuses 0-d NumPy arrays
-        else:
-            # strict would wrap the caller's array without a copy; optimizers update parameters in
-            # place, so md.tensor(host_array) must own its memory, as it does on numpy and cupy.
-            return xp.asarray(host_array, dtype=dtype, copy=True)
-    return xp.asarray(host_array, dtype=dtype)
+        elif record.copies_host_arrays and host_array.ndim:
+            keywords["copy"] = True
+    array = xp.asarray(host_array, dtype=dtype, **keywords)
+    if dtype is not None and array.dtype != dtype:
+        raise TypeError(f"the {backend!r} backend made {array.dtype} where {dtype} was asked; "
+                        f"it cannot hold this dtype (for JAX, float64 needs jax_enable_x64)")
+    return array
 
 
 def synchronize(backend: str) -> None:
-    """Wait for the device to finish queued work (a no-op on CPU backends)."""
-    if backend == "cupy":
-        import cupy
-        cupy.cuda.get_current_stream().synchronize()
+    """Wait for the device to finish queued work (a no-op on CPU-only backends)."""
+    wait = library(backend).synchronize
+    if wait is not None:
+        wait()
+
+
+def materialise(arrays: list) -> list:
+    """The arrays with their pending work done, for lazy libraries (Dask: one ``persist`` for all); else as given.
+
+    A lazy library builds a graph for every operation; without this, a
+    parameter's graph after n optimizer steps holds all n steps, and each
+    step costs more than the one before.
+    """
+    if not arrays:
+        return arrays
+    record = library(backend_of(arrays[0]))
+    return record.materialise(arrays) if record.materialise is not None else arrays
+
+
+def set_at(array: Any, key: Any, value: Any) -> Any:
+    """``array[key] = value``, in place where the library can write, into a copy where it cannot; returns the result.
+
+    The copy is ``array_api_extra.at(array, key).set(value)``, which asks the
+    array whether it can be written. Where the record already says it can, the
+    write is done here directly: the same result, without the 15 us that
+    ``at`` spends deciding (measured on NumPy; a plain write costs 0.5 us,
+    and a getitem's backward writes once per call).
+    """
+    if _writeable(array):
+        array[key] = value
+        return array
+    import array_api_extra as xpx
+    return xpx.at(array, key).set(value)
+
+
+def add_at(array: Any, key: Any, value: Any) -> Any:
+    """``array[key] += value`` (a basic key, no repeated positions), in place where possible; returns the result."""
+    if _writeable(array):
+        array[key] += value
+        return array
+    import array_api_extra as xpx
+    return xpx.at(array, key).add(value)
+
+
+def _writeable(array: Any) -> bool:
+    """The record's answer; for an array of no registered library (a stand-in, such as the one
+    md.compile traces with), whether it takes item assignment."""
+    name = name_of_array(array)
+    return library(name).writeable if name is not None else hasattr(type(array), "__setitem__")
 
 
 def scatter_add_rows(xp: ModuleType, num_rows: int, index: Any, values: Any) -> Any:
     """``out[index[i]] += values[i]`` for a 1-D integer ``index``, summing repeats.
 
     The Array API has no scatter-add (``array_api_extra.at(...).add`` drops
-    repeated indices), so each backend gets its own: ``numpy.add.at``,
-    ``cupyx.scatter_add``, and elsewhere a GEMM with a one-hot matrix,
+    repeated indices), so a library's record may name its own
+    (``numpy.add.at``, ``cupyx.scatter_add``, torch's ``index_add_``, JAX's
+    ``.at[].add``); elsewhere minidl uses a GEMM with a one-hot matrix,
     ``one_hot(index).T @ values``, which shows that even a gather's gradient
     is a matrix product.
     """
@@ -76,17 +140,10 @@ def scatter_add_rows(xp: ModuleType, num_rows: int, index: Any, values: Any) -> 
         name = backend_of(values)
     except TypeError:  # a stand-in array (md.compile's tracer): the GEMM below, made of operations it records
         name = None
+    own = None if name is None else library(name).scatter_add
+    if own is not None:
+        return own(num_rows, index, values)
     out_shape = (num_rows,) + tuple(values.shape[1:])
-    if name == "numpy":
-        out = numpy.zeros(out_shape, dtype=values.dtype)
-        numpy.add.at(out, index, values)
-        return out
-    if name == "cupy":
-        import cupy
-        import cupyx
-        out = cupy.zeros(out_shape, dtype=values.dtype)
-        cupyx.scatter_add(out, index, values)
-        return out
     one_hot = xp.astype(index[:, None] == xp.arange(num_rows, dtype=index.dtype)[None, :], values.dtype)
     width = 1
     for dim in values.shape[1:]:

@@ -18,10 +18,9 @@ from __future__ import annotations
 from typing import Any
 
 from minidl.backend.arrays import is_gpu_available, synchronize
+from minidl.backend.capabilities import library
 from minidl.backend.config import get_backend, resolve_name
 from minidl.backend.random import manual_seed
-
-CPU_BACKENDS = ("numpy", "array_api_strict")
 
 
 class device:  # noqa: N801 - lower case, as torch.device
@@ -63,9 +62,14 @@ class device:  # noqa: N801 - lower case, as torch.device
         return hash(str(self))
 
 
-def device_of(backend: str) -> device:
-    """The device a backend's arrays live on."""
-    return device("cpu") if backend in CPU_BACKENDS else device("cuda")
+def device_of(backend: str, array: Any = None) -> device:
+    """The device a backend's arrays live on (``array``'s own, for libraries with several devices)."""
+    record = library(backend)
+    if array is not None and len(record.devices) > 1:
+        own = getattr(array, "device", None)
+        kind = str(getattr(own, "type", None) or getattr(own, "platform", None) or "cpu")
+        return device("cuda") if kind in ("cuda", "gpu") else device("cpu")
+    return device("cpu") if record.devices[0] == "cpu" else device("cuda")
 
 
 def backend_for(spec: Any, current: str | None = None) -> str:
@@ -73,13 +77,13 @@ def backend_for(spec: Any, current: str | None = None) -> str:
     if isinstance(spec, str) and spec.strip().lower().partition(":")[0] not in ("cpu", "cuda"):
         return resolve_name(spec)  # a backend name or alias ("numpy", "gpu"); unknown ones are refused there
     chosen = device(spec)
-    if chosen.type == "cuda":
-        return "cupy"
     current = get_backend() if current is None else current
-    if current in CPU_BACKENDS:
+    if chosen.type == "cuda":
+        return current if library(current).has("cuda") and current != "numpy" else "cupy"
+    if library(current).has("cpu"):
         return current
     fallback = get_backend()
-    return fallback if fallback in CPU_BACKENDS else "numpy"
+    return fallback if library(fallback).has("cpu") else "numpy"
 
 
 class cuda:  # noqa: N801 - md.cuda.is_available(), as torch.cuda

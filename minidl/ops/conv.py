@@ -26,6 +26,7 @@ reshape is free.
 
 from __future__ import annotations
 
+from minidl import backend as _backend
 from minidl.autograd.autocast import _autocast_dtype
 from minidl.autograd.function import Function, check_same_backend
 from minidl.autograd.tensor import Tensor
@@ -89,8 +90,7 @@ class Im2Col(Function):
         image = xp.permute_dims(x, (0, 2, 3, 1))                          # NHWC: a patch row is contiguous
         if ph or pw:
             padded = xp.full((n, height + 2 * ph, width + 2 * pw, channels), self.pad_value, dtype=x.dtype)
-            padded[:, ph:ph + height, pw:pw + width, :] = image
-            image = padded
+            image = _backend.set_at(padded, (slice(None), slice(ph, ph + height), slice(pw, pw + width), ...), image)
         windows = [image[:, rows, cols, :] for rows, cols in _windows(self.kernel, self.stride, out_size)]
         patches = xp.stack(windows, axis=-1)                                # (N, OH, OW, C, kh*kw)
         rows = n * out_size[0] * out_size[1]  # not -1 for the columns: an empty batch has rows == 0
@@ -120,7 +120,7 @@ class Col2Im(Function):
         # One slice-add per kernel offset: windows of one offset never overlap each other,
         # and the overlaps between offsets are summed by the successive adds.
         for offset, (rows, cols) in enumerate(_windows(self.kernel, self.stride, self.out_size)):
-            image[:, rows, cols, :] = image[:, rows, cols, :] + patches[..., offset]
+            image = _backend.add_at(image, (slice(None), rows, cols, ...), patches[..., offset])
         image = image[:, ph:ph + height, pw:pw + width, :]
         return xp.permute_dims(image, (0, 3, 1, 2))
 

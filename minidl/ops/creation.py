@@ -68,7 +68,7 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, backend: s
     name, xp = _resolve(backend, device)
     if isinstance(data, Tensor):
         data = data.data
-    if type(data).__module__.split(".")[0] in ("cupy", "array_api_strict", "numpy") and hasattr(data, "shape"):
+    if _backend.is_array(data):
         source = _backend.backend_of(data)
         if source == name:
             target = to_backend_dtype(xp, dtype) if dtype is not None else None

@@ -23,15 +23,18 @@ from minidl.ops.views import make_view, view_op
 
 @view_op
 class GetItem(Function):
-    """A basic index (ints, slices, None, ...): a view."""
+    """A basic index (ints, slices, None, ...): a view; then the result flipped along ``flip_axes`` (how a
+    negative step is taken where the library refuses one: see `positive_steps`; that result is a copy)."""
 
     key: tuple
+    flip_axes: tuple[int, ...] = ()
 
     def forward(self, a):
-        return a[self.key]
+        out = a[self.key]
+        return self.xp.flip(out, axis=self.flip_axes) if self.flip_axes else out
 
     def backward(self, grad, a):
-        return SetIntoZeros.apply(grad, key=self.key, shape=tuple(a.shape))
+        return SetIntoZeros.apply(grad, key=self.key, shape=tuple(a.shape), flip_axes=self.flip_axes)
 
     def write_into(self, base, value):
         return _write_at(self.xp, self.xp.asarray(base, copy=True), self.key, value)
@@ -54,25 +57,27 @@ class GetItem(Function):
 
 
 def _write_at(xp, out, key: tuple, value):
-    """``out[key] = value`` for a basic ``key`` (written into ``out``, a fresh array); returns ``out``."""
+    """``out[key] = value`` for a basic ``key`` (``out`` is a fresh array); returns the result."""
     written = tuple(item for item in key if item is not None)  # None only added axes of length 1
     if len(written) != len(key):
         value = xp.reshape(value, out[written].shape)
-    out[written] = value
-    return out
+    return _backend.set_at(out, written, value)  # in place where the library can write (see set_at)
 
 
 class SetIntoZeros(Function):
-    """``zeros(shape)[key] = grad``: the gradient of a basic getitem."""
+    """``zeros(shape)[key] = grad`` (``grad`` flipped back first): the gradient of a basic getitem."""
 
     key: tuple
     shape: tuple[int, ...]
+    flip_axes: tuple[int, ...] = ()
 
     def forward(self, grad):
+        if self.flip_axes:
+            grad = self.xp.flip(grad, axis=self.flip_axes)
         return _write_at(self.xp, self.xp.zeros(self.shape, dtype=grad.dtype), self.key, grad)
 
     def backward(self, grad, a):
-        return GetItem.apply(grad, key=self.key)
+        return GetItem.apply(grad, key=self.key, flip_axes=self.flip_axes)
 
 
 class Take(Function):
@@ -102,6 +107,10 @@ class ScatterAddRows(Function):
 
 def take_rows(x: Tensor, index: Tensor) -> Tensor:
     """``x[index]`` for a 1-D integer tensor ``index``: rows gathered along axis 0."""
+    if index.shape[0] and not _backend.library(x.backend).checks_bounds:  # JAX would clamp, not raise
+        low, high = int(index.xp.min(index.data)), int(index.xp.max(index.data))
+        if low < -x.shape[0] or high >= x.shape[0]:
+            raise IndexError(f"take_rows: indices from {low} to {high} for a tensor of {x.shape[0]} rows")
     return Take.apply(x, index=index.data)
 
 
@@ -117,6 +126,9 @@ def getitem(x: Tensor, key: Any) -> Tensor:
         if Ellipsis not in key and sum(item is not None for item in key) < x.ndim:
             key = key + (Ellipsis,)  # NumPy's implicit trailing ':', spelled out for the standard
         key = clamp_slices(key, x.shape)
+        if needs_flip_emulation(x, key):
+            key, flips = positive_steps(key, x.ndim)
+            return GetItem.apply(x, key=key, flip_axes=flips)
         try:
             if any(isinstance(item, bool) for item in key):  # x[True]: a copy here
                 return GetItem.apply(x, key=key)
@@ -127,14 +139,19 @@ def getitem(x: Tensor, key: Any) -> Tensor:
 
 
 def clamp_slices(key: tuple, shape: tuple[int, ...]) -> tuple:
-    """Slices made to fit their axis, as Python and NumPy clamp them (array-api-strict refuses out-of-range ones)."""
-    if not any(isinstance(item, slice) for item in key):
-        return key
+    """Slices made to fit their axis, as Python and NumPy clamp them (array-api-strict refuses out-of-range ones).
+
+    Integers are checked against their axis: NumPy raises for ``x[5]`` on
+    a length-3 axis, and JAX would silently clamp it to ``x[2]``.
+    """
     taken = sum(item is not None and item is not Ellipsis for item in key)
     clamped, axis = [], 0
     for item in key:
         if item is Ellipsis:
             axis += len(shape) - taken
+        elif type(item) is int and axis < len(shape) and not -shape[axis] <= item < shape[axis]:
+            raise IndexError(f"index {item} is out of range for axis {axis} of length {shape[axis]} "
+                             f"(shape {tuple(shape)})")
         elif isinstance(item, slice) and axis < len(shape):
             start, stop, step = item.indices(shape[axis])
             if step < 0 and stop < 0:
@@ -144,6 +161,38 @@ def clamp_slices(key: tuple, shape: tuple[int, ...]) -> tuple:
             axis += 1
         clamped.append(item)
     return tuple(clamped)
+
+
+def needs_flip_emulation(x: Tensor, key: tuple) -> bool:
+    """Whether ``key`` has a negative-step slice that ``x``'s library cannot take (PyTorch refuses ``x[::-1]``)."""
+    return any(isinstance(item, slice) and item.step is not None and item.step < 0 for item in key) and \
+        not _backend.library(x.backend).negative_step_slices
+
+
+def positive_steps(key: tuple, ndim: int) -> tuple[tuple, tuple[int, ...]]:
+    """``key`` (clamped) with each negative-step slice made positive, and the result's axes to flip afterwards.
+
+    ``x[7:2:-2]`` picks 7, 5, 3: the same as ``flip(x[3:8:2])``.
+    """
+    taken = sum(item is not None and item is not Ellipsis for item in key)
+    positive, flips, out_axis = [], [], 0
+    for item in key:
+        if item is Ellipsis:
+            out_axis += ndim - taken
+        elif item is None:
+            out_axis += 1
+        elif isinstance(item, slice):
+            if item.step is not None and item.step < 0:
+                count = len(range(item.start, -1 if item.stop is None else item.stop, item.step))
+                if count == 0:
+                    item = slice(0, 0)
+                else:
+                    last = item.start + (count - 1) * item.step
+                    item = slice(last, item.start + 1, -item.step)
+                    flips.append(out_axis)
+            out_axis += 1
+        positive.append(item)
+    return tuple(positive), tuple(flips)
 
 
 def _masks_to_indices(x: Tensor, key: tuple) -> tuple:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from minidl import backend as _backend
 from minidl.autograd.dtypes import to_backend_dtype
 from minidl.autograd.engine import mark_changed_in_place
 from minidl.autograd.function import Function
@@ -34,9 +35,9 @@ from minidl.autograd.grad_mode import is_grad_enabled
 from minidl.autograd.tensor import Tensor
 from minidl.ops.creation import constant_like, full
 from minidl.ops.elementwise import astype
-from minidl.ops.indexing import GetItem, clamp_slices
+from minidl.ops.indexing import GetItem, clamp_slices, needs_flip_emulation, positive_steps
 from minidl.ops import views
-from minidl.ops.layout import Clone
+from minidl.ops.layout import Clone, flip
 from minidl.ops.shape import broadcast_to, sum_to
 
 
@@ -100,12 +101,10 @@ class SetItem(Function):
 
     def forward(self, a, value):
         xp = self.xp
-        out = xp.asarray(a, copy=True)
-        out[self.key] = value
+        # set_at writes into the copy where the library can, and makes another where it cannot (JAX, Dask)
+        out = _backend.set_at(xp.asarray(a, copy=True), self.key, value)
         if self.needs_input_grad[0]:
-            kept = xp.ones(a.shape, dtype=a.dtype)
-            kept[self.key] = 0
-            self.kept = kept
+            self.kept = _backend.set_at(xp.ones(a.shape, dtype=a.dtype), self.key, 0)
         return out
 
     def backward(self, grad, a, value):
@@ -126,6 +125,9 @@ def setitem(target: Tensor, key: Any, value: Any) -> Tensor:
     if not any(item is Ellipsis for item in key) and sum(item is not None for item in key) < target.ndim:
         key = key + (Ellipsis,)
     key = clamp_slices(key, target.shape)
+    if needs_flip_emulation(target, key):  # x[::-1] = v on PyTorch: x[positive] = flip(v)
+        key, flips = positive_steps(key, target.ndim)
+        value = flip(broadcast_to(value, tuple(target.data[key].shape)), axis=flips) if flips else value
     try:
         return SetItem.apply(target, value, key=key)
     except (IndexError, TypeError, ValueError) as error:

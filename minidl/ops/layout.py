@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from minidl import backend as _backend
 from minidl.autograd.dtypes import DType
 from minidl.autograd.function import Function
 from minidl.autograd.tensor import Tensor
@@ -66,8 +67,7 @@ class Pad(Function):
         xp = self.xp
         shape = tuple(d + before + after for d, (before, after) in zip(a.shape, self.widths))
         out = xp.full(shape, self.value, dtype=a.dtype)
-        out[self._middle(a.shape)] = a
-        return out
+        return _backend.set_at(out, self._middle(a.shape), a)
 
     def _middle(self, shape) -> tuple:
         return tuple(slice(before, before + d) for d, (before, _) in zip(shape, self.widths))

@@ -158,11 +158,30 @@ class Optimizer:
         else:
             with observer.updating(self):
                 self.update()
+        self._materialise()
         for group in self.param_groups:  # a graph that used the old values (or views of them) now refuses
             for p in group["params"]:       # backward(), as in PyTorch; views of p take its new values
                 if p.grad is not None:
                     changed_in_place(p)
         return loss
+
+    def _materialise(self) -> None:
+        """On a lazy library (Dask), compute the new parameters and state now, all in one go.
+
+        Otherwise each parameter would stay a graph holding every step so far,
+        and step n would recompute steps 1 to n (measured before this: 35 ms
+        at step 1, 1,331 ms by step 80).
+        """
+        if not _backend.library(self.param_groups[0]["params"][0].backend).lazy:
+            return
+        params = [p for group in self.param_groups for p in group["params"] if p.grad is not None]
+        states = [state for state in (self.state.get(p) for p in params) if state]
+        slots = [(state, key) for state in states for key, value in state.items() if hasattr(value, "shape")]
+        arrays = _backend.materialise([p.data for p in params] + [state[key] for state, key in slots])
+        for p, array in zip(params, arrays):
+            p.data = array
+        for (state, key), array in zip(slots, arrays[len(params):]):
+            state[key] = array
 
     def update(self) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
