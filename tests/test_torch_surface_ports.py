@@ -100,6 +100,9 @@ POLYNOMIAL_FITS = [
 #: RMSprop's steps near the minimum are sign-like, so float32 rounding moves its
 #: last losses around 9.0 differently in the two libraries (they agree to 1e-5 before).
 LOSS_RTOL = {"polynomial_optim": 0.2}
+#: For the same reason its even coefficients (0 for sin, an odd function) end wherever the last
+#: sign-like steps of size ~lr (1e-3) left them: seen -6.7e-4 here and +9.6e-4 in PyTorch. Within two steps.
+COEFFICIENT_ATOL = {"polynomial_optim": 2e-3}
 
 
 @pytest.mark.parametrize("name", POLYNOMIAL_FITS)
@@ -123,7 +126,8 @@ def test_polynomial_fit_ports_by_changing_the_import_only(name, monkeypatch):
     losses, expected_losses = [line[-1] for line in got[:-1]], [line[-1] for line in expected[:-1]]
     np.testing.assert_allclose(losses, expected_losses, rtol=LOSS_RTOL.get(name, 1e-3))
     assert losses[-1] < 20 < losses[0] or losses[-1] < losses[0]  # it learned
-    np.testing.assert_allclose(got[-1], expected[-1], rtol=1e-2, atol=1e-3)  # the fitted coefficients
+    np.testing.assert_allclose(got[-1], expected[-1], rtol=1e-2,
+                               atol=COEFFICIENT_ATOL.get(name, 1e-3))  # the fitted coefficients
 
 
 #: The MNIST script's imports in minidl's spelling.
