@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy
 
-from mlp_impls import Step, _nn_step, fixed_batch, initial_weights
+from mlp_impls import Step, _nn_step, fixed_batch, initial_weights, torch_model
 
 LEARNING_RATE, BETAS, EPS = 1e-3, (0.9, 0.999), 1e-8
 IMPLEMENTATIONS = ("handwritten", "minidl-nn", "minidl-compiled", "minidl-replay", "torch", "torch-graph")
@@ -113,14 +113,7 @@ def _torch(sizes, batch, device, graph=False) -> Step:
     import torch
 
     target = torch.device(device)
-    modules = []
-    for index, (weight, bias) in enumerate(initial_weights(sizes)):
-        layer = torch.nn.Linear(weight.shape[1], weight.shape[0])
-        with torch.no_grad():
-            layer.weight.copy_(torch.from_numpy(weight))
-            layer.bias.copy_(torch.from_numpy(bias))
-        modules += [layer, torch.nn.ReLU()] if index < len(sizes) - 2 else [layer]
-    model = torch.nn.Sequential(*modules).to(target)
+    model = torch_model(sizes, target)
     optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE, betas=BETAS, eps=EPS, capturable=graph)
     x_host, y_host = fixed_batch(sizes, batch)
     x, y = torch.from_numpy(x_host).to(target), torch.from_numpy(y_host).to(target)

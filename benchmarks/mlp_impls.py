@@ -256,10 +256,10 @@ def _torch_tf32(sizes, batch, device) -> Step:
     return _torch(sizes, batch, device)
 
 
-def _torch(sizes, batch, device, amp=False) -> Step:
+def torch_model(sizes, target):
+    """The MLP as ``torch.nn.Sequential`` with the shared initial weights, on ``target``."""
     import torch
 
-    target = torch.device(device)
     modules = []
     for index, (weight, bias) in enumerate(initial_weights(sizes)):
         layer = torch.nn.Linear(weight.shape[1], weight.shape[0])
@@ -268,6 +268,14 @@ def _torch(sizes, batch, device, amp=False) -> Step:
             layer.bias.copy_(torch.from_numpy(bias))
         modules += [layer, torch.nn.ReLU()] if index < len(sizes) - 2 else [layer]
     model = torch.nn.Sequential(*modules).to(target)
+    return model
+
+
+def _torch(sizes, batch, device, amp=False) -> Step:
+    import torch
+
+    target = torch.device(device)
+    model = torch_model(sizes, target)
     optimizer = torch.optim.SGD(model.parameters(), lr=LEARNING_RATE)
     x_host, y_host = fixed_batch(sizes, batch)
     x, y = torch.from_numpy(x_host).to(target), torch.from_numpy(y_host).to(target)
