@@ -53,8 +53,11 @@ def from_host(host_array: Any, backend: str, dtype: Any = None, device: str | No
 
     ``device`` (``"cuda:0"``) defaults to the device chosen with
     ``md.set_backend(backend, device=...)``, else the library's default.
-    The result owns its memory: optimizers update parameters in place, so
-    ``md.tensor(host_array)`` must not write into the caller's array.
+    Optimizers update parameters in place, so a tensor must not share memory
+    with a caller's array: where the library would share it, the array is
+    copied (``copies_host_arrays`` of its record), except on NumPy, where
+    the result is ``host_array`` itself and the callers that hand over a
+    user's array (``md.tensor``) copy it first.
     """
     xp = namespace(backend)
     record = library(backend)

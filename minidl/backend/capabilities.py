@@ -43,6 +43,13 @@ class Library:
     - ``negative_step_slices`` and ``checks_bounds``: whether ``x[::-1]``
       works and whether an out-of-range integer index raises (minidl emulates
       the one and checks the other where they are missing);
+    - ``copies_host_arrays``: `minidl.backend.arrays.from_host` asks the
+      library for a copy of a NumPy array (``copy=True``); False for CuPy (the
+      transfer to the device is a copy already) and NumPy (the result is then
+      the array given: ``md.tensor`` copies a user's array before);
+    - ``synchronize``: wait for the device's queued work (None: nothing to wait for);
+    - ``usable``: raise, with what to do, where the library cannot run here
+      (CuPy without a GPU); checked when the namespace is first loaded;
     - ``random``: what the library offers of its own for random numbers
       (minidl draws on the host either way, so a seed means the same numbers);
     - ``setup``: run once when the namespace is first loaded (JAX: enable float64).

@@ -279,6 +279,7 @@ def mode_of(modules: list) -> tuple:
 
 
 def has_draws(program: Any) -> bool:
+    """Whether a traced program draws random numbers on the host (then it cannot be one CUDA graph)."""
     return any(isinstance(getattr(step, "function", None), HostDraw) for step in program.steps)
 
 

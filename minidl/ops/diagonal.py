@@ -23,6 +23,8 @@ def _plane(offset: int, rows: int, cols: int) -> tuple[int, int, int]:
 
 @view_op
 class Diagonal(Function):
+    """The diagonal of axes ``axis1`` and ``axis2`` at ``offset``, as a new last axis (a view op)."""
+
     offset: int
     axis1: int
     axis2: int
