@@ -6,8 +6,9 @@
 one in place changes the tensor it came from, and changing that tensor in place
 is seen by the view.
 
-minidl never writes into an array (the Tensor is the mutable box, so that
-immutable array libraries work), so sharing is kept by bookkeeping instead
+minidl's in-place ops never write into an array (the Tensor is the mutable
+box, so that immutable array libraries work; only an optimizer's step writes
+into parameters' arrays, where it can), so sharing is kept by bookkeeping instead
 of by memory. A view records its *base* (the tensor that owns the values,
 never itself a view) and the *steps* that derive it from the base (each one
 an instance of a view op of `VIEW_OPS`, with its parameters). Then
