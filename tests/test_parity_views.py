@@ -273,6 +273,12 @@ def test_writing_into_an_expanded_view_refuses_as_pytorch(backend):
             t.expand(3, 2).add_(1.0)
 
 
+def test_writing_into_a_slice_of_an_expanded_view_refuses_and_says_why():
+    # a deliberate difference (docs/pytorch-parity.md): PyTorch writes into x here; minidl refuses
+    with pytest.raises(RuntimeError, match="taken from an expand-ed.*clone"):
+        md.zeros((4,)).expand(3, 4)[0].add_(1.0)
+
+
 def test_writing_into_a_view_of_a_leaf_that_requires_grad_refuses_as_pytorch(backend):
     for lib in (md, torch):
         w = lib.ones((2, 3), requires_grad=True)

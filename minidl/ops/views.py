@@ -301,10 +301,15 @@ def snapshot(x: Tensor) -> Tensor:
 def check_writable(target: Tensor, op: str) -> None:
     """PyTorch's refusals for in-place changes of a view, before anything is computed."""
     info = target._base
-    if overlaps(target.shape, info.strides) or any(type(step).__name__ == "BroadcastTo" for step in info.steps):
+    if overlaps(target.shape, info.strides):
         raise RuntimeError(f"{op}: unsupported operation: more than one element of the written-to tensor refers "
                            f"to a single memory location (this view of shape {target.shape} comes from expand or "
                            f"broadcast_to); clone() the tensor before writing into it")
+    if any(type(step).__name__ == "BroadcastTo" for step in info.steps):
+        raise RuntimeError(f"{op}: this view of shape {target.shape} is taken from an expand-ed (broadcast_to) "
+                           f"tensor; minidl refuses to write through one even where no two elements share a value "
+                           f"(PyTorch allows that case): clone() the tensor before writing into it, or write into "
+                           f"the tensor that was expanded")
     base = info.base
     if is_grad_enabled() and target.requires_grad and target.creator is None:  # x.detach().requires_grad_()
         raise RuntimeError(f"a leaf tensor that requires grad (shape {target.shape}) is being used in an in-place "
