@@ -2,7 +2,7 @@
 
 The Array API standard has no random module, so minidl draws on the host with
 NumPy's ``default_rng`` and moves the numbers to the backend: one seed gives
-the same weights on NumPy, CuPy and array-api-strict.
+the same weights on every backend (NumPy, CuPy, array-api-strict, PyTorch, JAX, ...).
 """
 
 from __future__ import annotations

@@ -32,7 +32,8 @@ class Subset(Dataset):
         self.indices = numpy.asarray(indices, dtype=numpy.int64).reshape(-1)
         size = len(dataset)
         if self.indices.size and (self.indices.min() < -size or self.indices.max() >= size):
-            raise IndexError(f"Subset: an index is out of range for a data set of {size} samples")
+            raise IndexError(f"Subset: indices run from {int(self.indices.min())} to {int(self.indices.max())}, "
+                             f"out of range for a data set of {size} samples (valid: {-size} to {size - 1})")
 
     def __len__(self) -> int:
         return int(self.indices.shape[0])
