@@ -1,10 +1,12 @@
 """PyTorch's device names, mapped onto minidl's backends.
 
-minidl chooses an array library, not a device: a device name is a backend
-choice. ``"cpu"`` means a CPU backend (the current one if it runs on the
-CPU, NumPy otherwise: array-api-strict stays array-api-strict), ``"cuda"``
-and ``"cuda:0"`` mean CuPy. minidl drives one GPU, so ``"cuda:1"`` is
-refused, as are devices no backend provides (``"mps"``).
+A device name picks a backend where ``device=`` is given. ``"cpu"`` means
+the current backend if it runs on the CPU (array-api-strict stays
+array-api-strict, PyTorch stays PyTorch), NumPy otherwise; ``"cuda"`` and
+``"cuda:0"`` mean the current backend if its record lists ``"cuda"``
+(PyTorch), CuPy otherwise. minidl drives one GPU, so ``"cuda:1"`` is
+refused, as are devices no backend provides (``"mps"``). (A library's own
+device is set apart from this: ``md.set_backend("torch", device="cuda")``.)
 
 >>> import minidl as md
 >>> md.zeros(2).device
@@ -35,8 +37,8 @@ class device:  # noqa: N801 - lower case, as torch.device
             raise TypeError(f"a device is a string such as 'cpu' or 'cuda:0', not {type(spec).__name__}")
         kind, _, number = spec.strip().lower().partition(":")
         if kind not in ("cpu", "cuda"):
-            raise ValueError(f"unknown device {spec!r}: minidl knows 'cpu' (NumPy, array-api-strict) and "
-                             f"'cuda' (CuPy); a backend name such as 'numpy' also works where a device is asked")
+            raise ValueError(f"unknown device {spec!r}: minidl knows 'cpu' (NumPy and the other CPU "
+                             f"libraries) and 'cuda' (CuPy, or PyTorch on CUDA); a backend name such as 'numpy' also works where a device is asked")
         if number:
             index = int(number)
         if kind == "cuda" and index not in (None, 0):
