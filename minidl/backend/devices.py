@@ -81,7 +81,7 @@ def backend_for(spec: Any, current: str | None = None) -> str:
     chosen = device(spec)
     current = get_backend() if current is None else current
     if chosen.type == "cuda":
-        return current if library(current).has("cuda") and current != "numpy" else "cupy"
+        return current if library(current).has("cuda") else "cupy"
     if library(current).has("cpu"):
         return current
     fallback = get_backend()
