@@ -80,8 +80,9 @@ class Library:
             return capability in self.devices
         value = getattr(self, capability, None)
         if value is None and capability not in {f.name for f in dataclasses.fields(self)}:
-            raise ValueError(f"unknown capability {capability!r}; known: writeable, lazy, negative_step_slices, "
-                             f"checks_bounds, scatter_add, materialise, or a device kind (cpu, cuda)")
+            fields = ", ".join(f.name for f in dataclasses.fields(self) if f.name not in ("name", "namespace"))
+            raise ValueError(f"unknown capability {capability!r}; known: a field of Library ({fields}), or a "
+                             f"device kind (cpu, cuda, gpu, tpu)")
         return bool(value)
 
 
