@@ -111,6 +111,23 @@ def test_negative_step_slices_work_and_differentiate(backend):
     assert x.grad.tolist() == [0, 0, 3, 0, 0, 2, 0, 0, 1, 0]
 
 
+def test_a_negative_step_slice_is_a_view_on_every_backend(backend):
+    """On PyTorch the flip is a copy in memory, but the tensor is still a view: writes go both ways."""
+    x = md.arange(6.0).reshape(2, 3)
+    reversed_columns, reversed_rows = x[:, ::-1], x[::-1]
+    reversed_columns[0, 0] += 10          # x[0, 2]
+    x[1, 1] = -1.0
+    assert x.tolist() == [[0.0, 1.0, 12.0], [3.0, -1.0, 5.0]]
+    assert reversed_columns.tolist() == [[12.0, 1.0, 0.0], [5.0, -1.0, 3.0]]
+    assert reversed_rows.tolist() == [[3.0, -1.0, 5.0], [0.0, 1.0, 12.0]]
+    assert not reversed_columns.is_contiguous()
+    a = md.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+    b = a * 1
+    b[:, ::-2].mul_(3)                    # columns 2 and 0, written through the view
+    (b * b).sum().backward()
+    assert a.grad.tolist() == [[18.0, 4.0, 54.0], [72.0, 10.0, 108.0]]  # PyTorch's, with b[:, [2, 0]] *= 3
+
+
 def test_an_out_of_range_integer_index_raises(backend):
     x = md.arange(3)
     with pytest.raises(IndexError, match="out of range"):

@@ -24,7 +24,8 @@ from minidl.ops.views import make_view, view_op
 @view_op
 class GetItem(Function):
     """A basic index (ints, slices, None, ...): a view; then the result flipped along ``flip_axes`` (how a
-    negative step is taken where the library refuses one: see `positive_steps`; that result is a copy)."""
+    negative step is taken where the library refuses one, PyTorch: see `positive_steps`). Flipped or not,
+    the result is a view: writing into it writes into its base on every library."""
 
     key: tuple
     flip_axes: tuple[int, ...] = ()
@@ -37,6 +38,8 @@ class GetItem(Function):
         return SetIntoZeros.apply(grad, key=self.key, shape=tuple(a.shape), flip_axes=self.flip_axes)
 
     def write_into(self, base, value):
+        if self.flip_axes:  # back to the order of base[key]
+            value = self.xp.flip(value, axis=self.flip_axes)
         return _write_at(self.xp, self.xp.asarray(base, copy=True), self.key, value)
 
     def view_strides(self, shape, strides):
@@ -53,6 +56,8 @@ class GetItem(Function):
                 axis += 1
             else:  # an int: the axis goes
                 axis += 1
+        for flipped in self.flip_axes:  # taken backwards: the stride NumPy gives x[::-1]
+            out[flipped] = -out[flipped]
         return tuple(out)
 
 
@@ -128,7 +133,7 @@ def getitem(x: Tensor, key: Any) -> Tensor:
         key = clamp_slices(key, x.shape)
         if needs_flip_emulation(x, key):
             key, flips = positive_steps(key, x.ndim)
-            return GetItem.apply(x, key=key, flip_axes=flips)
+            return make_view(GetItem, x, key=key, flip_axes=flips)
         try:
             if any(isinstance(item, bool) for item in key):  # x[True]: a copy here
                 return GetItem.apply(x, key=key)
