@@ -74,6 +74,15 @@ def test_device_is_set_apart_from_the_namespace():
 
 
 @needs_torch
+def test_cuda_names_jaxs_gpu_as_it_does_torchs():
+    from minidl.backend.devices import backend_for
+
+    assert library("jax").has("cuda") and library("jax").has("gpu")
+    assert backend_for("cuda", current="jax") == "jax"      # .to("cuda") keeps a JAX program on JAX
+    assert backend_for("cuda", current="torch") == "torch"
+    assert backend_for("cuda", current="numpy") == "cupy"
+
+
 def test_a_device_the_machine_lacks_is_refused_when_chosen():
     import torch
     if torch.cuda.is_available():

@@ -240,7 +240,8 @@ register(Library("torch", "array_api_compat.torch", ("torch",), "torch", devices
                  synchronize=_torch_synchronize, negative_step_slices=False,
                  random="torch.Generator, one per device (stateful)"),
          aliases=("pytorch",))
-register(Library("jax", "jax.numpy", ("jax", "jaxlib"), "jax", writeable=False, devices=("cpu", "gpu", "tpu"),
+# JAX calls an NVIDIA GPU "gpu"; minidl's (and PyTorch's) "cuda" means the same one (see _jax_device)
+register(Library("jax", "jax.numpy", ("jax", "jaxlib"), "jax", writeable=False, devices=("cpu", "cuda", "gpu", "tpu"),
                  scatter_add=_jax_scatter_add, native_device=_jax_device, setup=_jax_setup, checks_bounds=False,
                  random="jax.random with explicit keys (no hidden state)"))
 register(Library("dask", "array_api_compat.dask.array", ("dask",), "dask[array]", writeable=False, lazy=True,
