@@ -66,8 +66,8 @@ def from_host(host_array: Any, backend: str, dtype: Any = None, device: str | No
     if device is not None and record.native_device is not None:
         keywords["device"] = record.native_device(device)
     if isinstance(host_array, numpy.ndarray):
-        if host_array.ndim == 0 and backend == "array_api_strict":
-            host_array = host_array.item()  # strict refuses 0-d NumPy arrays
+        if host_array.ndim == 0 and not record.takes_0d_host_arrays:
+            host_array = host_array.item()
         elif record.copies_host_arrays and host_array.ndim:
             keywords["copy"] = True
     array = xp.asarray(host_array, dtype=dtype, **keywords)

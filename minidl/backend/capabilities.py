@@ -47,6 +47,8 @@ class Library:
       library for a copy of a NumPy array (``copy=True``); False for CuPy (the
       transfer to the device is a copy already) and NumPy (the result is then
       the array given: ``md.tensor`` copies a user's array before);
+    - ``takes_0d_host_arrays``: ``asarray`` accepts a 0-d NumPy array
+      (array-api-strict refuses one: ``from_host`` passes the Python scalar);
     - ``synchronize``: wait for the device's queued work (None: nothing to wait for);
     - ``usable``: raise, with what to do, where the library cannot run here
       (CuPy without a GPU); checked when the namespace is first loaded;
@@ -72,6 +74,7 @@ class Library:
     negative_step_slices: bool = True
     checks_bounds: bool = True
     copies_host_arrays: bool = True
+    takes_0d_host_arrays: bool = True
     random: str = "none of its own in the standard"
 
     def has(self, capability: str) -> bool:
@@ -233,7 +236,8 @@ register(Library("cupy", "array_api_compat.cupy", ("cupy",), "cupy-cuda12x", dev
                  to_host=_cupy_to_host, scatter_add=_cupy_scatter_add, synchronize=_cupy_synchronize,
                  usable=_cupy_usable, copies_host_arrays=False, random="cupy.random (a device generator)"),
          aliases=("gpu", "cuda", "cuda:0", "cp"))
-register(Library("array_api_strict", "array_api_strict", ("array_api_strict",), "array-api-strict"),
+register(Library("array_api_strict", "array_api_strict", ("array_api_strict",), "array-api-strict",
+                 takes_0d_host_arrays=False),
          aliases=("strict",))
 register(Library("torch", "array_api_compat.torch", ("torch",), "torch", devices=("cpu", "cuda"),
                  to_host=_torch_to_host, scatter_add=_torch_scatter_add, native_device=_torch_device,
