@@ -529,3 +529,16 @@ def test_random_sequences_of_views_writes_and_uses_match_pytorch(backend, seed, 
     else:
         losses[0].backward()
     numpy.testing.assert_allclose(leaves[0].grad.numpy(), leaves[1].grad.numpy(), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("op, error", [
+    (lambda t: t.narrow(0, 0, 1), RuntimeError),
+    (lambda t: t.select(0, 0), IndexError),
+    (lambda t: t.diagonal(), IndexError),
+])
+def test_view_ops_of_a_0d_tensor_raise_pytorchs_exception_type(backend, op, error):
+    with pytest.raises(error):
+        op(md.tensor(1.0))
+    if torch is not None:
+        with pytest.raises(error):
+            op(torch.tensor(1.0))

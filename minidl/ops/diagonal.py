@@ -101,7 +101,7 @@ def diagonal(x: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor
     ([1.0, 4.0], [2.0])
     """
     if x.ndim < 2:
-        raise ValueError(f"diagonal needs at least 2 dimensions, got shape {x.shape}")
+        raise IndexError(f"diagonal needs at least 2 dimensions, got shape {x.shape}")
     axis1, axis2 = normalize_axis(dim1, x.ndim, "diagonal"), normalize_axis(dim2, x.ndim, "diagonal")
     if axis1 == axis2:
         raise ValueError(f"diagonal: dim1 and dim2 are both axis {axis1}; give two different axes")

@@ -15,7 +15,7 @@ def narrow(x: Tensor, dim: int, start: int, length: int) -> Tensor:
     [[1, 2], [4, 5]]
     """
     if x.ndim == 0:
-        raise ValueError("narrow needs at least 1 dimension, got a 0-d tensor")
+        raise RuntimeError("narrow needs at least 1 dimension, got a 0-d tensor (PyTorch raises RuntimeError too)")
     axis = normalize_axis(dim, x.ndim, "narrow")
     size = x.shape[axis]
     start = int(start) + size if int(start) < 0 else int(start)
