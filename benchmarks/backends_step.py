@@ -7,7 +7,8 @@ Each backend lives in its own process (``mlp_step.py``'s workers), asked in
 turn, round after round, to time a block of steps, so machine drift hits
 them alike. Then each runs 1,000 more steps in blocks of 100: a lazy library
 whose graph grew with every step would show it there (Dask without its
-once-per-step ``persist`` went from 35 ms to 1,331 ms by step 80).
+once-per-step ``persist`` went from 44 ms to 997 ms by step 80: ``dask-unpersisted/`` in
+docs/measurements/cpu-2026-12-04/backends).
 
     python benchmarks/backends_step.py results/backends            # 784-128-128-10, batch 64
     python benchmarks/backends_step.py --quick results/backends    # 3 rounds, 200 steps for the flat check
