@@ -254,6 +254,8 @@ def test_a_guard_on_a_value_changed_in_place_cannot_be_checked_first(backend):
         compiled.program.split_guards()
 
 
+# an array filled in place: only where arrays can be written (on JAX the fill is a new array, so the guard can be checked first)
+@pytest.mark.needs("writeable")
 def test_a_guard_on_an_array_filled_in_place_cannot_be_checked_first(backend):
     # The gradient of w[1:] is zeros with the slice filled in (a setitem): a guard reading it must not
     # be checked on the unfilled array.
@@ -350,6 +352,8 @@ class _StandInGraph:
         return self.outputs
 
 
+# a CUDA graph's buffers are written in place (CuPy); the stand-in does the same
+@pytest.mark.needs("writeable")
 def test_the_graph_replay_logic_with_a_stand_in_graph(backend, monkeypatch):
     # What CuPy's capture adds (static inputs, the check before the launch, copied results) runs here on
     # the CPU with a stand-in for the graph; the real capture is tested on a GPU (below).
@@ -414,6 +418,8 @@ def test_the_captured_cublas_gemm_handles_every_layout(dtype):
         cupy.testing.assert_allclose(out, expected, rtol=1e-5 if dtype == "float32" else 1e-12, atol=1e-6)
 
 
+# a CUDA graph's buffers are written in place (CuPy); the stand-in does the same
+@pytest.mark.needs("writeable")
 def test_tied_weights_stay_tied_through_a_stand_in_graph(backend, monkeypatch):
     import importlib
 
@@ -463,3 +469,24 @@ def test_a_layer_on_sequences_is_captured_too():
             results.append([compiled(x).item() for _ in range(5)])
             assert compiled.uses_cuda_graph == graph, compiled.graph_note
         assert results[1] == pytest.approx(results[0], rel=1e-5, abs=1e-6)
+
+
+def test_a_slice_gradient_replays_on_every_backend(backend):
+    # The gradient of w[1:] is zeros with the slice written in: in place on NumPy, a new array on JAX
+    # (the trace records the copy and goes on from it).
+    def run(compiled):
+        w = md.tensor([1.0, 2.0, 3.0], requires_grad=True)
+
+        def step(x):
+            w.grad = None
+            loss = (w[1:] * x).sum() + (w[::-1] * w).sum()
+            loss.backward()
+            with md.no_grad():
+                w.data = w.data - 0.1 * w.grad.data
+            return loss
+
+        step = md.compile(step) if compiled else step
+        x = md.tensor([1.0, -1.0])
+        return [step(x).item() for _ in range(4)], w.tolist()
+
+    assert run(compiled=True) == run(compiled=False)

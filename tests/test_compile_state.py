@@ -266,6 +266,8 @@ def stand_in_graph(monkeypatch):
     monkeypatch.setattr(graph_replay, "GraphGemm", _StandInGemm)
 
 
+# a CUDA graph's buffers are written in place (CuPy); the stand-in does the same
+@pytest.mark.needs("writeable")
 def test_state_through_a_stand_in_cuda_graph(backend, stand_in_graph):
     """Adam, BatchNorm and a schedule with the graph replay's logic (static inputs, written-back state) on the CPU."""
     data = batches()
