@@ -41,8 +41,10 @@ class MpiComm:
         self._ops = {"sum": self.mpi.SUM, "avg": self.mpi.SUM, "max": self.mpi.MAX, "min": self.mpi.MIN}
 
     def native(self, array: Any) -> numpy.ndarray:
-        """The array as a contiguous host buffer (the array itself when it already is one)."""
-        return numpy.ascontiguousarray(_backend.to_host(array))
+        """The array as a contiguous, writeable host buffer (the array itself when it already is one; a
+        copy of a read-only view, such as NumPy's view of a JAX array, for MPI writes the result into it)."""
+        host = numpy.ascontiguousarray(_backend.to_host(array))
+        return host if host.flags.writeable else host.copy()
 
     def restore(self, buffer: numpy.ndarray, backend: str) -> Any:
         return buffer if backend == "numpy" else _backend.from_host(buffer, backend)
