@@ -64,6 +64,21 @@ def test_a_torch_tensor_is_recognised_as_input():
 
 
 @needs_torch
+def test_module_to_a_device_keeps_the_library_and_the_parameters():
+    import torch
+    with md.using_backend("torch"):
+        model = nn.Linear(3, 2)
+    weight = model.weight
+    model.to("cpu")                       # a device of torch's: stays on torch
+    assert model.weight is weight and weight.backend == "torch"
+    if not torch.cuda.is_available():
+        with pytest.raises(RuntimeError, match="no CUDA device"):
+            model.to("cuda")              # torch's GPU, not CuPy's: refused here, with the reason
+    model.to("numpy")                     # a backend: moved through the host, the same Parameter object
+    assert model.weight is weight and isinstance(weight.data, np.ndarray)
+
+
+@needs_torch
 def test_device_is_set_apart_from_the_namespace():
     with md.using_backend("torch", device="cpu"):
         assert md.backend.get_device() == "cpu" and md.zeros(2).device == "cpu"

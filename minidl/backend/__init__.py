@@ -40,7 +40,7 @@ from minidl.backend.arrays import (
 )
 from minidl.backend.capabilities import Library, libraries, library, register
 from minidl.backend.random import Generator, draw, host_rng, manual_seed, observing_draws, rng_of
-from minidl.backend.devices import backend_for, backends, cuda, device, device_of
+from minidl.backend.devices import backend_for, backends, cuda, device, device_of, on_other_device
 
 __all__ = [
     "BACKENDS",
@@ -60,6 +60,7 @@ __all__ = [
     "cuda",
     "device",
     "device_of",
+    "on_other_device",
     "rng_of",
     "backend_of",
     "from_host",

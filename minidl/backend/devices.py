@@ -88,6 +88,16 @@ def backend_for(spec: Any, current: str | None = None) -> str:
     return fallback if library(fallback).has("cpu") else "numpy"
 
 
+def on_other_device(backend: str, array: Any, spec: Any) -> bool:
+    """Whether ``spec`` names a device (not a backend) of ``backend`` other than the one ``array`` is on
+    (one library, several devices: torch's "cpu" and "cuda")."""
+    if len(library(backend).devices) < 2:
+        return False
+    if isinstance(spec, str) and spec.strip().lower().partition(":")[0] not in ("cpu", "cuda"):
+        return False
+    return device(spec) != device_of(backend, array)
+
+
 class cuda:  # noqa: N801 - md.cuda.is_available(), as torch.cuda
     """``md.cuda``: the few ``torch.cuda`` functions scripts call."""
 

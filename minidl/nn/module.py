@@ -244,10 +244,10 @@ class Module:
                 device = arg
         tensors = list(self.parameters()) + list(self.buffers())
         if device is not None:
-            name = _backend.resolve_name(device)
-            _backend.namespace(name)  # fail early with the backend's own message
+            current = tensors[0].backend if tensors else None  # "cuda" keeps a torch model on torch
+            _backend.namespace(_backend.backend_for(device, current))  # fail early with the backend's own message
             for tensor in tensors:
-                move_tensor_(tensor, name)
+                move_tensor_(tensor, device)
         if dtype is not None:
             dtype = as_dtype(dtype)
             if not dtype.is_floating:

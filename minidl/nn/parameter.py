@@ -43,17 +43,22 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
 
-def move_tensor_(tensor: Tensor, backend: str) -> None:
-    """Move ``tensor`` (and its gradient) to ``backend`` in place, keeping the object and its dtype.
+def move_tensor_(tensor: Tensor, spec: Any) -> None:
+    """Move ``tensor`` (and its gradient) to a backend or device in place, keeping the object and its dtype.
 
-    Modules use this so that the Parameter objects an optimizer holds stay
-    the same objects after ``model.to("cupy")``.
+    ``spec`` is what ``Tensor.to`` takes: a backend (``"cupy"``) or a device
+    (``"cuda"``: the current library's GPU where it has one, as PyTorch's,
+    else CuPy). Modules use this so that the Parameter objects an optimizer
+    holds stay the same objects after ``model.to("cuda")``.
     """
-    name = _backend.resolve_name(backend)
-    if tensor.backend == name:
+    name = _backend.backend_for(spec, tensor.backend)
+    if name != tensor.backend:
+        tensor._data = _backend.from_host(_backend.to_host(tensor.data), name)  # (not .data: it checks the backend)
+    elif _backend.on_other_device(name, tensor.data, spec):
+        tensor._data = _backend.from_host(_backend.to_host(tensor.data), name, device=str(_backend.device(spec)))
+    else:
         return
-    tensor._data = _backend.from_host(_backend.to_host(tensor.data), name)  # (not .data: it checks the backend)
     tensor.xp = _backend.namespace(name)
     tensor.backend = name
     if tensor.grad is not None:
-        tensor.grad = tensor.grad.to(name)
+        tensor.grad = tensor.grad.to(spec)

@@ -130,21 +130,12 @@ def to(x: Tensor, *args: Any, dtype: Any = None, device: Any = None, copy: bool 
         if name != x.backend:
             data = _backend.from_host(x.numpy(), name)
             result = Tensor._wrap(data, _backend.namespace(name), name, x.requires_grad)
-        elif _other_device(x, device):  # one library, several devices (torch: "cpu" -> "cuda")
+        elif _backend.on_other_device(name, x.data, device):  # one library, several devices (torch: "cpu" -> "cuda")
             data = _backend.from_host(x.numpy(), name, device=str(_backend.device(device)))
             result = Tensor._wrap(data, x.xp, name, x.requires_grad)
     if dtype is not None:
         result = elementwise.astype(result, dtype)
     return layout.clone(result) if copy and result is x else result
-
-
-def _other_device(x: Tensor, spec: Any) -> bool:
-    """Whether ``spec`` names a device (not a backend) other than the one ``x``'s array is on."""
-    if len(_backend.library(x.backend).devices) < 2:
-        return False
-    if isinstance(spec, str) and spec.strip().lower().partition(":")[0] not in ("cpu", "cuda"):
-        return False
-    return _backend.device(spec) != _backend.device_of(x.backend, x.data)
 
 
 def _is_dtype(value: Any) -> bool:
