@@ -120,6 +120,10 @@ def backward(root: "Tensor", grad: "Tensor", retain_graph: bool, create_graph: b
     # Gradients of intermediate results, keyed by the node that made them (Function hashes by identity).
     grad_of: dict = {root.creator: grad if create_graph else grad._data}
     hooks = installed_hooks()
+    # Nodes whose gradient in grad_of is an array only the engine holds (a sum it made, or a fresh array
+    # from an op that says so): later gradients are added into it in place, without a new array each.
+    # Not under create_graph (the gradients are Tensors of a graph) or hooks (they may keep a gradient).
+    owned: set | None = None if create_graph or hooks else set()
     callbacks: list = []
     callbacks_token = _final_callbacks.set(callbacks)
     # Grad mode on only under create_graph; outside it, ops given raw arrays compute on them.
@@ -130,6 +134,12 @@ def backward(root: "Tensor", grad: "Tensor", retain_graph: bool, create_graph: b
             if grad_output is None:  # no path from root carries a gradient here
                 continue
             inputs = node.inputs
+            if owned is not None:
+                owned.discard(node)
+                if node.add_grad_into is not None and inputs[0].creator in owned and inputs[0].requires_grad:
+                    creator = inputs[0].creator  # (a slice of a larger result: no zeros of the whole shape)
+                    grad_of[creator] = node.add_grad_into(grad_of[creator], grad_output)
+                    continue
             values = inputs if create_graph else [tensor._data for tensor in inputs]
             if hooks:
                 input_grads = run_hooked(hooks, "backward", node, lambda: node.backward(grad_output, *values))
@@ -153,7 +163,18 @@ def backward(root: "Tensor", grad: "Tensor", retain_graph: bool, create_graph: b
                     _accumulate(tensor, input_grad, create_graph)
                 else:
                     previous = grad_of.get(creator)
-                    grad_of[creator] = input_grad if previous is None else previous + input_grad
+                    if previous is None:
+                        grad_of[creator] = input_grad
+                        if owned is not None and node.fresh_input_grads:
+                            owned.add(creator)
+                    elif owned is None:
+                        grad_of[creator] = previous + input_grad
+                    elif creator in owned:
+                        previous += input_grad  # in place where the library can write (a new array on JAX)
+                        grad_of[creator] = previous
+                    else:
+                        grad_of[creator] = previous + input_grad
+                        owned.add(creator)
     finally:
         _raw_namespace.reset(tokens[1])
         _grad_enabled.reset(tokens[0])

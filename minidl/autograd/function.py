@@ -58,6 +58,11 @@ class Function:
     output_version = 0
     # Floating-point operations of one forward call, for ops that are GEMMs (read by the profiler).
     gemm_flops = None
+    # On raw arrays, whether backward() returns new arrays that nothing else holds (the engine may then
+    # add later gradients into them in place), and, for a one-input op, add_grad_into(accumulated, grad):
+    # ``accumulated`` plus the input's gradient, written into ``accumulated`` (see minidl.autograd.engine).
+    fresh_input_grads = False
+    add_grad_into = None
     _param_names: frozenset[str] = frozenset()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:

@@ -37,6 +37,19 @@ class GetItem(Function):
     def backward(self, grad, a):
         return SetIntoZeros.apply(grad, key=self.key, shape=tuple(a.shape), flip_axes=self.flip_axes)
 
+    fresh_input_grads = True  # SetIntoZeros makes a new array
+
+    def add_grad_into(self, accumulated, grad):
+        """``accumulated`` (the input's gradient so far, held only by the engine) plus this op's input
+        gradient, added into the slice in place: three slices of one result (q, k, v) then make one
+        array of the result's shape in backward, not three arrays of zeros and two sums."""
+        if self.flip_axes:
+            grad = self.xp.flip(grad, axis=self.flip_axes)
+        written = tuple(item for item in self.key if item is not None)  # None only added axes of length 1
+        if len(written) != len(self.key):
+            grad = self.xp.reshape(grad, accumulated[written].shape)
+        return _backend.add_at(accumulated, written, grad)
+
     def write_into(self, base, value):
         if self.flip_axes:  # back to the order of base[key]
             value = self.xp.flip(value, axis=self.flip_axes)
