@@ -167,14 +167,13 @@ def backward(root: "Tensor", grad: "Tensor", retain_graph: bool, create_graph: b
                         grad_of[creator] = input_grad
                         if owned is not None and node.fresh_input_grads:
                             owned.add(creator)
-                    elif owned is None:
-                        grad_of[creator] = previous + input_grad
-                    elif creator in owned:
+                    elif owned is not None and creator in owned:
                         previous += input_grad  # in place where the library can write (a new array on JAX)
                         grad_of[creator] = previous
                     else:
                         grad_of[creator] = previous + input_grad
-                        owned.add(creator)
+                        if owned is not None:
+                            owned.add(creator)
     finally:
         _raw_namespace.reset(tokens[1])
         _grad_enabled.reset(tokens[0])

@@ -45,9 +45,7 @@ class GetItem(Function):
         array of the result's shape in backward, not three arrays of zeros and two sums."""
         if self.flip_axes:
             grad = self.xp.flip(grad, axis=self.flip_axes)
-        written = tuple(item for item in self.key if item is not None)  # None only added axes of length 1
-        if len(written) != len(self.key):
-            grad = self.xp.reshape(grad, accumulated[written].shape)
+        written, grad = _without_new_axes(self.xp, accumulated, self.key, grad)
         return _backend.add_at(accumulated, written, grad)
 
     def write_into(self, base, value):
@@ -74,11 +72,17 @@ class GetItem(Function):
         return tuple(out)
 
 
-def _write_at(xp, out, key: tuple, value):
-    """``out[key] = value`` for a basic ``key`` (``out`` is a fresh array); returns the result."""
-    written = tuple(item for item in key if item is not None)  # None only added axes of length 1
+def _without_new_axes(xp, out, key: tuple, value):
+    """``key`` without its ``None`` items (they only added axes of length 1), and ``value`` shaped to fit."""
+    written = tuple(item for item in key if item is not None)
     if len(written) != len(key):
         value = xp.reshape(value, out[written].shape)
+    return written, value
+
+
+def _write_at(xp, out, key: tuple, value):
+    """``out[key] = value`` for a basic ``key`` (``out`` is a fresh array); returns the result."""
+    written, value = _without_new_axes(xp, out, key, value)
     return _backend.set_at(out, written, value)  # in place where the library can write (see set_at)
 
 
