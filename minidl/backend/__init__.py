@@ -28,6 +28,7 @@ from minidl.backend.config import (
 )
 from minidl.backend.arrays import (
     add_at,
+    is_writeable,
     backend_of,
     from_host,
     is_array,
@@ -40,13 +41,14 @@ from minidl.backend.arrays import (
 )
 from minidl.backend.capabilities import Library, libraries, library, register
 from minidl.backend.random import Generator, draw, host_rng, manual_seed, observing_draws, rng_of
-from minidl.backend.devices import backend_for, backends, cuda, device, device_of, on_other_device
+from minidl.backend.devices import backend_for, backends, cuda, device, device_of, moved_array
 
 __all__ = [
     "BACKENDS",
     "Generator",
     "Library",
     "add_at",
+    "is_writeable",
     "get_device",
     "is_array",
     "is_available",
@@ -60,7 +62,7 @@ __all__ = [
     "cuda",
     "device",
     "device_of",
-    "on_other_device",
+    "moved_array",
     "rng_of",
     "backend_of",
     "from_host",

@@ -106,7 +106,7 @@ def set_at(array: Any, key: Any, value: Any) -> Any:
     ``at`` spends deciding (measured on NumPy; a plain write costs 0.5 us,
     and a getitem's backward writes once per call).
     """
-    if _writeable(array):
+    if is_writeable(array):
         array[key] = value
         return array
     import array_api_extra as xpx
@@ -115,14 +115,14 @@ def set_at(array: Any, key: Any, value: Any) -> Any:
 
 def add_at(array: Any, key: Any, value: Any) -> Any:
     """``array[key] += value`` (a basic key, no repeated positions), in place where possible; returns the result."""
-    if _writeable(array):
+    if is_writeable(array):
         array[key] += value
         return array
     import array_api_extra as xpx
     return xpx.at(array, key).add(value)
 
 
-def _writeable(array: Any) -> bool:
+def is_writeable(array: Any) -> bool:
     """The record's answer; for an array of no registered library (a stand-in, such as the one
     md.compile traces with), whether it takes item assignment."""
     name = name_of_array(array)

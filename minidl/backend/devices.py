@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from minidl.backend.arrays import is_gpu_available, synchronize
+from minidl.backend.arrays import from_host, is_gpu_available, synchronize, to_host
 from minidl.backend.capabilities import library
 from minidl.backend.config import get_backend, resolve_name
 from minidl.backend.random import manual_seed
@@ -74,9 +74,14 @@ def device_of(backend: str, array: Any = None) -> device:
     return device("cpu") if record.devices[0] == "cpu" else device("cuda")
 
 
+def _names_a_device(spec: Any) -> bool:
+    """Whether ``spec`` is a device ("cpu", "cuda:0", an ``md.device``) rather than a backend name."""
+    return not isinstance(spec, str) or spec.strip().lower().partition(":")[0] in ("cpu", "cuda")
+
+
 def backend_for(spec: Any, current: str | None = None) -> str:
     """The backend that a device name (or a backend name) means; ``current`` is kept when it fits."""
-    if isinstance(spec, str) and spec.strip().lower().partition(":")[0] not in ("cpu", "cuda"):
+    if not _names_a_device(spec):
         return resolve_name(spec)  # a backend name or alias ("numpy", "gpu"); unknown ones are refused there
     chosen = device(spec)
     current = get_backend() if current is None else current
@@ -88,14 +93,16 @@ def backend_for(spec: Any, current: str | None = None) -> str:
     return fallback if library(fallback).has("cpu") else "numpy"
 
 
-def on_other_device(backend: str, array: Any, spec: Any) -> bool:
-    """Whether ``spec`` names a device (not a backend) of ``backend`` other than the one ``array`` is on
-    (one library, several devices: torch's "cpu" and "cuda")."""
-    if len(library(backend).devices) < 2:
-        return False
-    if isinstance(spec, str) and spec.strip().lower().partition(":")[0] not in ("cpu", "cuda"):
-        return False
-    return device(spec) != device_of(backend, array)
+def moved_array(array: Any, backend: str, spec: Any) -> tuple[str, Any]:
+    """Where ``x.to(spec)`` puts ``array`` (of ``backend``): the backend ``spec`` means, and the array
+    there, or None where it is there already. One library may have several devices (torch's "cpu" and
+    "cuda"): then the array moves between them within the library."""
+    name = backend_for(spec, backend)
+    if name != backend:
+        return name, from_host(to_host(array), name)
+    if len(library(name).devices) > 1 and _names_a_device(spec) and device(spec) != device_of(name, array):
+        return name, from_host(to_host(array), name, device=str(device(spec)))
+    return name, None
 
 
 class cuda:  # noqa: N801 - md.cuda.is_available(), as torch.cuda

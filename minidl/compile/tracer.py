@@ -24,7 +24,6 @@ from types import ModuleType
 from typing import Any, Callable
 
 from minidl import backend as _backend
-from minidl.backend.capabilities import library, name_of_array
 
 
 class CompileError(RuntimeError):
@@ -187,12 +186,6 @@ class TracingNamespace:
         return f"<tracing {self._xp.__name__}>"
 
 
-def _writeable(array: Any) -> bool:
-    """Whether the real array's library can be written into (an unregistered array: assume so)."""
-    name = name_of_array(array)
-    return name is None or library(name).writeable
-
-
 class TracedArray:
     """A real array during a trace, plus the slot that holds it at replay."""
 
@@ -222,7 +215,7 @@ class TracedArray:
         return self.trace.call(operator.getitem, (self, key), {})
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        if _writeable(self.value):
+        if _backend.is_writeable(self.value):
             self.trace.call(operator.setitem, (self, key, value), {}, mutates=True)
         else:  # an immutable library (JAX): record the copy that set_at makes, and stand for it from now on
             written = self.trace.call(_backend.set_at, (self, key, value), {})

@@ -51,13 +51,10 @@ def move_tensor_(tensor: Tensor, spec: Any) -> None:
     else CuPy). Modules use this so that the Parameter objects an optimizer
     holds stay the same objects after ``model.to("cuda")``.
     """
-    name = _backend.backend_for(spec, tensor.backend)
-    if name != tensor.backend:
-        tensor._data = _backend.from_host(_backend.to_host(tensor.data), name)  # (not .data: it checks the backend)
-    elif _backend.on_other_device(name, tensor.data, spec):
-        tensor._data = _backend.from_host(_backend.to_host(tensor.data), name, device=str(_backend.device(spec)))
-    else:
+    name, data = _backend.moved_array(tensor.data, tensor.backend, spec)
+    if data is None:
         return
+    tensor._data = data  # (not .data: it checks the backend)
     tensor.xp = _backend.namespace(name)
     tensor.backend = name
     if tensor.grad is not None:

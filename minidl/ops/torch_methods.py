@@ -126,13 +126,9 @@ def to(x: Tensor, *args: Any, dtype: Any = None, device: Any = None, copy: bool 
             device = arg
     result = x
     if device is not None:
-        name = _backend.backend_for(device, x.backend)
-        if name != x.backend:
-            data = _backend.from_host(x.numpy(), name)
+        name, data = _backend.moved_array(x.data, x.backend, device)
+        if data is not None:
             result = Tensor._wrap(data, _backend.namespace(name), name, x.requires_grad)
-        elif _backend.on_other_device(name, x.data, device):  # one library, several devices (torch: "cpu" -> "cuda")
-            data = _backend.from_host(x.numpy(), name, device=str(_backend.device(device)))
-            result = Tensor._wrap(data, x.xp, name, x.requires_grad)
     if dtype is not None:
         result = elementwise.astype(result, dtype)
     return layout.clone(result) if copy and result is x else result
