@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
 import os
 import statistics
 import sys
@@ -30,7 +29,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]
 
-from mlp_step import SHAPES, THREAD_VARIABLES, Worker, environment  # noqa: E402
+from mlp_step import SHAPES, THREAD_VARIABLES, Worker, environment, save  # noqa: E402
 
 BACKENDS = ("numpy", "array_api_strict", "torch", "jax", "dask")
 MODULES = {"numpy": "numpy", "array_api_strict": "array_api_strict", "torch": "torch", "jax": "jax",
@@ -107,12 +106,7 @@ def main() -> None:
         name for name in BACKENDS if importlib.util.find_spec(MODULES[name]) is not None]
     results = measure(backends, args)
     results["environment"] = environment("cpu")
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "backends_step.json").write_text(json.dumps(results, indent=1))
-    text = report(results)
-    (out / "backends_step.txt").write_text(text + "\n")
-    print(text)
+    save(args.out, "backends_step", results, report(results))
 
 
 if __name__ == "__main__":

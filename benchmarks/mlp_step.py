@@ -321,11 +321,15 @@ def main() -> None:
         print(f"measuring {shape} ...", file=sys.stderr, flush=True)
         results["shapes"][shape] = measure_shape(shape, names, args)
     results["environment"]["load_average_after"] = os.getloadavg()
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "mlp_step.json").write_text(json.dumps(results, indent=1))
-    text = report(results)
-    (out / "mlp_step.txt").write_text(text + "\n")
+    save(args.out, "mlp_step", results, report(results))
+
+
+def save(out: str, stem: str, results: dict, text: str) -> None:
+    """``OUT/<stem>.json`` (the numbers) and ``OUT/<stem>.txt`` (the report, printed too)."""
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{stem}.json").write_text(json.dumps(results, indent=1))
+    (folder / f"{stem}.txt").write_text(text + "\n")
     print(text)
 
 
