@@ -65,11 +65,15 @@ class Adam(Optimizer):
                         state["max_exp_avg_sq"] = xp.zeros_like(p.data)
                 # The moments change in place (as in PyTorch: no fresh arrays per step), and go back
                 # into the state dict (an immutable array library makes new ones; see Optimizer.gradients).
+                # The temporaries are the update's own, so they change in place too: four new arrays per
+                # parameter instead of seven (the same numbers; a library without in-place writes rebinds).
                 exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
                 exp_avg *= beta1
                 exp_avg += rest1 * grad
+                squared = grad * grad
+                squared *= rest2
                 exp_avg_sq *= beta2
-                exp_avg_sq += rest2 * (grad * grad)
+                exp_avg_sq += squared
                 state["exp_avg"], state["exp_avg_sq"], state["step"] = exp_avg, exp_avg_sq, step
                 if group["amsgrad"]:
                     exp_avg_sq = state["max_exp_avg_sq"] = xp.maximum(state["max_exp_avg_sq"], exp_avg_sq)
@@ -78,7 +82,11 @@ class Adam(Optimizer):
                 # ``** 0.5``, not math.sqrt: inside md.compile the step count is an array, not a number.
                 root_correction2 = (1.0 - beta2 ** step) ** 0.5
                 step_size = lr * root_correction2 / (1.0 - beta1 ** step)
-                p.data -= step_size * (exp_avg / (xp.sqrt(exp_avg_sq) + eps * root_correction2))
+                denominator = xp.sqrt(exp_avg_sq)
+                denominator += eps * root_correction2
+                change = exp_avg / denominator
+                change *= step_size
+                p.data -= change
 
 
 class AdamW(Adam):
