@@ -33,6 +33,25 @@ def test_every_library_has_a_record_with_its_capabilities():
 def test_an_unknown_capability_is_an_error_not_false():
     with pytest.raises(ValueError, match="unknown capability"):
         library("numpy").has("writable")
+    assert library("numpy").has("eager") and not library("dask").has("eager")
+
+
+@pytest.mark.needs("lazy")
+def test_compile_refuses_a_lazy_library_with_the_reason(backend):
+    model = nn.Linear(3, 2)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    compiled, x, y = md.compile(step), md.randn(4, 3), md.tensor([0, 1, 1, 0])
+    compiled(x, y)  # the first call runs eagerly, as it does on every library
+    with pytest.raises(md.CompileError, match=f"the {backend} backend is lazy"):
+        compiled(x, y)
 
 
 def test_unknown_backend_names_every_known_one():

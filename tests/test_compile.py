@@ -12,6 +12,9 @@ import minidl.nn as nn
 import minidl.nn.functional as F
 import minidl.optim as optim
 
+# md.compile refuses lazy libraries (Dask) with a CompileError; tests/test_backend_registry.py checks that.
+pytestmark = pytest.mark.needs("eager")
+
 
 def model_and_step(momentum=0.0, zero_grad=True, lr=0.1):
     """A 6-5-4-3 ReLU MLP, an SGD optimizer and one training step for it."""

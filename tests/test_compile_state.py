@@ -20,6 +20,9 @@ import minidl.optim as optim
 STEPS = 22
 CLOSE = dict(rtol=0, atol=0)
 GRAPH_CLOSE = dict(rtol=2e-4, atol=2e-5)
+# md.compile refuses lazy libraries (Dask) with a CompileError; tests/test_backend_registry.py checks that.
+pytestmark = pytest.mark.needs("eager")
+
 
 OPTIMIZERS = {
     "sgd": lambda params: optim.SGD(params, lr=0.1),

@@ -78,14 +78,17 @@ class Library:
     random: str = "none of its own in the standard"
 
     def has(self, capability: str) -> bool:
-        """Whether the library has a capability, by name (``"writeable"``, ``"lazy"``, ``"cuda"``, ...)."""
+        """Whether the library has a capability, by name (``"writeable"``, ``"lazy"``, ``"cuda"``, ...);
+        ``"eager"`` is the opposite of ``"lazy"`` (operations run when called)."""
         if capability in ("cpu", "cuda", "gpu", "tpu"):
             return capability in self.devices
+        if capability == "eager":
+            return not self.lazy
         value = getattr(self, capability, None)
         if value is None and capability not in {f.name for f in dataclasses.fields(self)}:
             fields = ", ".join(f.name for f in dataclasses.fields(self) if f.name not in ("name", "namespace"))
             raise ValueError(f"unknown capability {capability!r}; known: a field of Library ({fields}), or a "
-                             f"device kind (cpu, cuda, gpu, tpu)")
+                             f"device kind (cpu, cuda, gpu, tpu), or eager")
         return bool(value)
 
 

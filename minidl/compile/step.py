@@ -43,7 +43,7 @@ from typing import Any, Callable
 from minidl.autograd.function import Function
 from minidl.autograd.hooks import install_hook
 from minidl.autograd.tensor import Tensor
-from minidl.backend import host_rng, observing_draws
+from minidl.backend import get_backend, host_rng, library, observing_draws
 from minidl.compile.graph_replay import GraphReplay, capture
 from minidl.compile.program import Program
 from minidl.compile.state import StateObserver, has_draws, host_checks_hold, mode_of
@@ -169,6 +169,7 @@ class CompiledStep:
 
     # ---- the trace -----------------------------------------------------------------------------------------
     def _trace(self, entry: _Entry, args: tuple, signature: list[tuple]) -> Any:
+        _refuse_lazy(args)
         trace = Trace()
         traced_args = [_traced(arg, trace) for arg in args]
         sources = [arg.data.slot for arg in traced_args if isinstance(arg, Tensor)]
@@ -268,6 +269,16 @@ class CompiledStep:
         if graph is None and self.cuda_graph_mode:
             raise CompileError(f"md.compile(cuda_graph=True) cannot use a CUDA graph: {entry.graph_note}")
         return graph
+
+
+def _refuse_lazy(args: tuple) -> None:
+    """A CompileError for a lazy library (Dask): its operations already build a graph that runs later."""
+    backends = {arg.backend for arg in args if isinstance(arg, Tensor)} or {get_backend()}
+    for name in sorted(backends):
+        if library(name).lazy:
+            raise CompileError(f"md.compile traces a step of array operations that run at once; the {name} backend "
+                               "is lazy: each operation already adds to a graph that runs later (once per "
+                               "optimizer step), so a trace has nothing to add. Call the step without md.compile")
 
 
 def _traced(arg: Any, trace: Trace) -> Any:
