@@ -53,6 +53,7 @@ class CrossEntropy(Function):
     coefficients: Any   # A, an (N, C) array: what each log-probability counts
     row_totals: Any     # A summed over classes, (N, 1); None where every row sums to 1
     scale: Any          # None: per-row losses; a float: their sum times it
+    picks: Any          # where A is one-hot: A as booleans (one label per row, weight 1); else None
 
     def forward(self, logits):
         xp = self.xp
@@ -61,6 +62,9 @@ class CrossEntropy(Function):
         sums = xp.sum(exps, axis=-1, keepdims=True)
         self.probabilities = exps / sums
         # -log p >= 0: no -0.0; where, not a bare product: a -inf logit that counts 0 would give 0 * inf = nan
+        if self.picks is not None:  # the plain case: each row's label picked, no weights to multiply by
+            picked = xp.where(self.picks, xp.log(sums) - shifted, 0.0)
+            return xp.sum(picked, axis=-1) if self.scale is None else xp.sum(picked) * self.scale
         rows = xp.sum(xp.where(self.coefficients != 0, xp.log(sums) - shifted, 0.0) * self.coefficients, axis=-1)
         return rows if self.scale is None else xp.sum(rows) * self.scale
 
@@ -80,6 +84,7 @@ class ClassTargets(NamedTuple):
     row_totals: Any            # A summed over classes, (rows, 1); None where every row sums to 1
     loss_shape: tuple          # the shape of reduction="none"
     divisor: float             # what "mean" divides the summed losses by
+    picks: Any = None          # A as booleans where it is one-hot (every row one valid label, no weights)
 
 
 def _as_rows(t: Tensor) -> Tensor:
@@ -127,10 +132,10 @@ def class_targets(op: str, x: Tensor, target: Any, weight: Any, ignore_index: in
     labels = xp.reshape(target._data, (-1,))
     if weight is None and not label_smoothing and not 0 <= ignore_index < classes:
         # The common case, at the cost of the plain loss: one row of one_hot per label; every label valid
-        # exactly when the rows hold N ones (a label outside [0, C), ignore_index included, matches no class).
-        one_hot = xp.astype(labels[:, None] == xp.arange(classes, dtype=labels.dtype), dtype)
-        if int(xp.sum(one_hot)) == rows.shape[0]:
-            return ClassTargets(rows, one_hot, None, loss_shape, float(rows.shape[0]))
+        # exactly when the rows hold N trues (a label outside [0, C), ignore_index included, matches no class).
+        picks = labels[:, None] == xp.arange(classes, dtype=labels.dtype)
+        if int(xp.count_nonzero(picks)) == rows.shape[0]:
+            return ClassTargets(rows, xp.astype(picks, dtype), None, loss_shape, float(rows.shape[0]), picks)
     valid = labels != ignore_index
     outside = xp.logical_and(valid, xp.logical_or(labels < 0, labels >= classes))
     if bool(xp.any(outside)):
@@ -181,7 +186,7 @@ def cross_entropy(input: Tensor, target: Any, weight: Tensor | None = None, igno
         raise ValueError("cross_entropy of an empty batch (0 samples) is undefined; skip empty batches")
     scale = _scale(targets, reduction)
     losses = CrossEntropy.apply(targets.rows, coefficients=targets.coefficients, row_totals=targets.row_totals,
-                                scale=scale)
+                                scale=scale, picks=targets.picks)
     return reshape(losses, targets.loss_shape) if scale is None else losses
 
 
