@@ -43,9 +43,10 @@ from typing import Any, Callable
 from minidl.autograd.function import Function
 from minidl.autograd.hooks import install_hook
 from minidl.autograd.tensor import Tensor
-from minidl.backend import get_backend, host_rng, library, observing_draws
+from minidl.backend import host_rng, observing_draws
 from minidl.compile.graph_replay import GraphReplay, capture
 from minidl.compile.program import Program
+from minidl.compile.signature import check_signature, refuse_lazy, signature_of
 from minidl.compile.state import StateObserver, has_draws, host_checks_hold, mode_of
 from minidl.compile.tracer import CompileError, Trace, TracedArray, real_namespace
 from minidl.nn.module import observing_calls
@@ -161,7 +162,7 @@ class CompiledStep:
             if host_checks_hold(entry.checks, entry.settings):
                 return self._replay(entry, args)
             entry.program = entry.graph = None  # an optimizer setting the program depends on changed
-        signature = _signature(args)  # refuse at once what the trace would refuse
+        signature = signature_of(args)  # refuse at once what the trace would refuse
         entry.calls += 1
         if entry.calls == 1:
             return self.function(*args)
@@ -169,7 +170,7 @@ class CompiledStep:
 
     # ---- the trace -----------------------------------------------------------------------------------------
     def _trace(self, entry: _Entry, args: tuple, signature: list[tuple]) -> Any:
-        _refuse_lazy(args)
+        refuse_lazy(args)
         trace = Trace()
         traced_args = [_traced(arg, trace) for arg in args]
         sources = [arg.data.slot for arg in traced_args if isinstance(arg, Tensor)]
@@ -229,7 +230,7 @@ class CompiledStep:
 
     # ---- the replay -------------------------------------------------------------------------------------------
     def _replay(self, entry: _Entry, args: tuple) -> Any:
-        _check_signature(entry.signature, _signature(args))
+        check_signature(entry.signature, signature_of(args))
         if entry.replays == 0:  # the first replay: capture a CUDA graph if wanted and possible
             entry.graph = self._capture(entry, args, self.sources(args, graph=True))  # raises if demanded and not
         entry.replays += 1
@@ -269,16 +270,6 @@ class CompiledStep:
         if graph is None and self.cuda_graph_mode:
             raise CompileError(f"md.compile(cuda_graph=True) cannot use a CUDA graph: {entry.graph_note}")
         return graph
-
-
-def _refuse_lazy(args: tuple) -> None:
-    """A CompileError for a lazy library (Dask): its operations already build a graph that runs later."""
-    backends = {arg.backend for arg in args if isinstance(arg, Tensor)} or {get_backend()}
-    for name in sorted(backends):
-        if library(name).lazy:
-            raise CompileError(f"md.compile traces a step of array operations that run at once; the {name} backend "
-                               "is lazy: each operation already adds to a graph that runs later (once per "
-                               "optimizer step), so a trace has nothing to add. Call the step without md.compile")
 
 
 def _traced(arg: Any, trace: Trace) -> Any:
@@ -343,40 +334,6 @@ def _rebuild(template: Any, arrays: list) -> Any:
     if isinstance(template, dict):
         return {key: _rebuild(item, arrays) for key, item in template.items()}
     return template
-
-
-def _signature(args: tuple) -> list[tuple]:
-    signature = []
-    for arg in args:
-        if isinstance(arg, Tensor):
-            if arg.requires_grad:
-                raise CompileError(f"a compiled step takes its batch as tensors that do not require grad, but "
-                                   f"argument {len(signature)} (shape {arg.shape}) does: a replay would not fill "
-                                   "its .grad; pass arg.detach(), or run this step without md.compile")
-            signature.append(("tensor", arg.shape, arg.dtype.name, arg.backend))
-        elif arg is None or isinstance(arg, (bool, int, float, str)):
-            signature.append(("value", arg))
-        else:
-            raise TypeError(f"a compiled step takes Tensors and Python numbers, got a {type(arg).__name__}; "
-                            "wrap arrays with md.tensor(...)")
-    return signature
-
-
-def _check_signature(traced: list[tuple], now: list[tuple]) -> None:
-    if len(traced) != len(now):
-        raise CompileError(f"the compiled step was traced with {len(traced)} arguments, and is called with {len(now)}")
-    for index, (then, current) in enumerate(zip(traced, now)):
-        if then != current:
-            raise CompileError(f"argument {index} of the compiled step was {_describe(then)} at the trace and is "
-                               f"{_describe(current)} now: a trace fixes shapes, dtypes, backends and Python "
-                               "values. Compile one step per shape (or drop the last partial batch), or call "
-                               "step.reset() to trace again")
-
-
-def _describe(entry: tuple) -> str:
-    if entry[0] == "tensor":
-        return f"a {entry[2]} tensor of shape {entry[1]} on {entry[3]!r}"
-    return f"the value {entry[1]!r}"
 
 
 def compile(function: Callable[..., Any], cuda_graph: bool | None = None) -> CompiledStep:  # noqa: A001

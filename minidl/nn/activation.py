@@ -9,7 +9,8 @@ from __future__ import annotations
 from minidl.autograd.tensor import Tensor
 from minidl.nn.module import Module
 from minidl.ops.activation import elu, hardtanh, leaky_relu, silu, softplus
-from minidl.ops.elementwise import relu, sigmoid, tanh
+from minidl.ops.elementwise import sigmoid, tanh
+from minidl.ops.piecewise import relu
 from minidl.ops.gelu import gelu
 from minidl.ops.softmax import log_softmax, softmax
 

@@ -6,7 +6,8 @@ They are defined in [`minidl.ops`][minidl.ops]; this module gathers the ones a m
 from minidl.ops.softmax import log_softmax, softmax
 from minidl.ops.conv import conv1d, conv2d
 from minidl.ops.dropout import dropout
-from minidl.ops.elementwise import relu, sigmoid, tanh
+from minidl.ops.elementwise import sigmoid, tanh
+from minidl.ops.piecewise import relu
 from minidl.ops.embedding import embedding
 from minidl.ops.linalg import linear
 from minidl.ops.activation import elu, hardtanh, leaky_relu, silu, softplus

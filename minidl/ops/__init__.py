@@ -9,9 +9,9 @@ from minidl.ops.creation import (arange, as_tensor, constant_like, eye, from_num
                                  ones_like, tensor, zeros, zeros_like)
 from minidl.ops.random import (bernoulli, multinomial, normal, rand, rand_like, randint, randn, randn_like,
                                randperm)
-from minidl.ops.elementwise import (abs, add, astype, clip, divide, equal, exp, greater, greater_equal, less,
-                                    less_equal, log, maximum, minimum, multiply, negative, not_equal, pow, relu,
-                                    sigmoid, sqrt, subtract, tanh, where)
+from minidl.ops.elementwise import (add, astype, divide, equal, exp, greater, greater_equal, less, less_equal, log,
+                                    multiply, negative, not_equal, pow, sigmoid, sqrt, subtract, tanh, where)
+from minidl.ops.piecewise import abs, clip, maximum, minimum, relu
 from minidl.ops.reduction import mean, sum
 from minidl.ops.reduction import max as amax, min as amin
 from minidl.ops.shape import (broadcast_to, concat, expand_dims, flatten, matrix_transpose, permute_dims, reshape,
@@ -38,7 +38,7 @@ from minidl.ops.layout import (chunk, clone, expand, flip, pad, repeat, roll, sp
 from minidl.ops.diagonal import diagonal
 from minidl.ops.narrow import narrow, select
 from minidl.ops.layout import contiguous, view
-from minidl.ops.views import is_contiguous
+from minidl.ops.strides import is_contiguous
 from minidl.ops.along_axis import gather, masked_fill, one_hot, scatter_add
 from minidl.ops.search import ValuesIndices, argmax, argmin, argsort, max, min, sort, topk
 from minidl.ops.statistics import all, any, cumsum, logsumexp, prod, std, var

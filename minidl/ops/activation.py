@@ -1,6 +1,6 @@
 """The smooth and leaky nonlinearities: leaky_relu, elu, silu, softplus, hardtanh.
 
-(``relu``, ``sigmoid`` and ``tanh`` live in `minidl.ops.elementwise`.)
+(``relu`` lives in `minidl.ops.piecewise`, ``sigmoid`` and ``tanh`` in `minidl.ops.elementwise`.)
 Each backward is one formula that runs on arrays and, under
 ``create_graph``, on Tensors; only the piecewise-linear ones (leaky_relu,
 hardtanh) keep a constant mask, since their second derivative is zero.
@@ -13,7 +13,8 @@ import math
 from minidl.autograd.tensor import Tensor
 from minidl.autograd.function import Function
 from minidl.ops.checks import expect_tensor
-from minidl.ops.elementwise import Exp, Masked, Sigmoid, Where
+from minidl.ops.elementwise import Exp, Sigmoid, Where
+from minidl.ops.piecewise import Masked
 
 
 class LeakyReLU(Masked):

@@ -16,7 +16,7 @@ from __future__ import annotations
 from minidl import backend as _backend
 from minidl.autograd.tensor import Tensor
 from minidl.ops.checks import expect_tensor
-from minidl.ops.elementwise import Masked
+from minidl.ops.piecewise import Masked
 
 
 class Dropout(Masked):

@@ -73,7 +73,7 @@ def _is_bool(value: Any) -> bool:
     return type(value) is bool or (isinstance(value, Tensor) and value.dtype is bool_)
 
 
-def _refuse_bool(op: str, x: Tensor) -> None:
+def refuse_bool(op: str, x: Tensor) -> None:
     if x.dtype is bool_:
         raise TypeError(f"{op} of a bool tensor is not defined (PyTorch refuses it too); "
                         f"convert first with .astype(md.int64) or .astype(md.float32)")
@@ -187,70 +187,6 @@ class Sigmoid(Function):
         return grad * y * (1.0 - y)
 
 
-class Masked(Function):
-    """Multiply by a constant mask (an array) computed in forward: the backward of relu, abs, clip, dropout."""
-
-    def backward(self, grad, a):
-        return (grad * self.mask,)
-
-
-class ReLU(Masked):
-    def forward(self, a):
-        xp = self.xp
-        # A float mask and a multiply in backward, not a bool mask and where(): NumPy's where
-        # took ~30x as long as a multiply on a random mask (512x1024 float32, one core:
-        # docs/measurements/cpu-2026-12-04/relu-mask/).
-        self.mask = xp.astype(a > 0, a.dtype)
-        # maximum, not a * mask: one pass less than a multiply, and a NaN stays NaN
-        return xp.maximum(a, 0)  # a Python int keeps the dtype of a, float or integer (Array API 2024.12)
-
-
-class Abs(Masked):
-    def forward(self, a):
-        xp = self.xp
-        self.mask = xp.sign(a)
-        return xp.abs(a)
-
-
-class Clip(Masked):
-    low: float | None
-    high: float | None
-
-    def forward(self, a):
-        xp = self.xp
-        inside = xp.ones(a.shape, dtype=xp.bool)
-        if self.low is not None:
-            inside = xp.logical_and(inside, a >= self.low)
-        if self.high is not None:
-            inside = xp.logical_and(inside, a <= self.high)
-        self.mask = xp.astype(inside, a.dtype)
-        # maximum then minimum, not xp.clip: with min > max PyTorch gives max everywhere (strict's clip refuses)
-        out = a if self.low is None else xp.maximum(a, self.low)
-        return out if self.high is None else xp.minimum(out, self.high)
-
-
-class PairwiseExtremum(Function):
-    """maximum / minimum of two tensors, elementwise; at ties the gradient is split in half."""
-
-    largest: bool
-
-    def forward(self, a, b):
-        xp = self.xp
-        if xp.isdtype(a.dtype, "bool"):  # PyTorch: maximum is logical or, minimum logical and
-            return xp.logical_or(a, b) if self.largest else xp.logical_and(a, b)
-        if xp.isdtype(a.dtype, "real floating"):  # only floats have gradients
-            pick = a > b if self.largest else a < b
-            # (array_api_strict refuses xp.where with two Python scalars, so the ties are an array.)
-            share = xp.where(pick, 1.0, xp.astype(a == b, a.dtype) * 0.5)
-            self.share_a = xp.astype(share, a.dtype)
-        return xp.maximum(a, b) if self.largest else xp.minimum(a, b)
-
-    def backward(self, grad, a, b):
-        wants_a, wants_b = self.needs_input_grad
-        return (sum_to(grad * self.share_a, a.shape) if wants_a else None,
-                sum_to(grad * (1.0 - self.share_a), b.shape) if wants_b else None)
-
-
 class Where(Function):
     def forward(self, condition, a, b):
         return self.xp.where(condition, a, b)
@@ -312,7 +248,7 @@ def pow(a: Any, b: Any) -> Tensor:
 
 
 def negative(a: Tensor) -> Tensor:
-    _refuse_bool("negative", a)
+    refuse_bool("negative", a)
     return Negative.apply(a)
 
 
@@ -330,12 +266,6 @@ def sqrt(x: Tensor) -> Tensor:
     return Sqrt.apply(floating(x))
 
 
-def abs(x: Tensor) -> Tensor:
-    """Absolute value; its gradient at 0 is 0."""
-    _refuse_bool("abs", x)
-    return Abs.apply(x)
-
-
 def tanh(x: Tensor) -> Tensor:
     return Tanh.apply(floating(x))
 
@@ -343,34 +273,6 @@ def tanh(x: Tensor) -> Tensor:
 def sigmoid(x: Tensor) -> Tensor:
     """``1 / (1 + exp(-x))``, computed without overflow for large ``|x|``."""
     return Sigmoid.apply(floating(x))
-
-
-def relu(x: Tensor) -> Tensor:
-    """``max(x, 0)``; its gradient at 0 is 0."""
-    _refuse_bool("relu", x)
-    return ReLU.apply(x)
-
-
-def clip(x: Tensor, min: float | None = None, max: float | None = None) -> Tensor:
-    """Limit values to ``[min, max]``; no gradient flows where a value was clipped.
-
-    With ``min > max`` every value becomes ``max``, as in PyTorch; float bounds on an
-    integer tensor give the default float.
-    """
-    if isinstance(min, float) or isinstance(max, float):
-        x = floating(x)
-    _refuse_bool("clip", x)
-    return Clip.apply(x, low=min, high=max)
-
-
-def maximum(a: Any, b: Any) -> Tensor:
-    """Elementwise larger of ``a`` and ``b``; at ties each gets half the gradient."""
-    return PairwiseExtremum.apply(*operands("maximum", a, b), largest=True)
-
-
-def minimum(a: Any, b: Any) -> Tensor:
-    """Elementwise smaller of ``a`` and ``b``; at ties each gets half the gradient."""
-    return PairwiseExtremum.apply(*operands("minimum", a, b), largest=False)
 
 
 def where(condition: Any, a: Any, b: Any) -> Tensor:

@@ -18,7 +18,7 @@ from minidl.ops.checks import normalize_axes, normalize_axis
 from minidl.ops.indexing import GetItem
 from minidl.ops.shape import broadcast_to, expand_dims, permute_dims, reshape, resolve_shape
 from minidl.ops.spelling import torch_keywords
-from minidl.ops.views import is_contiguous, reshape_strides, strides_of
+from minidl.ops.strides import is_contiguous, reshape_strides, strides_of
 
 
 class Flip(Function):

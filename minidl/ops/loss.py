@@ -16,7 +16,8 @@ from minidl.ops.activation import softplus
 from minidl.ops.checks import expect_tensor
 from minidl.ops.creation import constant_like
 from minidl.ops.cross_entropy import check_reduction
-from minidl.ops.elementwise import abs, clip, log, where
+from minidl.ops.elementwise import log, where
+from minidl.ops.piecewise import abs, clip
 from minidl.ops.reduction import mean, sum
 
 

@@ -17,7 +17,8 @@ of a sequence run one after another: a chain of small GEMMs.
 from __future__ import annotations
 
 from minidl.autograd.tensor import Tensor
-from minidl.ops.elementwise import relu, sigmoid, tanh
+from minidl.ops.elementwise import sigmoid, tanh
+from minidl.ops.piecewise import relu
 from minidl.ops.layout import split
 from minidl.ops.linalg import linear
 

@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 from minidl.autograd.tensor import Tensor
 from minidl.ops import reduction
 from minidl.ops.checks import normalize_axis
-from minidl.ops.elementwise import maximum, minimum
+from minidl.ops.piecewise import maximum, minimum
 from minidl.ops.along_axis import gather
 from minidl.ops.shape import squeeze
 from minidl.ops.spelling import torch_keywords

@@ -13,7 +13,8 @@ from minidl.autograd.grad_mode import raw_namespace
 from minidl.autograd.tensor import Tensor
 from minidl.ops.checks import broadcast_shapes, normalize_axis
 from minidl.ops.spelling import torch_keywords
-from minidl.ops.views import make_view, reshape_strides, view_op
+from minidl.ops.strides import reshape_strides
+from minidl.ops.views import make_view, view_op
 
 
 @view_op

@@ -15,7 +15,7 @@ from typing import Any, Callable
 from minidl import backend as _backend
 from minidl.autograd.dtypes import DTYPES, DType, bool_, float32, float64, int32, int64
 from minidl.autograd.tensor import Tensor
-from minidl.ops import along_axis, elementwise, layout, reduction, search, shape, statistics, unary, views
+from minidl.ops import along_axis, elementwise, layout, piecewise, reduction, search, shape, statistics, strides, unary
 from minidl.ops.diagonal import diagonal
 from minidl.ops.narrow import narrow, select
 from minidl.ops.softmax import log_softmax, softmax
@@ -44,7 +44,7 @@ def _t(self: Tensor) -> Tensor:
 
 
 def _clamp(self: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 - PyTorch's names
-    return elementwise.clip(self, min, max)
+    return piecewise.clip(self, min, max)
 
 
 # method name -> function(tensor, ...): what x.name(...) runs.
@@ -55,7 +55,7 @@ TENSOR_METHODS: dict[str, Callable] = {
     "repeat": layout.repeat, "split": layout.split, "chunk": layout.chunk, "flip": layout.flip, "roll": layout.roll,
     "tril": layout.tril, "triu": layout.triu, "clone": layout.clone,
     "t": _t, "contiguous": layout.contiguous,
-    "is_contiguous": views.is_contiguous, "narrow": narrow, "select": select, "diagonal": diagonal, "numel": lambda self: int(self.size), "dim": lambda self: self.ndim,
+    "is_contiguous": strides.is_contiguous, "narrow": narrow, "select": select, "diagonal": diagonal, "numel": lambda self: int(self.size), "dim": lambda self: self.ndim,
     # reductions and search
     "sum": reduction.sum, "mean": reduction.mean, "max": search.max, "min": search.min,
     "amax": reduction.max, "amin": reduction.min,
@@ -64,7 +64,7 @@ TENSOR_METHODS: dict[str, Callable] = {
     "prod": statistics.prod, "cumsum": statistics.cumsum, "any": statistics.any, "all": statistics.all,
     "softmax": softmax, "log_softmax": log_softmax,
     # elementwise
-    "clamp": _clamp, "clip": _clamp, "maximum": elementwise.maximum, "minimum": elementwise.minimum,
+    "clamp": _clamp, "clip": _clamp, "maximum": piecewise.maximum, "minimum": piecewise.minimum,
     "pow": elementwise.pow, "sin": unary.sin, "cos": unary.cos, "rsqrt": unary.rsqrt, "erf": unary.erf,
     "log1p": unary.log1p, "expm1": unary.expm1, "sign": unary.sign, "floor": unary.floor, "ceil": unary.ceil,
     "round": unary.round, "isnan": unary.isnan, "isinf": unary.isinf, "isfinite": unary.isfinite,
