@@ -50,8 +50,14 @@ def test_compile_refuses_a_lazy_library_with_the_reason(backend):
 
     compiled, x, y = md.compile(step), md.randn(4, 3), md.tensor([0, 1, 1, 0])
     compiled(x, y)  # the first call runs eagerly, as it does on every library
-    with pytest.raises(md.CompileError, match=f"the {backend} backend is lazy"):
+    with pytest.raises(md.CompileError, match=f"on the {backend} backend: {backend} is lazy"):
         compiled(x, y)
+    # No Tensor argument, another backend current: the parameters still say which library the step runs on.
+    closed = md.compile(lambda: step(x, y))
+    with md.using_backend("numpy"):
+        closed()
+        with pytest.raises(md.CompileError, match=f"on the {backend} backend: {backend} is lazy"):
+            closed()
 
 
 def test_unknown_backend_names_every_known_one():

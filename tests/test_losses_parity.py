@@ -58,6 +58,25 @@ def test_cross_entropy_matches_pytorch(backend, reduction, options):
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_cross_entropy_with_every_label_valid_takes_the_one_hot_path_to_the_same_bits(backend, reduction):
+    """Every label valid and no weight (the usual case, a faster path): PyTorch's numbers, and bit for bit
+    those of the general path (reached here through a weight of ones), a -inf logit included."""
+    logits = LOGITS.copy()
+    logits[1, 0] = -np.inf  # a class masked out, which the row's label (3) does not pick
+    labels = np.where(LABELS == -100, 1, LABELS)
+    compare(lambda x, y: F.cross_entropy(x, y, reduction=reduction),
+            lambda x, y: TF.cross_entropy(x, y, reduction=reduction), [logits], [labels])
+    results = []
+    for weight in (None, md.ones((4,))):
+        x = md.tensor(logits.astype(np.float32), requires_grad=True)
+        loss = F.cross_entropy(x, md.tensor(labels), weight=weight, reduction=reduction)
+        (loss.sum() if reduction == "none" else loss).backward()
+        results.append((loss.numpy(), x.grad.numpy()))
+    for fast, general in zip(*results):
+        np.testing.assert_array_equal(fast, general)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_cross_entropy_on_images_and_with_probability_targets(backend, reduction):
     compare(lambda x, y: F.cross_entropy(x, y, reduction=reduction, label_smoothing=0.1),
             lambda x, y: TF.cross_entropy(x, y, reduction=reduction, label_smoothing=0.1),

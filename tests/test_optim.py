@@ -98,6 +98,30 @@ def test_adamw_decays_the_weight_directly(backend):
     assert_steps(history, adam_reference(0.01, (0.9, 0.999), 1e-8, 0.1, decoupled=True))
 
 
+@pytest.mark.parametrize("decoupled", [False, True])
+def test_adam_in_place_update_is_the_plain_formula_to_the_bit(decoupled):
+    """The update changes its temporaries in place; the numbers are those of the plain form, bit for bit."""
+    rng = np.random.default_rng(3)
+    start = rng.standard_normal((5, 4)).astype(np.float32)
+    grads = [rng.standard_normal((5, 4)).astype(np.float32) for _ in range(5)]
+    lr, (beta1, beta2), eps, decay = 0.01, (0.8, 0.99), 1e-6, 0.1
+    weight = nn.Parameter(md.tensor(start))
+    opt = (optim.AdamW if decoupled else optim.Adam)([weight], lr=lr, betas=(beta1, beta2), eps=eps, weight_decay=decay)
+    p, m, v = start.copy(), np.zeros_like(start), np.zeros_like(start)
+    for t, g in enumerate(grads, start=1):
+        weight.grad = md.tensor(g)
+        opt.step()
+        if decoupled:
+            p *= 1.0 - lr * decay
+        else:
+            g = g + decay * p
+        m = beta1 * m + (1.0 - beta1) * g           # the plain form: a new array for every term
+        v = beta2 * v + (1.0 - beta2) * (g * g)
+        root_correction2 = (1.0 - beta2 ** t) ** 0.5
+        p -= lr * root_correction2 / (1.0 - beta1 ** t) * (m / (np.sqrt(v) + eps * root_correction2))
+        np.testing.assert_array_equal(weight.numpy(), p)
+
+
 def test_adamw_default_weight_decay_is_one_hundredth():
     assert optim.AdamW([nn.Parameter(md.zeros((1,)))]).param_groups[0]["weight_decay"] == 0.01
 

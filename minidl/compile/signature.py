@@ -8,22 +8,29 @@ trace's, and says which argument changed.
 
 from __future__ import annotations
 
+from typing import Iterable
+
 from minidl.autograd.tensor import Tensor
 from minidl.backend import get_backend, library
 from minidl.compile.tracer import CompileError
 
 
-def refuse_lazy(args: tuple) -> None:
-    """A CompileError for a lazy library (Dask): its operations already build a graph that runs later."""
-    backends = {arg.backend for arg in args if isinstance(arg, Tensor)} or {get_backend()}
-    for name in sorted(backends):
+def refuse_lazy(backends: Iterable[str]) -> None:
+    """Raise a CompileError if one of ``backends`` is lazy (Dask): its operations already build a graph."""
+    for name in sorted(set(backends)):
         if library(name).lazy:
-            raise CompileError(f"md.compile traces a step of array operations that run at once; the {name} backend "
-                               "is lazy: each operation already adds to a graph that runs later (once per "
-                               "optimizer step), so a trace has nothing to add. Call the step without md.compile")
+            raise CompileError(f"md.compile cannot trace a step on the {name} backend: {name} is lazy, so each "
+                               "operation already adds to a graph that runs later, and a trace has nothing to "
+                               "add. Call the step itself: use `step` where you wrote `md.compile(step)`")
+
+
+def backends_of(args: tuple) -> set[str]:
+    """The backends of a step's Tensor arguments (the current backend where it takes none)."""
+    return {arg.backend for arg in args if isinstance(arg, Tensor)} or {get_backend()}
 
 
 def signature_of(args: tuple) -> list[tuple]:
+    """What a trace fixes about each argument: a Tensor's shape, dtype and backend, or a Python value."""
     signature = []
     for arg in args:
         if isinstance(arg, Tensor):
@@ -41,6 +48,7 @@ def signature_of(args: tuple) -> list[tuple]:
 
 
 def check_signature(traced: list[tuple], now: list[tuple]) -> None:
+    """Raise a CompileError naming the first argument whose signature differs from the trace's."""
     if len(traced) != len(now):
         raise CompileError(f"the compiled step was traced with {len(traced)} arguments, and is called with {len(now)}")
     for index, (then, current) in enumerate(zip(traced, now)):

@@ -24,7 +24,8 @@ The contract (the long version is ``docs/static-graphs.md``):
    the trace; a value read into Python (an ``if`` on a tensor, a label check)
    that changes; other state kept between calls (a list of tensors), random
    numbers drawn on the host other than dropout masks, a GradScaler,
-   gradients summed over calls (no ``zero_grad``).  Other Python values the
+   gradients summed over calls (no ``zero_grad``), a lazy library (Dask: its
+   operations build a graph already).  Other Python values the
    step reads are frozen at the trace: after changing one, call
    ``step.reset()``.
 6. On CuPy, the first replay also captures the program as a CUDA graph
@@ -46,7 +47,7 @@ from minidl.autograd.tensor import Tensor
 from minidl.backend import host_rng, observing_draws
 from minidl.compile.graph_replay import GraphReplay, capture
 from minidl.compile.program import Program
-from minidl.compile.signature import check_signature, refuse_lazy, signature_of
+from minidl.compile.signature import backends_of, check_signature, refuse_lazy, signature_of
 from minidl.compile.state import StateObserver, has_draws, host_checks_hold, mode_of
 from minidl.compile.tracer import CompileError, Trace, TracedArray, real_namespace
 from minidl.nn.module import observing_calls
@@ -78,6 +79,7 @@ class _Adopt:
         if isinstance(tensor.data, TracedArray):
             raise CompileError("a tensor holds an array from an earlier, refused md.compile trace (kept in "
                                "optimizer or module state?); recreate that state and run without md.compile")
+        refuse_lazy((tensor.backend,))  # a parameter of a lazy library, though the batch is not
         slot = self.trace.new_slot()
         self.adopted.append((tensor, slot, tensor.xp, tensor.grad))
         self.original[slot] = tensor.data
@@ -170,7 +172,7 @@ class CompiledStep:
 
     # ---- the trace -----------------------------------------------------------------------------------------
     def _trace(self, entry: _Entry, args: tuple, signature: list[tuple]) -> Any:
-        refuse_lazy(args)
+        refuse_lazy(backends_of(args))
         trace = Trace()
         traced_args = [_traced(arg, trace) for arg in args]
         sources = [arg.data.slot for arg in traced_args if isinstance(arg, Tensor)]

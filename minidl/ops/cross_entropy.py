@@ -62,10 +62,11 @@ class CrossEntropy(Function):
         sums = xp.sum(exps, axis=-1, keepdims=True)
         self.probabilities = exps / sums
         # -log p >= 0: no -0.0; where, not a bare product: a -inf logit that counts 0 would give 0 * inf = nan
-        if self.picks is not None:  # the plain case: each row's label picked, no weights to multiply by
-            picked = xp.where(self.picks, xp.log(sums) - shifted, 0.0)
-            return xp.sum(picked, axis=-1) if self.scale is None else xp.sum(picked) * self.scale
-        rows = xp.sum(xp.where(self.coefficients != 0, xp.log(sums) - shifted, 0.0) * self.coefficients, axis=-1)
+        minus_log_p = xp.log(sums) - shifted
+        if self.picks is not None:  # the plain case: each row's label picked, no weight to multiply by
+            rows = xp.sum(xp.where(self.picks, minus_log_p, 0.0), axis=-1)
+        else:
+            rows = xp.sum(xp.where(self.coefficients != 0, minus_log_p, 0.0) * self.coefficients, axis=-1)
         return rows if self.scale is None else xp.sum(rows) * self.scale
 
     def backward(self, grad, logits):
