@@ -5,7 +5,8 @@ that is installed: NumPy, array-api-strict, PyTorch (CPU), and CuPy (marked
 ``gpu``, skipped without a CUDA GPU). ``MINIDL_TEST_BACKENDS`` (a comma-separated
 list, e.g. ``jax`` or ``numpy,dask``) replaces the set. A test that needs a
 capability some libraries lack says so with ``@pytest.mark.needs("writeable")``
-(any field of `minidl.backend.capabilities.Library`); it is skipped, with the
+(any field of `minidl.backend.capabilities.Library`, a device kind, or ``"eager"``,
+the opposite of ``"lazy"``); it is skipped, with the
 reason, on the libraries without it. No test skips a library by name.
 """
 

@@ -33,7 +33,9 @@ class Library:
       writes make a copy (through ``array_api_extra.at``) and the Tensor
       takes the new array;
     - ``lazy``: operations build a graph that runs later; minidl then
-      materialises the parameters once per optimizer step (``materialise``);
+      materialises the parameters once per optimizer step (``materialise``),
+      and `md.compile` refuses the library (``has("eager")`` is its opposite,
+      for test marks: ``pytest.mark.needs("eager")``);
     - ``devices``: the kinds of device its arrays can live on, the first the
       default; ``native_device`` turns a name such as ``"cuda:0"`` into the
       library's own device object (raising where there is no such device here);

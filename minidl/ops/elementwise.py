@@ -1,7 +1,9 @@
 """Elementwise operations: each class holds its forward and its backward side by side.
 
 Binary ops broadcast like the Array API; the gradient of a broadcast input
-is summed back to that input's shape (``sum_to``).
+is summed back to that input's shape (``sum_to``). The piecewise-linear ops
+(``relu``, ``abs``, ``clip``, ``maximum``, ``minimum``) are in
+`minidl.ops.piecewise`.
 """
 
 from __future__ import annotations
@@ -74,6 +76,7 @@ def _is_bool(value: Any) -> bool:
 
 
 def refuse_bool(op: str, x: Tensor) -> None:
+    """Raise PyTorch's refusal of an arithmetic op on a bool tensor, with the conversion to write instead."""
     if x.dtype is bool_:
         raise TypeError(f"{op} of a bool tensor is not defined (PyTorch refuses it too); "
                         f"convert first with .astype(md.int64) or .astype(md.float32)")

@@ -13,6 +13,7 @@ from minidl.autograd.tensor import Tensor
 
 
 def contiguous_strides(shape: Sequence[int]) -> tuple[int, ...]:
+    """The strides of a row-major array of ``shape``, in elements (the last axis 1)."""
     strides, step = [], 1
     for dim in reversed(tuple(shape)):
         strides.append(step)

@@ -24,9 +24,10 @@ an instance of a view op of `VIEW_OPS`, with its parameters). Then
   ``CopySlices``): the gradient of the written region goes to the new value,
   the rest to the old base, and each view is derived again from the new base.
 
-Each view also carries its strides (in elements of its base), so that
-`reshape` copies exactly where PyTorch's copies, ``view`` refuses where
-PyTorch's refuses, and writing into an ``expand``-ed view is refused.
+Each view also carries its strides (in elements of its base, computed in
+`minidl.ops.strides`), so that `reshape` copies exactly where PyTorch's
+copies, ``view`` refuses where PyTorch's refuses, and writing into an
+``expand``-ed view is refused.
 
 >>> import minidl as md
 >>> x = md.zeros((2, 3))

@@ -66,7 +66,8 @@ class Adam(Optimizer):
                 # The moments change in place (as in PyTorch: no fresh arrays per step), and go back
                 # into the state dict (an immutable array library makes new ones; see Optimizer.gradients).
                 # The temporaries are the update's own, so they change in place too: four new arrays per
-                # parameter instead of seven (the same numbers; a library without in-place writes rebinds).
+                # parameter instead of seven (the same operations in the same order, so the same numbers; a library
+                # without in-place writes, JAX or Dask, rebinds the name instead).
                 exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
                 exp_avg *= beta1
                 exp_avg += rest1 * grad

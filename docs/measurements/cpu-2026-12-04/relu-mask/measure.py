@@ -1,4 +1,4 @@
-"""ReLU's backward on NumPy: a float mask and a multiply, against a bool mask and where() (elementwise.py cites it).
+"""ReLU's backward on NumPy: a float mask and a multiply, against a bool mask and where() (minidl/ops/piecewise.py cites it).
 
     OPENBLAS_NUM_THREADS=1 python docs/measurements/cpu-2026-12-04/relu-mask/measure.py OUT
 
