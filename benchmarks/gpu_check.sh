@@ -78,7 +78,7 @@ step mlp-small 120 python3 benchmarks/mlp_step.py --device cuda --shapes small -
 # per op the device time (events) beside the host time and the old way's time. tests/test_profiler.py (in the core
 # tests below) checks the real CUDA-event clock.
 step profiler-overhead 60 python3 benchmarks/profiler_overhead.py --device cuda --rounds 9 --steps 50 "$out/profiler"
-core=(tests/test_compile.py tests/test_backward_paths.py tests/test_profiler.py tests/test_kernels_cuda.py
+core=(tests/test_compile.py tests/test_profiler.py tests/test_kernels_cuda.py
       tests/test_ops_gradients.py)
 step pytest-gpu-core 90 python3 -m pytest -m gpu -q -p no:cacheprovider --junitxml "$out/pytest-gpu-core.xml" \
   "${core[@]}"
