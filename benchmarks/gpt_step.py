@@ -4,11 +4,16 @@ Three measurements, each optional:
 
 - ``--step``: seconds per training step (forward, backward, clip, AdamW) of
   both, in interleaved rounds (a block of minidl steps, then a block of
-  PyTorch steps, the order alternating), median per-round ratio;
+  PyTorch steps, the order alternating), median per-round ratio; with
+  ``--compiled``, minidl's step traced once by ``md.compile`` too (a CUDA
+  graph on CuPy), timed in the same rounds;
 - ``--curve N``: N training iterations of both from the same initial weights
   and the same batches, train/val losses every ``--eval-interval``;
 - ``--decode``: minidl's prefill and KV-cache decode speed (tokens/s), for
-  one request and for a batch of requests.
+  one request and for a batch of requests;
+- ``--profile``: ``md.profile`` tables of minidl's training step and of one
+  prefill and one decode forward (per op: device time from CUDA events on a
+  GPU, host time beside it), to see where a step's time goes.
 
     python benchmarks/gpt_step.py --threads 1 --step --decode results/gpt          # the CPU config
     python benchmarks/gpt_step.py --threads 1 --curve 300 results/gpt-curve
@@ -98,8 +103,9 @@ class Trainer:
     """One framework's model, optimizer and step, fed host batches (int64 arrays)."""
 
     def __init__(self, framework: str, config, state: dict, device: str, lr: float = 1e-3) -> None:
-        self.framework = framework
-        if framework == "minidl":
+        self.framework = framework  # "minidl", "minidl-compiled" (the step through md.compile) or "torch"
+        self.kind = "minidl" if framework.startswith("minidl") else "torch"
+        if self.kind == "minidl":
             import minidl as md
             import minidl.optim as optim
             from gpt import GPT
@@ -112,6 +118,7 @@ class Trainer:
             groups = [{"params": [p for p in params if p.ndim >= 2], "weight_decay": 0.1},
                       {"params": [p for p in params if p.ndim < 2], "weight_decay": 0.0}]
             self.optimizer = optim.AdamW(groups, lr=lr, betas=(0.9, 0.99))
+            self._run = md.compile(self._minidl_step) if framework == "minidl-compiled" else self._minidl_step
         else:
             import torch
             self.torch, self.device = torch, device
@@ -123,7 +130,7 @@ class Trainer:
             self.optimizer = torch.optim.AdamW(groups, lr=lr, betas=(0.9, 0.99), foreach=False)
 
     def _tensors(self, x, y):
-        if self.framework == "minidl":
+        if self.kind == "minidl":
             return self.md.tensor(x), self.md.tensor(y)
         return self.torch.from_numpy(x).to(self.device), self.torch.from_numpy(y).to(self.device)
 
@@ -132,25 +139,34 @@ class Trainer:
             for group in self.optimizer.param_groups:
                 group["lr"] = lr
         x, y = self._tensors(x, y)
+        if self.kind == "minidl":
+            self._run(x, y)
+            return
         _, loss = self.model(x, y)
         self.optimizer.zero_grad()
         loss.backward()
-        if self.framework == "minidl":
-            self.md.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
-        else:
-            self.torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
+        self.torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
         self.optimizer.step()
+
+    def _minidl_step(self, x, y):
+        """minidl's step as one function of the batch, which md.compile can trace."""
+        _, loss = self.model(x, y)
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.md.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
+        self.optimizer.step()
+        return loss
 
     def loss(self, x, y) -> float:
         x, y = self._tensors(x, y)
-        if self.framework == "minidl":
+        if self.kind == "minidl":
             with self.md.no_grad():
                 return self.model(x, y)[1].item()
         with self.torch.no_grad():
             return self.model(x, y)[1].item()
 
     def sync(self) -> None:
-        if self.framework == "minidl" and self.md.get_backend() == "cupy":
+        if self.kind == "minidl" and self.md.get_backend() == "cupy":
             import cupy
             cupy.cuda.Device().synchronize()
         elif self.framework == "torch" and self.device == "cuda":
@@ -193,6 +209,10 @@ def measure_steps(trainers, data, rounds: int, block_seconds: float) -> dict:
         ratios = [a / b for a, b in zip(by_framework["minidl"], by_framework.get("torch", []))]
         result[clock] = {"ratios": ratios, "median_ratio": statistics.median(ratios) if ratios else None,
                          "median_ms": {k: statistics.median(v) * 1e3 for k, v in by_framework.items()}}
+        if "minidl-compiled" in by_framework:  # the compiled step against PyTorch eager, per round
+            compiled = [a / b for a, b in zip(by_framework["minidl-compiled"], by_framework.get("torch", []))]
+            result[clock].update(compiled_ratios=compiled,
+                                 compiled_median_ratio=statistics.median(compiled) if compiled else None)
     return result
 
 
@@ -251,6 +271,36 @@ def decode_speed(trainer, config, requests: tuple[int, ...] = (1, 12)) -> dict:
             "tokens_per_second": result}
 
 
+def profiles(trainer, data, config, steps: int = 3) -> dict:
+    """``md.profile`` tables: ``steps`` training steps (after three to warm up), then one prefill of half a
+    block and one decode forward of a single token against that cache, for one request."""
+    import numpy
+    from gpt import KVCache
+    md, model = trainer.md, trainer.model
+    for x, y in data[:3]:
+        trainer.step(x, y)
+    trainer.sync()
+    tables = {}
+    with md.profile() as prof:
+        for x, y in data[:steps]:
+            trainer.step(x, y)
+    tables[f"training step x{steps}"] = prof.table()
+    model.eval()
+    with md.no_grad():
+        for _ in range(2):  # the second pass is the one profiled: the first warms the kernels of these shapes
+            cache = KVCache(config.n_layer)
+            prompt = md.tensor(numpy.ones((1, config.block_size // 2), dtype=numpy.int64))
+            token = md.tensor(numpy.ones((1, 1), dtype=numpy.int64))
+            with md.profile() as prefill:
+                model(prompt, cache=cache)
+            with md.profile() as decode:
+                model(token, cache=cache)
+    model.train()
+    tables[f"prefill forward, 1 request, {config.block_size // 2} tokens"] = prefill.table()
+    tables["decode forward, 1 request, 1 token"] = decode.table()
+    return tables
+
+
 def report(results: dict) -> str:
     from mlp_step import _cpu_model
     env = results["environment"]
@@ -271,6 +321,10 @@ def report(results: dict) -> str:
             lines.append(f"  {clock:4s} clock: minidl {c['median_ms']['minidl']:.2f} ms, PyTorch "
                          f"{c['median_ms']['torch']:.2f} ms, minidl / PyTorch = {c['median_ratio']:.3f} (rounds: "
                          + ", ".join(f"{r:.2f}" for r in c["ratios"]) + ")")
+            if c.get("compiled_median_ratio") is not None:
+                lines.append(f"  {clock:4s} clock: minidl compiled {c['median_ms']['minidl-compiled']:.2f} ms, "
+                             f"compiled / PyTorch eager = {c['compiled_median_ratio']:.3f} (rounds: "
+                             + ", ".join(f"{r:.2f}" for r in c["compiled_ratios"]) + ")")
     if "curve" in results:
         c = results["curve"]
         lines += ["", f"loss curves, {c['iterations']} iterations from the same weights and batches "
@@ -287,6 +341,8 @@ def report(results: dict) -> str:
         for batch, speeds in d["tokens_per_second"].items():
             lines.append(f"  {batch:3d} request(s): prefill {speeds['prefill']:9.0f} tokens/s, "
                          f"decode {speeds['decode']:9.0f} tokens/s")
+    for title, table in results.get("profile", {}).items():
+        lines += ["", f"md.profile, minidl {title}", table]
     return "\n".join(lines)
 
 
@@ -302,7 +358,9 @@ def main() -> None:
     parser.add_argument("--curve", type=int, default=0, metavar="N", help="train N iterations of both")
     parser.add_argument("--eval-interval", type=int, default=100)
     parser.add_argument("--eval-iters", type=int, default=20)
+    parser.add_argument("--compiled", action="store_true", help="with --step: minidl's step through md.compile too")
     parser.add_argument("--decode", action="store_true", help="minidl's prefill and decode tokens/s")
+    parser.add_argument("--profile", action="store_true", help="md.profile tables of minidl's step and forwards")
     parser.add_argument("--seed", type=int, default=1337)
     args = parser.parse_args()
     if args.threads:
@@ -331,7 +389,8 @@ def main() -> None:
     results["environment"].update(torch=torch.__version__ if torch else None,
                                   torch_threads=torch.get_num_threads() if torch else None)
     if args.step:
-        trainers = [Trainer(name, config, state, args.device) for name in frameworks]
+        stepped = frameworks[:1] + ["minidl-compiled"] * args.compiled + frameworks[1:]
+        trainers = [Trainer(name, config, state, args.device) for name in stepped]
         results["step"] = measure_steps(trainers, batches(corpus, "train", 20, config, seed=0), args.rounds,
                                         args.block_seconds)
     if args.curve:
@@ -341,6 +400,9 @@ def main() -> None:
         results["curve"] = loss_curves(trainers, corpus, config, args.curve, args.eval_interval, args.eval_iters)
     if args.decode:
         results["decode"] = decode_speed(Trainer("minidl", config, state, args.device), config)
+    if args.profile:
+        results["profile"] = profiles(Trainer("minidl", config, state, args.device),
+                                      batches(corpus, "train", 6, config, seed=0), config)
     results["environment"]["load_average_after"] = os.getloadavg()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

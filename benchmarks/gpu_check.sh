@@ -20,8 +20,10 @@
 #   GPU_CHECK_ONLY=gemm-ladder,roofline,mlp-precision,amp-accuracy,pytest-gpu-precision bash benchmarks/gpu_check.sh OUT
 # Issue 15's profiler check alone (about two minutes):
 #   GPU_CHECK_ONLY=profiler-overhead,pytest-gpu-core bash benchmarks/gpu_check.sh OUT
-# Issue 15's compiled state (Adam as graph inputs and outputs) alone (about five minutes):
-#   GPU_CHECK_ONLY=mlp-adam,pytest-gpu-compile-state bash benchmarks/gpu_check.sh OUT
+# Issue 15's compiled state (Adam and BatchNorm as graph inputs and outputs) alone (about five minutes), then the
+# GPT's compiled step against PyTorch eager and the profiler (about three):
+#   GPU_CHECK_ONLY=mlp-adam-small,mlp-adam-large,pytest-gpu-compile-state bash benchmarks/gpu_check.sh OUT/a
+#   GPU_CHECK_ONLY=gpt-step,profiler-overhead bash benchmarks/gpu_check.sh OUT/b
 set -uo pipefail
 
 out=${1:?usage: benchmarks/gpu_check.sh OUT_DIR}
@@ -97,16 +99,22 @@ step pytest-gpu-precision 90 python3 -m pytest -m gpu -q -p no:cacheprovider --j
   tests/test_precision_gpu.py tests/test_kernels_cuda.py -k "precision or autocast or tf32 or warptile"
 # nanoGPT's shakespeare-char GPT (6 layers, 6 heads, 384 channels, block 256, batch 64): minidl on CuPy against
 # PyTorch eager on CUDA when torch is installed (minidl alone otherwise), plus prefill/decode tokens/s.
-step gpt-step 120 python3 benchmarks/gpt_step.py --device cuda --config gpu --step --rounds 5 --block-seconds 1 \
-  --decode "$out/gpt"
+step gpt-step 120 python3 benchmarks/gpt_step.py --device cuda --config gpu --step --compiled --rounds 5 \
+  --block-seconds 1 --decode --profile "$out/gpt"
 # One GPU: the NCCL backend as a group of one rank (collectives, DDP); more ranks need more GPUs.
 step nccl-one-rank 45 python3 -m pytest -m gpu -q -p no:cacheprovider tests/test_distributed.py
-# Issue 15, state in md.compile (not run yet: no GPU when it was written): the Adam step at 784-128-128-10/64 and
-# 784-1024-1024-10/512 (hand-written CuPy Adam; minidl eager; minidl compiled, a CUDA graph with the moments, step
-# counts and lr as graph inputs; the same replayed op by op; PyTorch eager; PyTorch captured with torch.cuda.graph and
-# Adam(capturable=True)); then the compiled-state tests on CuPy (every optimizer, schedules, BatchNorm, dropout).
-step mlp-adam 200 python3 benchmarks/mlp_step.py --device cuda --optimizer adam --shapes small,large --rounds 7 \
-  --memory-steps 300 "$out/mlp-adam"
+# Issue 15, state in md.compile: the Adam step at 784-128-128-10/64 and 784-1024-1024-10/512 (hand-written CuPy
+# Adam; minidl eager; minidl compiled, a CUDA graph with the moments, step counts and lr as graph inputs; the same
+# replayed op by op; PyTorch eager; PyTorch captured with torch.cuda.graph and Adam(capturable=True)), and the same
+# with BatchNorm1d after each hidden layer (the -bn rows); then the compiled-state tests on CuPy (every optimizer,
+# schedules, BatchNorm, dropout).
+# One step per shape: each worker process imports CuPy and PyTorch and captures its graph, about ten seconds each,
+# and the ten implementations of both shapes did not fit 200 s on the H200 (2026-12-04).
+adam_impls=handwritten,minidl-nn,minidl-compiled,torch,torch-graph,minidl-compiled-bn,torch-graph-bn
+step mlp-adam-small 110 python3 benchmarks/mlp_step.py --device cuda --optimizer adam --shapes small --rounds 5 \
+  --block-seconds 0.3 --memory-steps 0 --implementations "$adam_impls" "$out/mlp-adam-small"
+step mlp-adam-large 110 python3 benchmarks/mlp_step.py --device cuda --optimizer adam --shapes large --rounds 5 \
+  --block-seconds 0.3 --memory-steps 0 --implementations "$adam_impls" "$out/mlp-adam-large"
 step pytest-gpu-compile-state 90 python3 -m pytest -q -p no:cacheprovider --junitxml "$out/pytest-gpu-compile-state.xml" \
   tests/test_compile_state.py tests/test_compile.py -k cupy
 # Further benchmark lines go here, one `step` each, writing under "$out".

@@ -12,26 +12,37 @@ Adam keeps two moment arrays per parameter and a step count, the state
 - ``torch``: PyTorch eager, ``torch.optim.Adam`` (its default, for-each).
 - ``torch-graph`` (GPU only): the PyTorch step captured once as a CUDA graph
   (``torch.cuda.graph``, ``Adam(capturable=True)``) and replayed.
+- ``minidl-nn-bn``, ``minidl-compiled-bn``, ``torch-bn``, ``torch-graph-bn``: the
+  same four with ``BatchNorm1d`` after each hidden ``Linear`` (train mode, running
+  statistics updated in place every step): the state a compiled step must carry
+  besides Adam's. The hand-written floor has no BatchNorm, so compare these with
+  each other, not with it.
 
-All start from the same weights and batch, so their first losses agree.
+All start from the same weights and batch, so their first losses agree (the
+BatchNorm variants with each other).
 """
 
 from __future__ import annotations
 
 import numpy
 
-from mlp_impls import Step, _nn_step, fixed_batch, initial_weights, torch_model
+from mlp_impls import Step, _nn_model, _nn_step, fixed_batch, initial_weights, torch_model
 
 LEARNING_RATE, BETAS, EPS = 1e-3, (0.9, 0.999), 1e-8
-IMPLEMENTATIONS = ("handwritten", "minidl-nn", "minidl-compiled", "minidl-replay", "torch", "torch-graph")
-GPU_ONLY = ("minidl-replay", "torch-graph")
+IMPLEMENTATIONS = ("handwritten", "minidl-nn", "minidl-compiled", "minidl-replay", "torch", "torch-graph",
+                   "minidl-nn-bn", "minidl-compiled-bn", "torch-bn", "torch-graph-bn")
+GPU_ONLY = ("minidl-replay", "torch-graph", "torch-graph-bn")
 
 
 def build(name: str, sizes: tuple[int, ...], batch: int, device: str) -> Step:
     """The Adam step of implementation ``name`` on ``device`` ("cpu" or "cuda")."""
     builders = {"handwritten": _handwritten, "minidl-nn": _minidl_nn, "minidl-compiled": _minidl_compiled,
                 "minidl-replay": lambda *a: _minidl_compiled(*a, cuda_graph=False), "torch": _torch,
-                "torch-graph": lambda *a: _torch(*a, graph=True)}
+                "torch-graph": lambda *a: _torch(*a, graph=True),
+                "minidl-nn-bn": lambda *a: _minidl_nn(*a, batchnorm=True),
+                "minidl-compiled-bn": lambda *a: _minidl_compiled(*a, batchnorm=True),
+                "torch-bn": lambda *a: _torch(*a, batchnorm=True),
+                "torch-graph-bn": lambda *a: _torch(*a, graph=True, batchnorm=True)}
     if name not in builders:
         raise ValueError(f"unknown Adam implementation {name!r}; known: {', '.join(IMPLEMENTATIONS)}")
     if name in GPU_ONLY and device != "cuda":
@@ -90,30 +101,51 @@ def _handwritten(sizes, batch, device) -> Step:
     return Step(run, sync, float, lambda: params)
 
 
-def _adam_step(sizes, batch, device):
+def with_batchnorm(sequential, batchnorm_type):
+    """The modules of ``sequential`` with ``batchnorm_type(features)`` after each Linear but the last."""
+    modules = list(sequential)
+    linears = [index for index, module in enumerate(modules) if hasattr(module, "out_features")]
+    out = []
+    for index, module in enumerate(modules):
+        out.append(module)
+        if index in linears[:-1]:
+            out.append(batchnorm_type(module.out_features))
+    return out
+
+
+def _adam_step(sizes, batch, device, batchnorm=False):
+    import minidl.nn as nn
     import minidl.optim as optim
 
-    return _nn_step(sizes, batch, device, lambda params: optim.Adam(params, lr=LEARNING_RATE, betas=BETAS, eps=EPS))
+    def optimizer(params):
+        return optim.Adam(params, lr=LEARNING_RATE, betas=BETAS, eps=EPS)
+
+    if not batchnorm:
+        return _nn_step(sizes, batch, device, optimizer)
+    wrap = lambda md, sizes: nn.Sequential(*with_batchnorm(_nn_model(md, sizes), nn.BatchNorm1d))
+    return _nn_step(sizes, batch, device, optimizer, make_model=wrap)
 
 
-def _minidl_nn(sizes, batch, device) -> Step:
-    md, train_step, x, y, sync, model = _adam_step(sizes, batch, device)
+def _minidl_nn(sizes, batch, device, batchnorm=False) -> Step:
+    md, train_step, x, y, sync, model = _adam_step(sizes, batch, device, batchnorm)
     return Step(lambda: train_step(x, y), sync, lambda loss: loss.item(), lambda: [p.data for p in model.parameters()])
 
 
-def _minidl_compiled(sizes, batch, device, cuda_graph=None) -> Step:
-    md, train_step, x, y, sync, model = _adam_step(sizes, batch, device)
+def _minidl_compiled(sizes, batch, device, cuda_graph=None, batchnorm=False) -> Step:
+    md, train_step, x, y, sync, model = _adam_step(sizes, batch, device, batchnorm)
     compiled = md.compile(train_step, cuda_graph=cuda_graph)
     return Step(lambda: compiled(x, y), sync, lambda loss: loss.item(), lambda: [p.data for p in model.parameters()],
                 lambda: {"cuda_graph": compiled.uses_cuda_graph, "graph_note": compiled.graph_note,
                          "traces": compiled.traces})
 
 
-def _torch(sizes, batch, device, graph=False) -> Step:
+def _torch(sizes, batch, device, graph=False, batchnorm=False) -> Step:
     import torch
 
     target = torch.device(device)
     model = torch_model(sizes, target)
+    if batchnorm:
+        model = torch.nn.Sequential(*with_batchnorm(model, torch.nn.BatchNorm1d)).to(target)
     optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE, betas=BETAS, eps=EPS, capturable=graph)
     x_host, y_host = fixed_batch(sizes, batch)
     x, y = torch.from_numpy(x_host).to(target), torch.from_numpy(y_host).to(target)

@@ -185,13 +185,14 @@ def _nn_model(md, sizes):
     return nn.Sequential(*modules)
 
 
-def _nn_step(sizes, batch, device, make_optimizer=None, backend=None):
-    """The ``nn`` model's training step; ``make_optimizer(params)`` (default: SGD at LEARNING_RATE)."""
+def _nn_step(sizes, batch, device, make_optimizer=None, backend=None, make_model=None):
+    """The ``nn`` model's training step; ``make_optimizer(params)`` (default: SGD at LEARNING_RATE),
+    ``make_model(md, sizes)`` (default: the MLP of ``_nn_model``)."""
     md, x, y, sync = _minidl_setup(sizes, batch, device, backend)
     import minidl.nn.functional as F
     import minidl.optim as optim
 
-    model = _nn_model(md, sizes)
+    model = (make_model or _nn_model)(md, sizes)
     make_optimizer = make_optimizer or (lambda params: optim.SGD(params, lr=LEARNING_RATE))
     optimizer = make_optimizer(model.parameters())
 

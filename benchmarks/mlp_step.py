@@ -49,6 +49,10 @@ SHAPES = {  # name: (layer sizes, batch)
 }
 MEMORY_IMPLEMENTATIONS = ("minidl", "minidl-nn", "minidl-compiled")
 IMPLEMENTATION_MODULES = {"sgd": "mlp_impls", "adam": "mlp_adam_impls"}
+# Ratios reported per round beside the ratios to the hand-written base (same state, same step):
+PAIRS = (("minidl-compiled", "torch-graph"), ("minidl-compiled-bn", "torch-graph-bn"),
+         ("minidl-nn", "torch"), ("minidl-nn-bn", "torch-bn"), ("minidl-compiled", "torch"),
+         ("minidl-compiled-bn", "torch-bn"))
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
@@ -236,12 +240,12 @@ def report(results: dict) -> str:
         rounds = len(next(iter(shape["implementations"].values()))["ratios"])
         lines += ["", f"{'-'.join(map(str, shape['sizes']))}, batch {shape['batch']}, on {env['device']} "
                   f"(median of {rounds} interleaved rounds, {shape['clock']} time)",
-                  f"  {'implementation':<17}{'ms/step':>9}{'x ' + shape.get('base', 'handwritten'):>20}"
+                  f"  {'implementation':<20}{'ms/step':>9}{'x ' + shape.get('base', 'handwritten'):>20}"
                   f"{'first loss':>12}"]
         for name, entry in shape["implementations"].items():
             graph = entry["details"].get("cuda_graph")
             note = "" if graph is None or env["device"] != "cuda" else ("  (CUDA graph)" if graph else f"  (no CUDA graph: {entry['details']['graph_note']})")
-            lines.append(f"  {name:<17}{entry['median_ms']:>9.3f}{entry['median_ratio']:>20.3f}"
+            lines.append(f"  {name:<20}{entry['median_ms']:>9.3f}{entry['median_ratio']:>20.3f}"
                          f"{entry['first_loss']:>12.6f}{note}")
         lines += [f"  {name}: skipped ({reason})" for name, reason in shape["skipped"].items()]
         entries = shape["implementations"]
@@ -249,6 +253,11 @@ def report(results: dict) -> str:
             engine = statistics.median(m / t for m, t in zip(entries["minidl-torch"]["seconds_per_step"],
                                                             entries["torch"]["seconds_per_step"]))
             lines.append(f"  minidl-torch / torch (minidl's autograd against PyTorch's, same kernels): {engine:.3f}")
+        for mine, theirs in PAIRS:  # like against like, per round, when a shape measured both
+            if mine in entries and theirs in entries:
+                pair = statistics.median(m / t for m, t in zip(entries[mine]["seconds_per_step"],
+                                                              entries[theirs]["seconds_per_step"]))
+                lines.append(f"  {mine} / {theirs}: {pair:.3f}")
         if "minidl-profiled" in entries and "minidl" in entries:
             overhead = statistics.median(p / e for p, e in zip(entries["minidl-profiled"]["seconds_per_step"],
                                                              entries["minidl"]["seconds_per_step"])) - 1

@@ -20,6 +20,13 @@ import minidl.optim as optim
 STEPS = 22
 CLOSE = dict(rtol=0, atol=0)
 GRAPH_CLOSE = dict(rtol=2e-4, atol=2e-5)
+
+
+def close_for(*compiled):
+    """CLOSE for plain replays; GRAPH_CLOSE once a step ran as a real CUDA graph (CuPy on a GPU), where the
+    optimizer's scalar arithmetic (bias corrections, clip coefficients) runs in float32 on the device. On the
+    H200 (2026-12-04) Adam's losses after 22 steps were 3.6e-7 apart at most; the SGD family stays bitwise."""
+    return GRAPH_CLOSE if any(step.uses_cuda_graph for step in compiled) else CLOSE
 # md.compile refuses lazy libraries (Dask) with a CompileError; tests/test_backend_registry.py checks that.
 pytestmark = pytest.mark.needs("eager")
 
@@ -106,10 +113,11 @@ def test_every_optimizer_compiled_gives_the_eager_training(backend, name):
     eager_model, eager_optimizer, eager_step = setup(OPTIMIZERS[name])
     model, optimizer, step = setup(OPTIMIZERS[name])
     compiled = md.compile(step)
-    numpy.testing.assert_allclose(train(compiled, data), train(eager_step, data), **CLOSE)
+    losses = train(compiled, data)
+    numpy.testing.assert_allclose(losses, train(eager_step, data), **close_for(compiled))
     assert compiled.traces == 1 and compiled.program is not None
-    assert_same_state(model, eager_model)
-    assert_same_optimizer_state(optimizer, eager_optimizer)
+    assert_same_state(model, eager_model, close_for(compiled))
+    assert_same_optimizer_state(optimizer, eager_optimizer, close_for(compiled))
 
 
 def test_every_optimizer_of_minidl_optim_is_tested():
@@ -132,8 +140,9 @@ def test_clip_grad_norm_inside_the_step(backend):
     data = batches()
     eager_model, _, eager_step = setup(OPTIMIZERS["adam"], clip=0.05)
     model, _, step = setup(OPTIMIZERS["adam"], clip=0.05)
-    numpy.testing.assert_allclose(train(md.compile(step), data), train(eager_step, data), **CLOSE)
-    assert_same_state(model, eager_model)
+    compiled = md.compile(step)
+    numpy.testing.assert_allclose(train(compiled, data), train(eager_step, data), **close_for(compiled))
+    assert_same_state(model, eager_model, close_for(compiled))
 
 
 @pytest.mark.parametrize("schedule", ["cosine", "one-cycle"])
@@ -157,8 +166,8 @@ def test_a_schedule_changes_the_learning_rate_without_retracing(backend, schedul
     (eager_losses, eager_model, _, _), (losses, model, lrs, compiled) = runs
     assert len(set(lrs)) > STEPS // 2  # the rate really changed
     assert compiled.traces == 1  # the learning rate is an input of the replay, not a constant of the trace
-    numpy.testing.assert_allclose(losses, eager_losses, **CLOSE)
-    assert_same_state(model, eager_model)
+    numpy.testing.assert_allclose(losses, eager_losses, **close_for(compiled))
+    assert_same_state(model, eager_model, close_for(compiled))
 
 
 def test_changing_a_setting_the_code_branches_on_traces_again(backend):
@@ -195,9 +204,10 @@ def test_batch_norm_switching_between_train_and_eval(backend):
             outputs.append(predict(x).numpy())      # the running statistics
         results.append((numpy.array(losses), numpy.array(outputs), model, run, predict))
     (eager_losses, eager_outputs, eager_model, _, _), (losses, outputs, model, run, predict) = results
-    numpy.testing.assert_allclose(losses, eager_losses, **CLOSE)
-    numpy.testing.assert_allclose(outputs, eager_outputs, **CLOSE)
-    assert_same_state(model, eager_model)  # running_mean and running_var included
+    close = close_for(run, predict)
+    numpy.testing.assert_allclose(losses, eager_losses, **close)
+    numpy.testing.assert_allclose(outputs, eager_outputs, **close)
+    assert_same_state(model, eager_model, close)  # running_mean and running_var included
     assert run.traces == 1 and predict.traces == 2  # one program per mode, each traced once
 
 
@@ -223,18 +233,21 @@ def test_state_dicts_after_compiled_steps_and_saving_mid_training(backend, tmp_p
     eager_losses = train(eager_step, data, steps=2 * STEPS)
 
     model, optimizer, step = setup(OPTIMIZERS["adam"], batch_norm=True)
-    first = train(md.compile(step), data)
+    compiled = md.compile(step)
+    first = train(compiled, data)
     md.save({"model": model.state_dict(), "optimizer": optimizer.state_dict()}, tmp_path / "mid.pt")
 
     resumed_model, resumed_optimizer, resumed_step = setup(OPTIMIZERS["adam"], batch_norm=True)
     saved = md.load(tmp_path / "mid.pt")
     resumed_model.load_state_dict(saved["model"])
     resumed_optimizer.load_state_dict(saved["optimizer"])
-    second = train(md.compile(resumed_step), data[STEPS % len(data):] + data[:STEPS % len(data)])
+    resumed = md.compile(resumed_step)
+    second = train(resumed, data[STEPS % len(data):] + data[:STEPS % len(data)])
 
-    numpy.testing.assert_allclose(numpy.concatenate([first, second]), eager_losses, **CLOSE)
-    assert_same_state(resumed_model, eager_model)
-    assert_same_optimizer_state(resumed_optimizer, eager_optimizer)
+    close = close_for(compiled, resumed)
+    numpy.testing.assert_allclose(numpy.concatenate([first, second]), eager_losses, **close)
+    assert_same_state(resumed_model, eager_model, close)
+    assert_same_optimizer_state(resumed_optimizer, eager_optimizer, close)
 
 
 def test_a_grad_scaler_inside_the_step_is_refused(backend):
