@@ -9,21 +9,23 @@ long version, with measurements, is ``docs/static-graphs.md``.
 from __future__ import annotations
 
 import operator
-from typing import Any
+from typing import Any, Sequence
 
 from minidl.autograd.tensor import Tensor
 from minidl.backend.graphs import CapturedGraph, supports_graphs
 from minidl.kernels.matmul import GraphGemm
+from minidl.compile.host_scalars import fed_views, fill, split
 from minidl.compile.program import Program
 from minidl.compile.tracer import CompileError
 
 
 def capture(program: Program, sources: list, leaves: list[Tensor], tensors: list[Tensor],
-            mode: bool | None, state_count: int = 0) -> tuple["GraphReplay | None", str | None]:
+            mode: bool | None, state_dtypes: Sequence[Any] = ()) -> tuple["GraphReplay | None", str | None]:
     """``(graph replay, None)``, or ``(None, why not)``: ``mode`` False never tries, None and True try.
 
-    ``sources`` are the program's input arrays (the batch, the leaves', then
-    ``state_count`` of optimizer settings and state), ``tensors`` every
+    ``sources`` are the program's input values (the batch, the leaves', then
+    the optimizer settings and state, of ``state_dtypes`` on the device:
+    Python numbers where the eager step has numbers), ``tensors`` every
     Tensor the step takes or reads (their backends decide).
     """
     if mode is False:
@@ -32,42 +34,54 @@ def capture(program: Program, sources: list, leaves: list[Tensor], tensors: list
     if len(backends) != 1 or not supports_graphs(next(iter(backends))):
         return None, f"CUDA graphs need every array on CuPy with a GPU; this step uses {sorted(backends)}"
     try:
-        return GraphReplay(program, sources, leaves, tensors[0].xp, state_count), None
+        return GraphReplay(program, sources, leaves, tensors[0].xp, state_dtypes), None
     except Exception as error:  # noqa: BLE001 - the reason is reported (raised by the caller when demanded)
         return None, f"capture failed: {type(error).__name__}: {error}"
 
 
 class GraphReplay:
-    """The program as a CUDA graph, the input arrays it owns, and the guard check that runs before each launch.
+    """The program as a CUDA graph, the input arrays it owns, and what runs on the host before each launch.
 
     A graph reads fixed addresses, so it owns one array per input: each call
     copies the batch in, and the step's leaf tensors (its parameters) move
     into the graph's arrays at the capture, where updates then happen in
     place.  A leaf given a new array later is copied in the same way; no
-    array the caller passes in is ever written to.  Optimizer settings and
-    state (the last ``state_count`` inputs) are copied in when they are not
-    the graph's arrays already: the state written back after a launch is.
+    array the caller passes in is ever written to.  Optimizer state arrays
+    are copied in when they are not the graph's arrays already: the state
+    written back after a launch is.  Settings and step counts stay Python
+    numbers: the arithmetic on them runs on the host (`minidl.compile.host_scalars`)
+    and its results reach the graph through one small buffer per launch.
     """
 
-    def __init__(self, program: Program, sources: list, leaves: list[Tensor], xp: Any, state_count: int = 0) -> None:
+    def __init__(self, program: Program, sources: list, leaves: list[Tensor], xp: Any,
+                 state_dtypes: Sequence[Any] = ()) -> None:
         self.xp = xp
+        self.batch_count = len(sources) - len(leaves) - len(state_dtypes)
+        self.leaf_end = self.batch_count + len(leaves)
+        numbers = {self.leaf_end + index: dtype for index, dtype in enumerate(state_dtypes)
+                   if type(sources[self.leaf_end + index]) in (int, float)}
+        self.split = split(program, numbers)
         # Matrix products go through the graph's own cuBLAS call (CuPy's refuses to be captured).
         graph_gemm = GraphGemm()
-        self.check, unguarded = program.split_guards({operator.matmul: graph_gemm, xp.matmul: graph_gemm})
-        self.batch_count = len(sources) - len(leaves) - state_count
-        self.leaf_end = self.batch_count + len(leaves)
+        self.check, unguarded = self.split.device.split_guards({operator.matmul: graph_gemm, xp.matmul: graph_gemm})
         copies: dict[int, Any] = {}  # one copy per array: tensors that share one (tied weights) still do
-        for array in sources:
+        self.static: dict[int, Any] = {}  # position among the sources -> the graph's own array
+        for position in self.split.device_inputs:
+            array = sources[position]
             if id(array) not in copies:
                 copies[id(array)] = xp.asarray(array, copy=True)
-        self.inputs = [copies[id(array)] for array in sources]
-        for leaf, static in zip(leaves, self.inputs[self.batch_count:]):
-            leaf.data = static
+            self.static[position] = copies[id(array)]
+        for index, leaf in enumerate(leaves):
+            leaf.data = self.static[self.batch_count + index]
+        self.buffers, fed = fed_views(xp, self.split.fed_dtypes)
+        self.inputs = [self.static[position] for position in self.split.device_inputs] + fed
         self.graph = CapturedGraph(unguarded, self.inputs, bind=graph_gemm.bound_to)
 
-    def run(self, sources: list, leaves: list[Tensor]) -> Any:
-        """Copy what changed into the graph's inputs, check the guards, launch; return the graph's outputs."""
-        for index, (new, static) in enumerate(zip(sources, self.inputs)):
+    def run(self, sources: list, leaves: list[Tensor]) -> list:
+        """Copy what changed into the graph's inputs, run the host part, check the guards, launch; return the
+        values of the program's results, in order (Python numbers for those the host part computes)."""
+        for position, static in self.static.items():
+            new = sources[position]
             if new is static:
                 continue
             if tuple(new.shape) != tuple(static.shape) or new.dtype != static.dtype:
@@ -75,12 +89,18 @@ class GraphReplay:
                                    f"({tuple(static.shape)} {static.dtype} -> {tuple(new.shape)} {new.dtype}); "
                                    "call step.reset() to trace again")
             static[...] = new  # a copy on the device, queued before the launch
-            if self.batch_count <= index < self.leaf_end:
-                leaves[index - self.batch_count].data = static
+            if self.batch_count <= position < self.leaf_end:
+                leaves[position - self.batch_count].data = static
+        parts = self.split
+        host = parts.host.run(*(sources[position] for position in parts.host_inputs))
+        fill(self.xp, self.buffers, parts.fed_dtypes, host[:len(parts.fed)])
+        host_values = dict(zip(parts.fed + sorted(parts.host_results), host))
         if self.check is not None:
             self.check(*self.inputs)
-        return self.graph.launch()
+        device = iter(self.graph.launch())
+        return [host_values[slot] if slot in parts.host_results else next(device) for slot in parts.results]
 
     def copy(self, array: Any) -> Any:
         """An output of the graph, copied: the next launch overwrites the graph's own."""
         return self.xp.asarray(array, copy=True)
+

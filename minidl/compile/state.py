@@ -7,7 +7,7 @@ traces one, a `StateObserver` watches three places through small hooks:
   every float hyperparameter (``lr``, ``betas``, ``weight_decay``, ...)
   becomes an *input* of the program, read from the parameter group at each
   replay (the Python number itself, so a replay computes exactly as the
-  eager step; a 0-d array of the parameters' dtype for a CUDA graph), and a
+  eager step; a CUDA graph too, see ``minidl.compile.host_scalars``), and a
   learning-rate schedule never retraces; the
   optimizer's state (momentum buffers, Adam's moments, step counts) is an
   input and an output, written back after each replay, so
@@ -35,7 +35,7 @@ from typing import Any, Callable, Iterator
 
 from minidl.autograd.tensor import Tensor
 from minidl.backend import host_rng
-from minidl.compile.tracer import CompileError, Instruction, Trace, TracedArray, real_namespace
+from minidl.compile.tracer import CompileError, Instruction, Trace, TracedArray
 
 
 @dataclass
@@ -47,23 +47,12 @@ class Hyperparameter:
     key: str
     element: int | None
     dtype: Any
-    xp: Any
-    _last: Any = None
-    _array: Any = None
 
-    def value(self) -> Any:
+    def read(self) -> Any:
+        """The Python number: a replay computes with it as the eager code does (a CUDA graph too, on the host:
+        `minidl.compile.host_scalars`); ``dtype`` is the parameters', in which it meets their arrays."""
         value = self.optimizer.param_groups[self.group][self.key]
         return value if self.element is None else value[self.element]
-
-    def read(self, graph: bool = False) -> Any:
-        """The Python number (a plain replay computes with it as eager code does), or for a CUDA graph a
-        0-d array of the parameters' dtype, which the graph reads from device memory at each launch."""
-        value = self.value()
-        if not graph:
-            return value
-        if value != self._last or self._array is None:  # one conversion per change, not per launch
-            self._last, self._array = value, self.xp.asarray(value, dtype=self.dtype)
-        return self._array
 
 
 @dataclass
@@ -74,16 +63,15 @@ class OptimizerState:
     param: Tensor
     key: str
     dtype: Any
-    xp: Any
 
-    def read(self, graph: bool = False) -> Any:
-        """The entry as it is (a step count may be a Python number), or as an array for a CUDA graph."""
+    def read(self) -> Any:
+        """The entry as it is (a step count may be a Python number)."""
         try:
             value = self.optimizer.state[self.param][self.key]
         except KeyError:
             raise CompileError(f"the optimizer state {self.key!r} of a parameter of shape {self.param.shape} is gone "
                                "since the trace (a new optimizer state loaded?): call step.reset()") from None
-        return self.xp.asarray(value, dtype=self.dtype) if graph and type(value) in (int, float) else value
+        return value
 
     def write(self, value: Any) -> None:
         self.optimizer.state[self.param][self.key] = value
@@ -163,15 +151,15 @@ class StateObserver:
         if not group["params"]:
             return {}
         first = group["params"][0]
-        xp, dtype = real_namespace(first.xp), first.data.dtype
+        dtype = first.data.dtype
         saved, others = {}, []
         for key, value in group.items():
             if key == "params":
                 continue
             if type(value) is float:
-                group[key] = self._scalar(Hyperparameter(optimizer, index, key, None, dtype, xp), value)
+                group[key] = self._scalar(Hyperparameter(optimizer, index, key, None, dtype), value)
             elif type(value) is tuple and value and all(type(item) is float for item in value):
-                group[key] = tuple(self._scalar(Hyperparameter(optimizer, index, key, element, dtype, xp), item)
+                group[key] = tuple(self._scalar(Hyperparameter(optimizer, index, key, element, dtype), item)
                                    for element, item in enumerate(value))
             else:
                 others.append((key, value))
@@ -200,7 +188,7 @@ class StateObserver:
                         source, state[key] = self._states[name]
                     else:
                         data = p.data.value if isinstance(p.data, TracedArray) else p.data
-                        source = OptimizerState(optimizer, p, key, data.dtype, real_namespace(p.xp))
+                        source = OptimizerState(optimizer, p, key, data.dtype)
                         traced = self.trace.wrap(source.read())
                         self.inputs.append((source, traced.slot))
                         self._read[name] = traced.value
@@ -261,7 +249,7 @@ class StateObserver:
 def host_checks_hold(checks: list, settings: list) -> bool:
     """Whether every host check and every other setting is as at the trace (False: trace again)."""
     for source, question, answer in checks:
-        if question(source.value()) != answer:
+        if question(source.read()) != answer:
             return False
     for optimizer, index, others in settings:
         group = optimizer.param_groups[index]

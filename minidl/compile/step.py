@@ -145,12 +145,12 @@ class CompiledStep:
         """The replayed program as Python source (None until the trace)."""
         return self.program.source if self.program is not None else None
 
-    def sources(self, args: tuple, graph: bool = False) -> list:
+    def sources(self, args: tuple) -> list:
         """What a replay of the latest program reads: the batch, the leaf tensors, then the optimizers' settings
-        and state (Python numbers where they are numbers, unless ``graph``: a CUDA graph reads arrays)."""
+        and state (Python numbers where they are numbers, as in the eager step)."""
         entry = self._entry
         return ([arg.data for arg in args if isinstance(arg, Tensor)] + [tensor.data for tensor in entry.leaves]
-                + [source.read(graph) for source in entry.inputs])
+                + [source.read() for source in entry.inputs])
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if kwargs:
@@ -234,10 +234,10 @@ class CompiledStep:
     def _replay(self, entry: _Entry, args: tuple) -> Any:
         check_signature(entry.signature, signature_of(args))
         if entry.replays == 0:  # the first replay: capture a CUDA graph if wanted and possible
-            entry.graph = self._capture(entry, args, self.sources(args, graph=True))  # raises if demanded and not
+            entry.graph = self._capture(entry, args, self.sources(args))  # raises if demanded and not
         entry.replays += 1
         graph = entry.graph is not None
-        sources = self.sources(args, graph)
+        sources = self.sources(args)
         if graph:
             values = iter(entry.graph.run(sources, entry.leaves))
             returned = [entry.graph.copy(next(values)) if kind == "slot" else value
@@ -268,7 +268,7 @@ class CompiledStep:
                                              "captured graph would freeze: replays run the program instead")
         else:
             graph, entry.graph_note = capture(entry.program, sources, entry.leaves, tensors, self.cuda_graph_mode,
-                                              state_count=len(entry.inputs))
+                                              state_dtypes=[source.dtype for source in entry.inputs])
         if graph is None and self.cuda_graph_mode:
             raise CompileError(f"md.compile(cuda_graph=True) cannot use a CUDA graph: {entry.graph_note}")
         return graph

@@ -1,0 +1,108 @@
+"""The optimizer's arithmetic on Python numbers, kept on the host when a compiled step runs as a CUDA graph.
+
+An eager Adam step computes its bias corrections on Python numbers
+(``lr * sqrt(1 - beta2 ** t) / (1 - beta1 ** t)``), and each result meets
+an array once, as a weak scalar: rounded to float32 a single time. A plain
+replay does the same, because its hyperparameters and step counts are the
+Python numbers themselves. A CUDA graph reads only device memory, so those
+numbers must reach it as arrays; if the arithmetic on them ran inside the
+graph, it would be a handful of one-element kernels per parameter (about a
+third of the compiled Adam step's kernels), in float32 where the eager step
+works in float64 (on the H200 on 2026-12-04 that gave Adam's losses 1-ulp
+differences from eager ones after a few steps).
+
+`split` cuts a program in two instead: the *host part*, every
+instruction that only does arithmetic on such numbers, runs in Python
+before each launch, exactly as in the eager step; the *device part* is what
+the graph captures, and reads the host part's results from one small
+buffer that a single copy fills per launch.
+"""
+
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from minidl.compile.program import Program, reads
+from minidl.compile.tracer import Instruction, Slot
+
+# What Python numbers go through on the host: the operators that the trace records for ``a + b``, ``a ** b``, ...
+HOST_ARITHMETIC = frozenset({
+    operator.add, operator.sub, operator.mul, operator.truediv, operator.floordiv, operator.mod, operator.pow,
+    operator.iadd, operator.isub, operator.imul, operator.itruediv, operator.ifloordiv, operator.imod,
+    operator.ipow, operator.neg, operator.pos, operator.abs,
+})
+
+
+@dataclass
+class HostSplit:
+    """A program cut in two: ``host.run(*numbers)`` gives the values of ``fed`` then of the host results;
+    ``device`` reads its own inputs followed by one 0-d array per ``fed`` slot (of ``fed_dtypes``)."""
+
+    host: Program
+    device: Program
+    host_inputs: list[int]       # positions, among the program's sources, of the numbers the host part reads
+    device_inputs: list[int]     # positions of the arrays the device part reads (before the fed slots)
+    fed: list[int]               # host slots that device instructions read
+    fed_dtypes: list[Any]
+    host_results: set[int]       # result slots the host part computes (a step count written back, say)
+    results: list[int]           # the whole program's result slots, in order
+
+
+def split(program: Program, numbers: dict[int, Any]) -> HostSplit:
+    """Cut ``program``: ``numbers`` maps positions of its sources that hold Python numbers to their dtype
+    on the device (that of the parameters they belong to)."""
+    sources, results = program._sources, program._results
+    dtype_of: dict[int, Any] = {sources[position]: dtype for position, dtype in numbers.items()}
+    host_steps, device_steps = [], []
+    for step in program.steps:
+        read = reads(step)
+        dtypes = [dtype_of[slot] for slot in read if slot in dtype_of]
+        on_host = (isinstance(step, Instruction) and step.function in HOST_ARITHMETIC and step.out is not None
+                   and not step.kwargs and all(isinstance(arg, Slot) or type(arg) in (int, float) for arg in step.args)
+                   and read and len(dtypes) == len(read) and all(dtype == dtypes[0] for dtype in dtypes))
+        if on_host:  # (a number of the float16 parameters never meets one of the float32 ones on the host)
+            host_steps.append(step)
+            dtype_of[step.out] = dtypes[0]
+        else:
+            device_steps.append(step)
+    host_slots = set(dtype_of)
+    device_reads = {slot for step in device_steps for slot in reads(step)}
+    fed = [slot for slot in dict.fromkeys(sources + [step.out for step in host_steps])
+           if slot in host_slots and slot in device_reads]
+    host_results = {slot for slot in results if slot in host_slots}
+    host_inputs = sorted(numbers)
+    device_inputs = [position for position, slot in enumerate(sources) if slot not in host_slots]
+    host = Program(host_steps, [sources[p] for p in host_inputs], fed + sorted(host_results))
+    device = Program(device_steps, [sources[p] for p in device_inputs] + fed,
+                     [slot for slot in results if slot not in host_results])
+    return HostSplit(host, device, host_inputs, device_inputs, fed, [dtype_of[slot] for slot in fed],
+                     host_results, list(results))
+
+
+def fed_views(xp: Any, dtypes: Sequence[Any]) -> tuple[dict[Any, Any], list[Any]]:
+    """One buffer per dtype, and a 0-d view into it per fed value (what the device part reads)."""
+    buffers, views, counts = {}, [], {}
+    for dtype in dtypes:
+        counts[dtype] = counts.get(dtype, 0) + 1
+    for dtype, count in counts.items():
+        buffers[dtype] = xp.zeros((count,), dtype=dtype)
+    used: dict[Any, int] = {}
+    for dtype in dtypes:
+        index = used.get(dtype, 0)
+        used[dtype] = index + 1
+        views.append(xp.reshape(buffers[dtype][index:index + 1], ()))
+    return buffers, views
+
+
+def fill(xp: Any, buffers: dict[Any, Any], dtypes: Sequence[Any], values: Sequence[Any]) -> None:
+    """Write ``values`` (Python numbers, in fed order) into the buffers: one copy to the device per dtype."""
+    grouped: dict[Any, list] = {dtype: [] for dtype in buffers}
+    for dtype, value in zip(dtypes, values):
+        grouped[dtype].append(value)
+    for dtype, buffer in buffers.items():
+        buffer[...] = xp.asarray(grouped[dtype], dtype=dtype)
+
+
+__all__ = ["HOST_ARITHMETIC", "HostSplit", "fed_views", "fill", "split"]
