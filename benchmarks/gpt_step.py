@@ -205,6 +205,9 @@ def measure_steps(trainers, data, rounds: int, block_seconds: float) -> dict:
             seconds["wall"][t.framework].append((time.perf_counter() - started) / count)
             seconds["cpu"][t.framework].append((time.process_time() - cpu_started) / count)
     result = {"steps_per_block": count, "seconds": seconds}
+    for t in trainers:  # how a compiled step replays: one CUDA graph, or op by op (and why)
+        if t.framework == "minidl-compiled":
+            result[f"{t.framework} replay"] = {"cuda_graph": t._run.uses_cuda_graph, "graph_note": t._run.graph_note}
     for clock, by_framework in seconds.items():  # CPU time: what a busy shared machine does not inflate
         ratios = [a / b for a, b in zip(by_framework["minidl"], by_framework.get("torch", []))]
         result[clock] = {"ratios": ratios, "median_ratio": statistics.median(ratios) if ratios else None,
@@ -325,6 +328,10 @@ def report(results: dict) -> str:
                 lines.append(f"  {clock:4s} clock: minidl compiled {c['median_ms']['minidl-compiled']:.2f} ms, "
                              f"compiled / PyTorch eager = {c['compiled_median_ratio']:.3f} (rounds: "
                              + ", ".join(f"{r:.2f}" for r in c["compiled_ratios"]) + ")")
+        replay = s.get("minidl-compiled replay")
+        if replay is not None:
+            lines.append("  the compiled step replays as " + ("one CUDA graph" if replay["cuda_graph"] else
+                                                                f"a program, op by op ({replay['graph_note']})"))
     if "curve" in results:
         c = results["curve"]
         lines += ["", f"loss curves, {c['iterations']} iterations from the same weights and batches "

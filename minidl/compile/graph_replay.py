@@ -13,10 +13,10 @@ from typing import Any, Sequence
 
 from minidl.autograd.tensor import Tensor
 from minidl.backend.graphs import CapturedGraph, supports_graphs
-from minidl.kernels.matmul import GraphGemm
 from minidl.compile.host_scalars import fed_views, fill, split
 from minidl.compile.program import Program
 from minidl.compile.tracer import CompileError
+from minidl.kernels.matmul import GraphGemm
 
 
 def capture(program: Program, sources: list, leaves: list[Tensor], tensors: list[Tensor],
@@ -60,21 +60,21 @@ class GraphReplay:
         self.leaf_end = self.batch_count + len(leaves)
         numbers = {self.leaf_end + index: dtype for index, dtype in enumerate(state_dtypes)
                    if type(sources[self.leaf_end + index]) in (int, float)}
-        self.split = split(program, numbers)
+        self.parts = split(program, numbers)
         # Matrix products go through the graph's own cuBLAS call (CuPy's refuses to be captured).
         graph_gemm = GraphGemm()
-        self.check, unguarded = self.split.device.split_guards({operator.matmul: graph_gemm, xp.matmul: graph_gemm})
+        self.check, unguarded = self.parts.device.split_guards({operator.matmul: graph_gemm, xp.matmul: graph_gemm})
         copies: dict[int, Any] = {}  # one copy per array: tensors that share one (tied weights) still do
         self.static: dict[int, Any] = {}  # position among the sources -> the graph's own array
-        for position in self.split.device_inputs:
+        for position in self.parts.device_inputs:
             array = sources[position]
             if id(array) not in copies:
                 copies[id(array)] = xp.asarray(array, copy=True)
             self.static[position] = copies[id(array)]
         for index, leaf in enumerate(leaves):
             leaf.data = self.static[self.batch_count + index]
-        self.buffers, fed = fed_views(xp, self.split.fed_dtypes)
-        self.inputs = [self.static[position] for position in self.split.device_inputs] + fed
+        self.buffers, fed = fed_views(xp, self.parts.fed_dtypes)
+        self.inputs = [self.static[position] for position in self.parts.device_inputs] + fed
         self.graph = CapturedGraph(unguarded, self.inputs, bind=graph_gemm.bound_to)
 
     def run(self, sources: list, leaves: list[Tensor]) -> list:
@@ -84,23 +84,30 @@ class GraphReplay:
             new = sources[position]
             if new is static:
                 continue
-            if tuple(new.shape) != tuple(static.shape) or new.dtype != static.dtype:
-                raise CompileError(f"a tensor the compiled step reads changed shape or dtype since the capture "
-                                   f"({tuple(static.shape)} {static.dtype} -> {tuple(new.shape)} {new.dtype}); "
-                                   "call step.reset() to trace again")
+            if not hasattr(new, "shape") or tuple(new.shape) != tuple(static.shape) or new.dtype != static.dtype:
+                was = f"{tuple(static.shape)} {static.dtype}"
+                now = f"{tuple(new.shape)} {new.dtype}" if hasattr(new, "shape") else f"the number {new!r}"
+                raise CompileError(f"a tensor or optimizer state the compiled step reads changed since the capture "
+                                   f"({was} -> {now}); call step.reset() to trace again")
             static[...] = new  # a copy on the device, queued before the launch
             if self.batch_count <= position < self.leaf_end:
                 leaves[position - self.batch_count].data = static
-        parts = self.split
-        host = parts.host.run(*(sources[position] for position in parts.host_inputs))
-        fill(self.xp, self.buffers, parts.fed_dtypes, host[:len(parts.fed)])
-        host_values = dict(zip(parts.fed + sorted(parts.host_results), host))
+        numbers = [sources[position] for position in self.parts.host_inputs]
+        for value in numbers:
+            if type(value) not in (int, float):
+                raise CompileError(f"an optimizer setting or state that was a Python number at the capture is now "
+                                   f"{type(value).__name__}; call step.reset() to trace again")
+        try:
+            host = self.parts.host.run(*numbers)
+        except ArithmeticError as error:  # the numbers took a value the traced Python code did not expect
+            raise CompileError(f"the compiled step's arithmetic on optimizer settings failed ({error}): the step "
+                               "may branch on them in Python; call step.reset(), or run it without "
+                               "md.compile") from error
+        fill(self.xp, self.buffers, self.parts.fed_dtypes, host[:len(self.parts.fed)])
         if self.check is not None:
             self.check(*self.inputs)
-        device = iter(self.graph.launch())
-        return [host_values[slot] if slot in parts.host_results else next(device) for slot in parts.results]
+        return self.parts.merge(host, self.graph.launch())
 
     def copy(self, array: Any) -> Any:
         """An output of the graph, copied: the next launch overwrites the graph's own."""
         return self.xp.asarray(array, copy=True)
-

@@ -14,8 +14,9 @@ differences from eager ones after a few steps).
 `split` cuts a program in two instead: the *host part*, every
 instruction that only does arithmetic on such numbers, runs in Python
 before each launch, exactly as in the eager step; the *device part* is what
-the graph captures, and reads the host part's results from one small
-buffer that a single copy fills per launch.
+the graph captures, and reads the host part's results from a small buffer
+per dtype, filled before each launch (one transfer from the host and one
+device copy per dtype). What that saves in time on a GPU is not measured yet.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import operator
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from minidl.compile.program import Program, reads
+from minidl.compile.program import Program, reads, slots_in
 from minidl.compile.tracer import Instruction, Slot
 
 # What Python numbers go through on the host: the operators that the trace records for ``a + b``, ``a ** b``, ...
@@ -33,11 +34,15 @@ HOST_ARITHMETIC = frozenset({
     operator.iadd, operator.isub, operator.imul, operator.itruediv, operator.ifloordiv, operator.imod,
     operator.ipow, operator.neg, operator.pos, operator.abs,
 })
+# ``number *= array`` rebinds a Python name to a new array; on a 0-d view into the buffer it would write there
+IN_PLACE_TO_PLAIN = {operator.iadd: operator.add, operator.isub: operator.sub, operator.imul: operator.mul,
+                     operator.itruediv: operator.truediv, operator.ifloordiv: operator.floordiv,
+                     operator.imod: operator.mod, operator.ipow: operator.pow}
 
 
 @dataclass
 class HostSplit:
-    """A program cut in two: ``host.run(*numbers)`` gives the values of ``fed`` then of the host results;
+    """A program cut in two: ``host.run(*numbers)`` gives the values of ``fed`` then of ``host_results``;
     ``device`` reads its own inputs followed by one 0-d array per ``fed`` slot (of ``fed_dtypes``)."""
 
     host: Program
@@ -46,8 +51,33 @@ class HostSplit:
     device_inputs: list[int]     # positions of the arrays the device part reads (before the fed slots)
     fed: list[int]               # host slots that device instructions read
     fed_dtypes: list[Any]
-    host_results: set[int]       # result slots the host part computes (a step count written back, say)
+    host_results: list[int]      # result slots the host part computes (a step count written back, say)
     results: list[int]           # the whole program's result slots, in order
+
+    def merge(self, host: Sequence[Any], device: Sequence[Any]) -> list:
+        """The whole program's results, in order, from the host part's values and the device part's."""
+        on_host = dict(zip(self.host_results, host[len(self.fed):]))
+        from_device = iter(device)
+        return [on_host[slot] if slot in on_host else next(from_device) for slot in self.results]
+
+
+def _on_host(step: Any, dtype_of: dict[int, Any]) -> bool:
+    """Whether ``step`` is arithmetic on numbers only (slots in ``dtype_of`` and literals), of one dtype:
+    numbers of float16 and float32 parameters that meet stay on the device."""
+    if not (isinstance(step, Instruction) and step.function in HOST_ARITHMETIC and step.out is not None
+            and not step.kwargs and all(isinstance(arg, Slot) or type(arg) in (int, float) for arg in step.args)):
+        return False
+    read = reads(step)
+    dtypes = [dtype_of.get(slot) for slot in read]
+    return bool(read) and None not in dtypes and all(dtype == dtypes[0] for dtype in dtypes)
+
+
+def _not_writing_into(step: Any, host_slots: set[int]) -> Any:
+    """A device step that would change a number in place (``number *= array``) as the plain operator."""
+    if isinstance(step, Instruction) and step.mutates and slots_in(step.args[:1]) and \
+            slots_in(step.args[:1])[0] in host_slots and step.function in IN_PLACE_TO_PLAIN:
+        return Instruction(IN_PLACE_TO_PLAIN[step.function], step.args, step.kwargs, step.out, mutates=False)
+    return step
 
 
 def split(program: Program, numbers: dict[int, Any]) -> HostSplit:
@@ -57,26 +87,22 @@ def split(program: Program, numbers: dict[int, Any]) -> HostSplit:
     dtype_of: dict[int, Any] = {sources[position]: dtype for position, dtype in numbers.items()}
     host_steps, device_steps = [], []
     for step in program.steps:
-        read = reads(step)
-        dtypes = [dtype_of[slot] for slot in read if slot in dtype_of]
-        on_host = (isinstance(step, Instruction) and step.function in HOST_ARITHMETIC and step.out is not None
-                   and not step.kwargs and all(isinstance(arg, Slot) or type(arg) in (int, float) for arg in step.args)
-                   and read and len(dtypes) == len(read) and all(dtype == dtypes[0] for dtype in dtypes))
-        if on_host:  # (a number of the float16 parameters never meets one of the float32 ones on the host)
+        if _on_host(step, dtype_of):
             host_steps.append(step)
-            dtype_of[step.out] = dtypes[0]
+            dtype_of[step.out] = dtype_of[reads(step)[0]]
         else:
             device_steps.append(step)
     host_slots = set(dtype_of)
+    device_steps = [_not_writing_into(step, host_slots) for step in device_steps]
     device_reads = {slot for step in device_steps for slot in reads(step)}
     fed = [slot for slot in dict.fromkeys(sources + [step.out for step in host_steps])
            if slot in host_slots and slot in device_reads]
-    host_results = {slot for slot in results if slot in host_slots}
+    host_results = [slot for slot in dict.fromkeys(results) if slot in host_slots]
     host_inputs = sorted(numbers)
     device_inputs = [position for position, slot in enumerate(sources) if slot not in host_slots]
-    host = Program(host_steps, [sources[p] for p in host_inputs], fed + sorted(host_results))
+    host = Program(host_steps, [sources[p] for p in host_inputs], fed + host_results)
     device = Program(device_steps, [sources[p] for p in device_inputs] + fed,
-                     [slot for slot in results if slot not in host_results])
+                     [slot for slot in results if slot not in host_slots])
     return HostSplit(host, device, host_inputs, device_inputs, fed, [dtype_of[slot] for slot in fed],
                      host_results, list(results))
 
@@ -97,7 +123,8 @@ def fed_views(xp: Any, dtypes: Sequence[Any]) -> tuple[dict[Any, Any], list[Any]
 
 
 def fill(xp: Any, buffers: dict[Any, Any], dtypes: Sequence[Any], values: Sequence[Any]) -> None:
-    """Write ``values`` (Python numbers, in fed order) into the buffers: one copy to the device per dtype."""
+    """Write ``values`` (Python numbers, in fed order) into the buffers: per dtype, one transfer from the host
+    and one copy on the device, queued before the launch."""
     grouped: dict[Any, list] = {dtype: [] for dtype in buffers}
     for dtype, value in zip(dtypes, values):
         grouped[dtype].append(value)
@@ -105,4 +132,4 @@ def fill(xp: Any, buffers: dict[Any, Any], dtypes: Sequence[Any], values: Sequen
         buffer[...] = xp.asarray(grouped[dtype], dtype=dtype)
 
 
-__all__ = ["HOST_ARITHMETIC", "HostSplit", "fed_views", "fill", "split"]
+__all__ = ["HOST_ARITHMETIC", "IN_PLACE_TO_PLAIN", "HostSplit", "fed_views", "fill", "split"]

@@ -55,6 +55,19 @@ class Hyperparameter:
         return value if self.element is None else value[self.element]
 
 
+def mixed_dtype_group(inputs: list) -> str | None:
+    """Why a step's settings cannot reach a CUDA graph, or None: a parameter group whose parameters differ in
+    dtype (a setting would reach the graph in one dtype and meet the others' arrays in it: float16's ``lr``
+    for float32 weights, a different update from the eager one)."""
+    for source in inputs:
+        if isinstance(source, Hyperparameter):
+            dtypes = {p.dtype.name for p in source.optimizer.param_groups[source.group]["params"]}
+            if len(dtypes) > 1:
+                return (f"a parameter group mixes {' and '.join(sorted(dtypes))} parameters, and a graph would "
+                        "see its settings in one dtype: put each dtype in its own group")
+    return None
+
+
 @dataclass
 class OptimizerState:
     """One entry of an optimizer's per-parameter state: ``optimizer.state[param][key]``."""

@@ -80,7 +80,8 @@ class Adam(Optimizer):
                     exp_avg_sq = state["max_exp_avg_sq"] = xp.maximum(state["max_exp_avg_sq"], exp_avg_sq)
                 # m_hat / (sqrt(v_hat) + eps) with both corrections folded into scalars:
                 # (m / bc1) / (sqrt(v) / sqrt(bc2) + eps) = (sqrt(bc2) / bc1) * m / (sqrt(v) + eps * sqrt(bc2)).
-                # ``** 0.5``, not math.sqrt: inside md.compile the step count is an array, not a number.
+                # ``** 0.5``, not math.sqrt: inside md.compile the step count is a traced value, which math.sqrt
+                # would read into Python.
                 root_correction2 = (1.0 - beta2 ** step) ** 0.5
                 step_size = lr * root_correction2 / (1.0 - beta1 ** step)
                 denominator = xp.sqrt(exp_avg_sq)
