@@ -104,10 +104,10 @@ step gpt-step 120 python3 benchmarks/gpt_step.py --device cuda --config gpu --st
 # One GPU: the NCCL backend as a group of one rank (collectives, DDP); more ranks need more GPUs.
 step nccl-one-rank 45 python3 -m pytest -m gpu -q -p no:cacheprovider tests/test_distributed.py
 # Issue 15, state in md.compile: the Adam step at 784-128-128-10/64 and 784-1024-1024-10/512 (hand-written CuPy
-# Adam; minidl eager; minidl compiled, a CUDA graph with the moments, step counts and lr as graph inputs; the same
-# replayed op by op; PyTorch eager; PyTorch captured with torch.cuda.graph and Adam(capturable=True)), and the same
-# with BatchNorm1d after each hidden layer (the -bn rows); then the compiled-state tests on CuPy (every optimizer,
-# schedules, BatchNorm, dropout).
+# Adam; minidl eager; minidl compiled, a CUDA graph with the moments as graph inputs and outputs and the arithmetic
+# on lr, betas and step counts on the host; PyTorch eager; PyTorch captured with torch.cuda.graph and
+# Adam(capturable=True)), and the compiled and captured steps with BatchNorm1d after each hidden layer (the -bn
+# rows); then the compiled-state tests on CuPy (every optimizer, schedules, BatchNorm, dropout: the eager bits).
 # One step per shape: each worker process imports CuPy and PyTorch and captures its graph, about ten seconds each,
 # and the ten implementations of both shapes did not fit 200 s on the H200 (2026-12-04).
 adam_impls=handwritten,minidl-nn,minidl-compiled,torch,torch-graph,minidl-compiled-bn,torch-graph-bn
