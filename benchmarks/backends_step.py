@@ -32,6 +32,7 @@ sys.path[:0] = [str(HERE), str(HERE.parent)]
 from mlp_step import SHAPES, THREAD_VARIABLES, Worker, environment, save  # noqa: E402
 
 BACKENDS = ("numpy", "array_api_strict", "torch", "jax", "dask")
+GPU_BACKENDS = ("cupy", "torch", "jax")  # --device cuda: the libraries with a GPU of their own
 MODULES = {"numpy": "numpy", "array_api_strict": "array_api_strict", "torch": "torch", "jax": "jax",
            "dask": "dask", "ndonnx": "ndonnx", "cupy": "cupy"}
 
@@ -39,7 +40,7 @@ MODULES = {"numpy": "numpy", "array_api_strict": "array_api_strict", "torch": "t
 def measure(backends: list[str], args) -> dict:
     workers, skipped = [], {}
     for name in backends:
-        worker = Worker(f"minidl-nn@{name}", "cpu", args.shape)
+        worker = Worker(f"minidl-nn@{name}", args.device, args.shape)
         if "error" in worker.ready:
             skipped[name] = worker.ready["error"]
             worker.close()
@@ -57,7 +58,7 @@ def measure(backends: list[str], args) -> dict:
         block = args.flat_steps // 10
         flat[name] = [worker.ask(cmd="time", steps=block)["wall"] for _ in range(10)]
         worker.close()
-    return {"shape": args.shape, "sizes": SHAPES[args.shape][0], "batch": SHAPES[args.shape][1],
+    return {"shape": args.shape, "device": args.device, "sizes": SHAPES[args.shape][0], "batch": SHAPES[args.shape][1],
             "skipped": skipped, "flat_steps": args.flat_steps, "backends": {
                 name: {"seconds_per_step": seconds[name], "median_ms": statistics.median(seconds[name]) * 1e3,
                        "first_loss": worker.ready["first_loss"], "steps_per_block": steps[name],
@@ -69,7 +70,7 @@ def report(results: dict) -> str:
     lines = [f"minidl's MLP step on each array library: {env['cpu_model']}, {env['cpus']} CPUs, Python {env['python']},"
              f" NumPy {env['numpy']}; BLAS env {env['blas_env'] or 'none set'}; load average "
              f"{[round(v, 2) for v in env['load_average_before']]}",
-             "", f"{'-'.join(map(str, results['sizes']))}, batch {results['batch']} "
+             "", f"{'-'.join(map(str, results['sizes']))}, batch {results['batch']}, on {results.get('device', 'cpu')} "
              f"(median of {len(next(iter(results['backends'].values()))['seconds_per_step'])} interleaved rounds, "
              "wall time); then ms/step over the first and the second half of "
              f"{results['flat_steps']} more steps (median of 5 blocks each), and every block",
@@ -89,6 +90,9 @@ def main() -> None:
     parser.add_argument("--backends", help="comma-separated (default: those of " + ", ".join(BACKENDS)
                         + " that are installed)")
     parser.add_argument("--shape", default="small", choices=("small", "large"))
+    parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"),
+                        help="cuda: the GPU of each library that has one (default backends: "
+                        + ", ".join(GPU_BACKENDS) + ", those installed)")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--rounds", type=int)
     parser.add_argument("--block-seconds", type=float)
@@ -98,14 +102,15 @@ def main() -> None:
     args = parser.parse_args()
     for variable in THREAD_VARIABLES:
         os.environ[variable] = str(args.threads)
-    os.environ.setdefault("JAX_PLATFORMS", "cpu")
+    os.environ.setdefault("JAX_PLATFORMS", "cpu" if args.device == "cpu" else "cuda")
     args.rounds = args.rounds or (3 if args.quick else 7)
     args.block_seconds = args.block_seconds or (0.1 if args.quick else 0.5)
     args.flat_steps = args.flat_steps or (200 if args.quick else 1000)
     backends = args.backends.split(",") if args.backends else [
-        name for name in BACKENDS if importlib.util.find_spec(MODULES[name]) is not None]
+        name for name in (BACKENDS if args.device == "cpu" else GPU_BACKENDS)
+        if importlib.util.find_spec(MODULES[name]) is not None]
     results = measure(backends, args)
-    results["environment"] = environment("cpu")
+    results["environment"] = environment(args.device)
     save(args.out, "backends_step", results, report(results))
 
 

@@ -24,6 +24,8 @@
 # GPT's compiled step against PyTorch eager and the profiler (about three):
 #   GPU_CHECK_ONLY=mlp-adam-small,mlp-adam-large,pytest-gpu-compile-state bash benchmarks/gpu_check.sh OUT/a
 #   GPU_CHECK_ONLY=gpt-step,profiler-overhead bash benchmarks/gpu_check.sh OUT/b
+# Issue 18's GPU steps alone (every library's GPU, minidl on torch CUDA tensors; about four minutes):
+#   GPU_CHECK_ONLY=backends-cuda,mlp-torch-cuda bash benchmarks/gpu_check.sh OUT/c
 set -uo pipefail
 
 out=${1:?usage: benchmarks/gpu_check.sh OUT_DIR}
@@ -117,6 +119,12 @@ step mlp-adam-large 110 python3 benchmarks/mlp_step.py --device cuda --optimizer
   --block-seconds 0.3 --memory-steps 0 --implementations "$adam_impls" "$out/mlp-adam-large"
 step pytest-gpu-compile-state 90 python3 -m pytest -q -p no:cacheprovider --junitxml "$out/pytest-gpu-compile-state.xml" \
   tests/test_compile_state.py tests/test_compile.py -k cupy
+# Issue 18 on a GPU: the same nn + SGD step on each library's GPU (CuPy, PyTorch on CUDA, JAX on CUDA, each in its
+# own process; a library that cannot is listed as skipped with its error), and minidl on torch CUDA tensors
+# against PyTorch's own autograd on the same kernels (goal <= 1.05x at both shapes).
+step backends-cuda 150 python3 benchmarks/backends_step.py --device cuda --rounds 5 --flat-steps 300 "$out/backends"
+step mlp-torch-cuda 120 python3 benchmarks/mlp_step.py --device cuda --torch --shapes small,large --rounds 5 \
+  --memory-steps 0 "$out/mlp-torch"
 # Further benchmark lines go here, one `step` each, writing under "$out".
 
 echo "results in $out"
