@@ -118,7 +118,7 @@ step mlp-adam-small 110 python3 benchmarks/mlp_step.py --device cuda --optimizer
 step mlp-adam-large 110 python3 benchmarks/mlp_step.py --device cuda --optimizer adam --shapes large --rounds 5 \
   --block-seconds 0.3 --memory-steps 0 --implementations "$adam_impls" "$out/mlp-adam-large"
 step pytest-gpu-compile-state 90 python3 -m pytest -q -p no:cacheprovider --junitxml "$out/pytest-gpu-compile-state.xml" \
-  tests/test_compile_state.py tests/test_compile.py -k cupy
+  tests/test_compile_state.py tests/test_compile_host_scalars.py tests/test_compile.py -k cupy
 # Issue 18 on a GPU: the same nn + SGD step on each library's GPU (CuPy, PyTorch on CUDA, JAX on CUDA, each in its
 # own process; a library that cannot is listed as skipped with its error), and minidl on torch CUDA tensors
 # against PyTorch's own autograd on the same kernels (goal <= 1.05x at both shapes).

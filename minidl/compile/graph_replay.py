@@ -15,26 +15,30 @@ from minidl.autograd.tensor import Tensor
 from minidl.backend.graphs import CapturedGraph, supports_graphs
 from minidl.compile.host_scalars import fed_views, fill, split
 from minidl.compile.program import Program
+from minidl.compile.state import mixed_dtype_group
 from minidl.compile.tracer import CompileError
 from minidl.kernels.matmul import GraphGemm
 
 
 def capture(program: Program, sources: list, leaves: list[Tensor], tensors: list[Tensor],
-            mode: bool | None, state_dtypes: Sequence[Any] = ()) -> tuple["GraphReplay | None", str | None]:
+            mode: bool | None, state_sources: Sequence[Any] = ()) -> tuple["GraphReplay | None", str | None]:
     """``(graph replay, None)``, or ``(None, why not)``: ``mode`` False never tries, None and True try.
 
     ``sources`` are the program's input values (the batch, the leaves', then
-    the optimizer settings and state, of ``state_dtypes`` on the device:
-    Python numbers where the eager step has numbers), ``tensors`` every
-    Tensor the step takes or reads (their backends decide).
+    the optimizer settings and state that ``state_sources`` read: Python
+    numbers where the eager step has numbers), ``tensors`` every Tensor the
+    step takes or reads (their backends decide).
     """
     if mode is False:
         return None, "cuda_graph=False"
     backends = {tensor.backend for tensor in tensors}
     if len(backends) != 1 or not supports_graphs(next(iter(backends))):
         return None, f"CUDA graphs need every array on CuPy with a GPU; this step uses {sorted(backends)}"
+    mixed = mixed_dtype_group(state_sources)
+    if mixed is not None:
+        return None, f"{mixed}; replays run the program instead"
     try:
-        return GraphReplay(program, sources, leaves, tensors[0].xp, state_dtypes), None
+        return GraphReplay(program, sources, leaves, tensors[0].xp, [s.dtype for s in state_sources]), None
     except Exception as error:  # noqa: BLE001 - the reason is reported (raised by the caller when demanded)
         return None, f"capture failed: {type(error).__name__}: {error}"
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from minidl.compile.program import Program, reads, slots_in
-from minidl.compile.tracer import Instruction, Slot
+from minidl.compile.tracer import CompileError, Instruction, Slot
 
 # What Python numbers go through on the host: the operators that the trace records for ``a + b``, ``a ** b``, ...
 HOST_ARITHMETIC = frozenset({
@@ -72,12 +72,36 @@ def _on_host(step: Any, dtype_of: dict[int, Any]) -> bool:
     return bool(read) and None not in dtypes and all(dtype == dtypes[0] for dtype in dtypes)
 
 
-def _not_writing_into(step: Any, host_slots: set[int]) -> Any:
-    """A device step that would change a number in place (``number *= array``) as the plain operator."""
-    if isinstance(step, Instruction) and step.mutates and slots_in(step.args[:1]) and \
-            slots_in(step.args[:1])[0] in host_slots and step.function in IN_PLACE_TO_PLAIN:
-        return Instruction(IN_PLACE_TO_PLAIN[step.function], step.args, step.kwargs, step.out, mutates=False)
-    return step
+# Operators that always return a new array: what they make from a number is never the number's own buffer.
+FRESH = HOST_ARITHMETIC - set(IN_PLACE_TO_PLAIN) | {
+    operator.matmul, operator.lt, operator.le, operator.gt, operator.ge, operator.eq, operator.ne,
+    operator.and_, operator.or_, operator.xor, operator.invert, operator.lshift, operator.rshift,
+}
+
+
+def _no_writes_into_numbers(steps: list, host_slots: set[int]) -> list:
+    """The device steps, with ``number *= array`` as ``number * array``; CompileError for other writes.
+
+    Eagerly a number is immutable: ``x *= y`` rebinds ``x``, and an array made
+    from it (``xp.asarray(lr)``) is new. In the graph the number is a 0-d view
+    into the buffer, shared by every use, and may come back from ``asarray``
+    or ``reshape`` as itself; so an in-place write into anything that may be
+    that view would change the setting for the rest of the step.
+    """
+    may_alias, out = set(host_slots), []
+    for step in steps:
+        target = slots_in(step.args[:1]) if isinstance(step, Instruction) else []
+        if isinstance(step, Instruction) and step.mutates and target and target[0] in may_alias:
+            if target[0] not in host_slots or step.function not in IN_PLACE_TO_PLAIN:
+                name = getattr(step.function, "__name__", type(step.function).__name__)
+                raise CompileError(f"the step changes in place ({name}) an array made from an optimizer setting "
+                                   "or step count; in a CUDA graph that array can be the setting itself. Write "
+                                   "`x = x * y` rather than `x *= y` there, or compile with cuda_graph=False")
+            step = Instruction(IN_PLACE_TO_PLAIN[step.function], step.args, step.kwargs, step.out, mutates=False)
+        elif target and target[0] in may_alias and step.out is not None and step.function not in FRESH:
+            may_alias.add(step.out)  # asarray, reshape, a slice...: possibly the same memory
+        out.append(step)
+    return out
 
 
 def split(program: Program, numbers: dict[int, Any]) -> HostSplit:
@@ -93,7 +117,7 @@ def split(program: Program, numbers: dict[int, Any]) -> HostSplit:
         else:
             device_steps.append(step)
     host_slots = set(dtype_of)
-    device_steps = [_not_writing_into(step, host_slots) for step in device_steps]
+    device_steps = _no_writes_into_numbers(device_steps, host_slots)
     device_reads = {slot for step in device_steps for slot in reads(step)}
     fed = [slot for slot in dict.fromkeys(sources + [step.out for step in host_steps])
            if slot in host_slots and slot in device_reads]
@@ -132,4 +156,4 @@ def fill(xp: Any, buffers: dict[Any, Any], dtypes: Sequence[Any], values: Sequen
         buffer[...] = xp.asarray(grouped[dtype], dtype=dtype)
 
 
-__all__ = ["HOST_ARITHMETIC", "IN_PLACE_TO_PLAIN", "HostSplit", "fed_views", "fill", "split"]
+__all__ = ["FRESH", "HOST_ARITHMETIC", "IN_PLACE_TO_PLAIN", "HostSplit", "fed_views", "fill", "split"]

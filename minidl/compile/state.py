@@ -31,7 +31,7 @@ from __future__ import annotations
 import contextlib
 import operator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Sequence
 
 from minidl.autograd.tensor import Tensor
 from minidl.backend import host_rng
@@ -55,13 +55,16 @@ class Hyperparameter:
         return value if self.element is None else value[self.element]
 
 
-def mixed_dtype_group(inputs: list) -> str | None:
-    """Why a step's settings cannot reach a CUDA graph, or None: a parameter group whose parameters differ in
-    dtype (a setting would reach the graph in one dtype and meet the others' arrays in it: float16's ``lr``
-    for float32 weights, a different update from the eager one)."""
+def mixed_dtype_group(inputs: Sequence[Any]) -> str | None:
+    """Why a step's settings cannot reach a CUDA graph, or None: a parameter group whose updated parameters
+    differ in dtype (a setting would reach the graph in one dtype and meet the others' arrays in it: float16's
+    ``lr`` for float32 weights, a different update from the eager one)."""
+    with_state = {id(source.param) for source in inputs if isinstance(source, OptimizerState)}
     for source in inputs:
         if isinstance(source, Hyperparameter):
-            dtypes = {p.dtype.name for p in source.optimizer.param_groups[source.group]["params"]}
+            params = source.optimizer.param_groups[source.group]["params"]
+            updated = [p for p in params if id(p) in with_state] or params  # (plain SGD keeps no state)
+            dtypes = {p.dtype.name for p in updated}
             if len(dtypes) > 1:
                 return (f"a parameter group mixes {' and '.join(sorted(dtypes))} parameters, and a graph would "
                         "see its settings in one dtype: put each dtype in its own group")

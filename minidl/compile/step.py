@@ -48,7 +48,7 @@ from minidl.backend import host_rng, observing_draws
 from minidl.compile.graph_replay import GraphReplay, capture
 from minidl.compile.program import Program
 from minidl.compile.signature import backends_of, check_signature, refuse_lazy, signature_of
-from minidl.compile.state import StateObserver, has_draws, host_checks_hold, mixed_dtype_group, mode_of
+from minidl.compile.state import StateObserver, has_draws, host_checks_hold, mode_of
 from minidl.compile.tracer import CompileError, Trace, TracedArray, real_namespace
 from minidl.nn.module import observing_calls
 from minidl.optim.optimizer import free_replaced_gradients_at_once, observing_updates
@@ -263,15 +263,12 @@ class CompiledStep:
     def _capture(self, entry: _Entry, args: tuple, sources: list) -> "GraphReplay | None":
         """The graph replay, or None with the reason in ``graph_note`` (an error when it was demanded)."""
         tensors = [t for t in [*entry.leaves, *args] if isinstance(t, Tensor)]
-        mixed = mixed_dtype_group(entry.inputs) if self.cuda_graph_mode is not False else None
         if has_draws(entry.program) and self.cuda_graph_mode is not False:
             graph, entry.graph_note = None, ("the step draws random numbers on the host (dropout), which a "
                                              "captured graph would freeze: replays run the program instead")
-        elif mixed is not None:
-            graph, entry.graph_note = None, f"{mixed}; replays run the program instead"
         else:
             graph, entry.graph_note = capture(entry.program, sources, entry.leaves, tensors, self.cuda_graph_mode,
-                                              state_dtypes=[source.dtype for source in entry.inputs])
+                                              state_sources=entry.inputs)
         if graph is None and self.cuda_graph_mode:
             raise CompileError(f"md.compile(cuda_graph=True) cannot use a CUDA graph: {entry.graph_note}")
         return graph
