@@ -28,12 +28,14 @@ from minidl.backend.config import (
 )
 from minidl.backend.arrays import (
     add_at,
+    array_device,
     is_writeable,
     backend_of,
     from_host,
     is_array,
     is_gpu_available,
     materialise,
+    native_device,
     scatter_add_rows,
     set_at,
     synchronize,
@@ -45,6 +47,8 @@ from minidl.backend.devices import backend_for, backends, cuda, device, device_o
 
 __all__ = [
     "BACKENDS",
+    "array_device",
+    "native_device",
     "Generator",
     "Library",
     "add_at",

@@ -8,6 +8,7 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
+import array_api_compat
 import numpy
 
 from minidl.backend.capabilities import library, name_of_array
@@ -48,6 +49,21 @@ def to_host(array: Any) -> numpy.ndarray:
     return library(name).to_host(array)
 
 
+def array_device(array: Any) -> Any:
+    """The device ``array`` lives on, as its library names it: what the standard's creation functions take
+    as ``device=`` to make a new array beside it (without it, torch and JAX make it on their default device,
+    the CPU, whatever device the tensors are on)."""
+    return array_api_compat.device(array)
+
+
+def native_device(backend: str, device: Any = None) -> Any:
+    """The library's own device object for ``device`` (default: the device chosen with
+    ``md.set_backend(backend, device=...)``), or None where the library has one device or none was chosen."""
+    device = device if device is not None else device_for(backend)
+    record = library(backend)
+    return record.native_device(str(device)) if device is not None and record.native_device is not None else None
+
+
 def from_host(host_array: Any, backend: str, dtype: Any = None, device: str | None = None) -> Any:
     """Put a NumPy array (or nested list) on ``backend``, optionally casting to ``dtype``.
 
@@ -62,9 +78,9 @@ def from_host(host_array: Any, backend: str, dtype: Any = None, device: str | No
     xp = namespace(backend)
     record = library(backend)
     keywords: dict[str, Any] = {}
-    device = device if device is not None else device_for(backend)
-    if device is not None and record.native_device is not None:
-        keywords["device"] = record.native_device(device)
+    chosen = native_device(backend, device)
+    if chosen is not None:
+        keywords["device"] = chosen
     if isinstance(host_array, numpy.ndarray):
         if host_array.ndim == 0 and not record.takes_0d_host_arrays:
             host_array = host_array.item()
@@ -147,7 +163,8 @@ def scatter_add_rows(xp: ModuleType, num_rows: int, index: Any, values: Any) -> 
     if own is not None:
         return own(num_rows, index, values)
     out_shape = (num_rows,) + tuple(values.shape[1:])
-    one_hot = xp.astype(index[:, None] == xp.arange(num_rows, dtype=index.dtype)[None, :], values.dtype)
+    rows = xp.arange(num_rows, dtype=index.dtype, device=array_device(index))
+    one_hot = xp.astype(index[:, None] == rows[None, :], values.dtype)
     width = 1
     for dim in values.shape[1:]:
         width *= dim

@@ -72,7 +72,7 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
 
 def constant_(tensor: Tensor, value: float) -> Tensor:
     """Fill with ``value``."""
-    tensor.data = tensor.xp.full(tensor.shape, value, dtype=tensor.data.dtype)
+    tensor.data = tensor.xp.full_like(tensor.data, value)
     return tensor
 
 

@@ -18,6 +18,7 @@ from minidl.ops.elementwise import where
 from minidl.ops.indexing import ScatterAddRows, Take
 from minidl.ops.shape import reshape
 from minidl.ops.spelling import torch_keywords
+from minidl.backend import array_device
 
 
 def _flat_offsets(op: str, x: Tensor, axis: int, index: Tensor) -> Any:
@@ -42,7 +43,8 @@ def _flat_offsets(op: str, x: Tensor, axis: int, index: Tensor) -> Any:
         else:
             shape = [1] * x.ndim
             shape[a] = index.shape[a]
-            along = xp.reshape(xp.arange(index.shape[a], dtype=xp.int64), tuple(shape))
+            along = xp.reshape(xp.arange(index.shape[a], dtype=xp.int64, device=array_device(index.data)),
+                               tuple(shape))
         term = along * stride
         offsets = term if offsets is None else offsets + term
         stride *= x.shape[a]
@@ -88,6 +90,6 @@ def one_hot(index: Tensor, num_classes: int = -1) -> Tensor:
         num_classes = int(xp.max(index.data)) + 1 if index.size else 0
     if index.size and (int(xp.min(index.data)) < 0 or int(xp.max(index.data)) >= num_classes):
         raise ValueError(f"one_hot: class indices must lie in [0, {num_classes})")
-    classes = xp.arange(num_classes, dtype=index.data.dtype)
+    classes = xp.arange(num_classes, dtype=index.data.dtype, device=array_device(index.data))
     hot = xp.astype(xp.expand_dims(index.data, axis=-1) == classes, xp.int64)
     return Tensor._wrap(hot, xp, index.backend)

@@ -89,7 +89,8 @@ class Im2Col(Function):
         (ph, pw), out_size = self.padding, self.out_size
         image = xp.permute_dims(x, (0, 2, 3, 1))                          # NHWC: a patch row is contiguous
         if ph or pw:
-            padded = xp.full((n, height + 2 * ph, width + 2 * pw, channels), self.pad_value, dtype=x.dtype)
+            padded = xp.full((n, height + 2 * ph, width + 2 * pw, channels), self.pad_value, dtype=x.dtype,
+                             device=_backend.array_device(x))
             image = _backend.set_at(padded, (slice(None), slice(ph, ph + height), slice(pw, pw + width), ...), image)
         windows = [image[:, rows, cols, :] for rows, cols in _windows(self.kernel, self.stride, out_size)]
         patches = xp.stack(windows, axis=-1)                                # (N, OH, OW, C, kh*kw)
@@ -116,7 +117,8 @@ class Col2Im(Function):
         (ph, pw), (oh, ow) = self.padding, self.out_size
         kernel_area = self.kernel[0] * self.kernel[1]
         patches = xp.reshape(columns, (n, oh, ow, channels, kernel_area))
-        image = xp.zeros((n, height + 2 * ph, width + 2 * pw, channels), dtype=columns.dtype)
+        image = xp.zeros((n, height + 2 * ph, width + 2 * pw, channels), dtype=columns.dtype,
+                         device=_backend.array_device(columns))
         # One slice-add per kernel offset: windows of one offset never overlap each other,
         # and the overlaps between offsets are summed by the successive adds.
         for offset, (rows, cols) in enumerate(_windows(self.kernel, self.stride, self.out_size)):

@@ -38,6 +38,13 @@ def _resolve(backend: str | None, device: Any = None) -> tuple[str, Any]:
     return name, _backend.namespace(name)
 
 
+def _native_device(name: str, device: Any) -> Any:
+    """The library's own device for ``device`` where it names one ("cuda:0", an ``md.device``), else for the
+    device chosen with ``md.set_backend``; None for libraries of one device (then no ``device=`` is needed)."""
+    named = device is not None and str(device).strip().lower().partition(":")[0] in ("cpu", "cuda")
+    return _backend.native_device(name, str(device).strip().lower() if named else None)
+
+
 def _host_dtype_for(host_array: Any, dtype: Any) -> DType:
     """float data defaults to float32; integers to int64; booleans stay bool."""
     if dtype is not None:
@@ -121,7 +128,8 @@ def zeros(*shape: ShapeLike, dtype: Any = None, requires_grad: bool = False, bac
           device: Any = None) -> Tensor:
     """A tensor of zeros (float32 unless ``dtype`` says otherwise)."""
     name, xp = _resolve(backend, device)
-    array = xp.zeros(_shape(shape), dtype=to_backend_dtype(xp, dtype or DEFAULT_FLOAT))
+    array = xp.zeros(_shape(shape), dtype=to_backend_dtype(xp, dtype or DEFAULT_FLOAT),
+                     device=_native_device(name, device))
     return _leaf(array, xp, name, requires_grad)
 
 
@@ -130,7 +138,8 @@ def ones(*shape: ShapeLike, dtype: Any = None, requires_grad: bool = False, back
          device: Any = None) -> Tensor:
     """A tensor of ones (float32 unless ``dtype`` says otherwise)."""
     name, xp = _resolve(backend, device)
-    array = xp.ones(_shape(shape), dtype=to_backend_dtype(xp, dtype or DEFAULT_FLOAT))
+    array = xp.ones(_shape(shape), dtype=to_backend_dtype(xp, dtype or DEFAULT_FLOAT),
+                    device=_native_device(name, device))
     return _leaf(array, xp, name, requires_grad)
 
 
@@ -142,29 +151,35 @@ def full(shape: ShapeLike, fill_value: float, dtype: Any = None, requires_grad: 
     shape = _shape((shape,))
     if dtype is None:
         dtype = "bool" if isinstance(fill_value, bool) else "int64" if isinstance(fill_value, int) else DEFAULT_FLOAT
-    array = xp.full(shape, fill_value, dtype=to_backend_dtype(xp, dtype))
+    array = xp.full(shape, fill_value, dtype=to_backend_dtype(xp, dtype), device=_native_device(name, device))
     return _leaf(array, xp, name, requires_grad)
 
 
-def _like(other: Tensor, device: Any) -> str:
-    return other.backend if device is None else _backend.backend_for(device, other.backend)
+def _like(other: Tensor, device: Any) -> tuple[str, Any]:
+    """The backend and the device spec of a ``*_like`` result: ``other``'s own unless ``device`` names others."""
+    if device is None:
+        return other.backend, str(other.device)
+    return _backend.backend_for(device, other.backend), device
 
 
 def zeros_like(other: Tensor, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
-    """Zeros of ``other``'s shape, dtype and backend (each may be overridden)."""
-    return zeros(other.shape, dtype=dtype or other.dtype, requires_grad=requires_grad, backend=_like(other, device))
+    """Zeros of ``other``'s shape, dtype, backend and device (each may be overridden)."""
+    backend, device = _like(other, device)
+    return zeros(other.shape, dtype=dtype or other.dtype, requires_grad=requires_grad, backend=backend, device=device)
 
 
 def ones_like(other: Tensor, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
-    """Ones of ``other``'s shape, dtype and backend (each may be overridden)."""
-    return ones(other.shape, dtype=dtype or other.dtype, requires_grad=requires_grad, backend=_like(other, device))
+    """Ones of ``other``'s shape, dtype, backend and device (each may be overridden)."""
+    backend, device = _like(other, device)
+    return ones(other.shape, dtype=dtype or other.dtype, requires_grad=requires_grad, backend=backend, device=device)
 
 
 def full_like(other: Tensor, fill_value: float, dtype: Any = None, requires_grad: bool = False,
               device: Any = None) -> Tensor:
-    """``fill_value`` in ``other``'s shape, dtype and backend (each may be overridden)."""
-    return full(other.shape, fill_value, dtype=dtype or other.dtype, requires_grad=requires_grad,
-                backend=_like(other, device))
+    """``fill_value`` in ``other``'s shape, dtype, backend and device (each may be overridden)."""
+    backend, device = _like(other, device)
+    return full(other.shape, fill_value, dtype=dtype or other.dtype, requires_grad=requires_grad, backend=backend,
+                device=device)
 
 
 @torch_keywords
@@ -178,7 +193,7 @@ def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any 
     if dtype is None:
         integral = all(isinstance(v, int) for v in (start, stop if stop is not None else 0, step))
         dtype = "int64" if integral else DEFAULT_FLOAT
-    array = xp.arange(start, stop, step, dtype=to_backend_dtype(xp, dtype))
+    array = xp.arange(start, stop, step, dtype=to_backend_dtype(xp, dtype), device=_native_device(name, device))
     return _leaf(array, xp, name, requires_grad)
 
 
@@ -187,7 +202,8 @@ def linspace(start: float, end: float, steps: int, dtype: Any = None, backend: s
              device: Any = None, requires_grad: bool = False) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end``, both included (float32 by default)."""
     name, xp = _resolve(backend, device)
-    array = xp.linspace(start, end, int(steps), dtype=to_backend_dtype(xp, dtype or DEFAULT_FLOAT))
+    array = xp.linspace(start, end, int(steps), dtype=to_backend_dtype(xp, dtype or DEFAULT_FLOAT),
+                        device=_native_device(name, device))
     return _leaf(array, xp, name, requires_grad)
 
 
@@ -196,7 +212,8 @@ def eye(n: int, m: int | None = None, dtype: Any = None, backend: str | None = N
         requires_grad: bool = False) -> Tensor:
     """The identity matrix (``n`` by ``m``)."""
     name, xp = _resolve(backend, device)
-    return _leaf(xp.eye(n, m, dtype=to_backend_dtype(xp, dtype or DEFAULT_FLOAT)), xp, name, requires_grad)
+    array = xp.eye(n, m, dtype=to_backend_dtype(xp, dtype or DEFAULT_FLOAT), device=_native_device(name, device))
+    return _leaf(array, xp, name, requires_grad)
 
 
 def constant_like(value: Any, like: Tensor) -> Tensor:

@@ -30,6 +30,7 @@ from minidl.ops.creation import constant_like
 from minidl.ops.reduction import sum as reduce_sum
 from minidl.ops.shape import permute_dims, reshape
 from minidl.ops.softmax import Softmax
+from minidl.backend import array_device
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -134,7 +135,7 @@ def class_targets(op: str, x: Tensor, target: Any, weight: Any, ignore_index: in
     if weight is None and not label_smoothing and not 0 <= ignore_index < classes:
         # The common case, at the cost of the plain loss: one row of one_hot per label; every label valid
         # exactly when the rows hold N trues (a label outside [0, C), ignore_index included, matches no class).
-        picks = labels[:, None] == xp.arange(classes, dtype=labels.dtype)
+        picks = labels[:, None] == xp.arange(classes, dtype=labels.dtype, device=array_device(labels))
         if int(xp.count_nonzero(picks)) == rows.shape[0]:
             return ClassTargets(rows, xp.astype(picks, dtype), None, loss_shape, float(rows.shape[0]), picks)
     valid = labels != ignore_index
@@ -145,7 +146,8 @@ def class_targets(op: str, x: Tensor, target: Any, weight: Any, ignore_index: in
                          f"{int(xp.min(kept))} to {int(xp.max(kept))} (labels to skip: ignore_index, now "
                          f"{ignore_index})")
     safe = xp.where(valid, labels, xp.zeros_like(labels))
-    one_hot = xp.astype(safe[:, None] == xp.arange(classes, dtype=labels.dtype), dtype)
+    classes_row = xp.arange(classes, dtype=labels.dtype, device=array_device(labels))
+    one_hot = xp.astype(safe[:, None] == classes_row, dtype)
     kept = xp.astype(valid, dtype)
     row_weight = kept if weight is None else xp.take(weight, safe) * kept
     divisor = float(xp.sum(row_weight))
@@ -153,7 +155,7 @@ def class_targets(op: str, x: Tensor, target: Any, weight: Any, ignore_index: in
         return ClassTargets(rows, one_hot, None, loss_shape, divisor)
     coefficients = one_hot * (row_weight * (1.0 - label_smoothing))[:, None]
     if label_smoothing:
-        spread = (weight[None, :] if weight is not None else xp.ones((1, classes), dtype=dtype)) / classes
+        spread = (weight[None, :] if weight is not None else xp.ones((1, classes), dtype=dtype, device=array_device(labels))) / classes
         coefficients = coefficients + label_smoothing * spread * kept[:, None]
     return ClassTargets(rows, coefficients, xp.sum(coefficients, axis=1, keepdims=True), loss_shape, divisor)
 

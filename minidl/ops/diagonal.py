@@ -13,6 +13,7 @@ from minidl.autograd.function import Function
 from minidl.autograd.tensor import Tensor
 from minidl.ops.checks import normalize_axis
 from minidl.ops.views import make_view, view_op
+from minidl.backend import array_device
 
 
 def _plane(offset: int, rows: int, cols: int) -> tuple[int, int, int]:
@@ -39,7 +40,7 @@ class Diagonal(Function):
         rows, cols = plane.shape[-2], plane.shape[-1]
         row0, col0, length = _plane(self.offset, rows, cols)
         flat = xp.reshape(plane, plane.shape[:-2] + (rows * cols,))
-        positions = xp.arange(length, dtype=xp.int64)
+        positions = xp.arange(length, dtype=xp.int64, device=array_device(plane))
         return xp.take(flat, (positions + row0) * cols + positions + col0, axis=flat.ndim - 1)
 
     def backward(self, grad, a):
@@ -54,8 +55,8 @@ class Diagonal(Function):
         row0, col0, length = _plane(self.offset, rows, cols)
         if length == 0:
             return base
-        row = xp.reshape(xp.arange(rows, dtype=xp.int64), (rows, 1))
-        col = xp.reshape(xp.arange(cols, dtype=xp.int64), (1, cols))
+        row = xp.reshape(xp.arange(rows, dtype=xp.int64, device=array_device(base)), (rows, 1))
+        col = xp.reshape(xp.arange(cols, dtype=xp.int64, device=array_device(base)), (1, cols))
         on_diagonal = (col - row) == (col0 - row0)
         which = xp.reshape(xp.clip(row - row0, 0, length - 1) + 0 * col, (rows * cols,))
         spread = xp.take(value, which, axis=value.ndim - 1)
@@ -85,7 +86,7 @@ class DiagonalEmbed(Function):
         return step
 
     def forward(self, a):
-        return self._diagonal().write_into(self.xp.zeros(self.shape, dtype=a.dtype), a)
+        return self._diagonal().write_into(self.xp.zeros(self.shape, dtype=a.dtype, device=array_device(a)), a)
 
     def backward(self, grad, a):
         return Diagonal.apply(grad, offset=self.offset, axis1=self.axis1, axis2=self.axis2)

@@ -96,7 +96,8 @@ class SetIntoZeros(Function):
     def forward(self, grad):
         if self.flip_axes:
             grad = self.xp.flip(grad, axis=self.flip_axes)
-        return _write_at(self.xp, self.xp.zeros(self.shape, dtype=grad.dtype), self.key, grad)
+        return _write_at(self.xp, self.xp.zeros(self.shape, dtype=grad.dtype, device=_backend.array_device(grad)),
+                         self.key, grad)
 
     def backward(self, grad, a):
         return GetItem.apply(grad, key=self.key, flip_axes=self.flip_axes)

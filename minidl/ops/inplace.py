@@ -104,7 +104,7 @@ class SetItem(Function):
         # set_at writes into the copy where the library can, and makes another where it cannot (JAX, Dask)
         out = _backend.set_at(xp.asarray(a, copy=True), self.key, value)
         if self.needs_input_grad[0]:
-            self.kept = _backend.set_at(xp.ones(a.shape, dtype=a.dtype), self.key, 0)
+            self.kept = _backend.set_at(xp.ones_like(a), self.key, 0)
         return out
 
     def backward(self, grad, a, value):

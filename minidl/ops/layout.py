@@ -66,7 +66,7 @@ class Pad(Function):
     def forward(self, a):
         xp = self.xp
         shape = tuple(d + before + after for d, (before, after) in zip(a.shape, self.widths))
-        out = xp.full(shape, self.value, dtype=a.dtype)
+        out = xp.full(shape, self.value, dtype=a.dtype, device=_backend.array_device(a))
         return _backend.set_at(out, self._middle(a.shape), a)
 
     def _middle(self, shape) -> tuple:

@@ -48,7 +48,7 @@ class Clip(Masked):
 
     def forward(self, a):
         xp = self.xp
-        inside = xp.ones(a.shape, dtype=xp.bool)
+        inside = xp.ones_like(a, dtype=xp.bool)
         if self.low is not None:
             inside = xp.logical_and(inside, a >= self.low)
         if self.high is not None:

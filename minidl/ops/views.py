@@ -50,6 +50,7 @@ from minidl.autograd.function import Function
 from minidl.autograd.grad_mode import is_grad_enabled, set_grad_enabled
 from minidl.autograd.tensor import Tensor
 from minidl.ops.strides import contiguous_strides, overlaps
+from minidl.backend import array_device
 
 # Every view op (a Function class with ``write_into`` and ``view_strides``), by name.
 VIEW_OPS: dict[str, type] = {}
@@ -227,7 +228,7 @@ class EmbedView(Function):
     shape: tuple[int, ...]
 
     def forward(self, a):
-        return write_steps(self.xp, self.xp.zeros(self.shape, dtype=a.dtype), self.steps, a)
+        return write_steps(self.xp, self.xp.zeros(self.shape, dtype=a.dtype, device=array_device(a)), self.steps, a)
 
     def backward(self, grad, a):
         return DeriveView.apply(grad, steps=self.steps)

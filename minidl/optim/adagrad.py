@@ -41,7 +41,7 @@ class Adagrad(Optimizer):
                 xp, state = p.xp, self.state_of(p)
                 if "sum" not in state:
                     state["step"] = 0
-                    state["sum"] = xp.full(p.data.shape, group["initial_accumulator_value"], dtype=p.data.dtype)
+                    state["sum"] = xp.full_like(p.data, group["initial_accumulator_value"])
                 state["step"] += 1
                 step_size = group["lr"] / (1.0 + (state["step"] - 1) * group["lr_decay"])
                 total = state["sum"] = state["sum"] + grad * grad
