@@ -46,6 +46,8 @@ def measure(backends: list[str], args) -> dict:
             worker.close()
         else:
             workers.append((name, worker))
+    if not workers:
+        raise SystemExit("no backend could run the step: " + "; ".join(f"{k}: {v}" for k, v in skipped.items()))
     seconds: dict[str, list[float]] = {name: [] for name, _ in workers}
     steps = {name: max(3, round(args.block_seconds / max(w.ready["estimate"], 1e-7))) for name, w in workers}
     for round_index in range(args.rounds):
@@ -103,14 +105,18 @@ def main() -> None:
     for variable in THREAD_VARIABLES:
         os.environ[variable] = str(args.threads)
     os.environ.setdefault("JAX_PLATFORMS", "cpu" if args.device == "cpu" else "cuda")
+    if args.device == "cuda":  # like the others: true FP32 (JAX's GPU default is TF32), memory on demand
+        os.environ.setdefault("JAX_DEFAULT_MATMUL_PRECISION", "highest")
+        os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
     args.rounds = args.rounds or (3 if args.quick else 7)
     args.block_seconds = args.block_seconds or (0.1 if args.quick else 0.5)
     args.flat_steps = args.flat_steps or (200 if args.quick else 1000)
     backends = args.backends.split(",") if args.backends else [
         name for name in (BACKENDS if args.device == "cpu" else GPU_BACKENDS)
         if importlib.util.find_spec(MODULES[name]) is not None]
+    environment_line = environment(args.device)
     results = measure(backends, args)
-    results["environment"] = environment(args.device)
+    results["environment"] = environment_line
     save(args.out, "backends_step", results, report(results))
 
 
