@@ -6,7 +6,8 @@ mixing the two fails. There is no GPU here, so these tests make the
 library's default device differ from the chosen one another way: torch's
 default device set to ``meta`` (tensors without storage) while minidl's
 tensors are on the CPU. Any array created without ``device=`` then lands
-on ``meta`` and the step fails with torch's device-mismatch error.
+on ``meta`` and the step fails with torch's device-mismatch error (0-d
+arrays made from Python numbers aside: see the comment in the last test).
 """
 
 from __future__ import annotations
@@ -24,13 +25,13 @@ torch = pytest.importorskip("torch")
 
 @pytest.fixture
 def default_device_elsewhere():
-    previous = md.get_backend(), md.backend.get_device()
+    previous, default = (md.get_backend(), md.backend.get_device()), torch.get_default_device()
     md.set_backend("torch", device="cpu")
     torch.set_default_device("meta")
     try:
         yield
     finally:
-        torch.set_default_device("cpu")
+        torch.set_default_device(default)
         md.set_backend(*previous)
 
 
@@ -51,7 +52,8 @@ def test_a_training_step_makes_its_arrays_on_the_tensors_device(default_device_e
 
 def test_creation_functions_use_the_chosen_device(default_device_elsewhere):
     made = [md.zeros((2, 3)), md.ones(3), md.full((2,), 1.5), md.arange(4), md.linspace(0, 1, 5), md.eye(3),
-            md.zeros_like(md.ones(2)), md.ones_like(md.ones(2)), md.full_like(md.ones(2), 2.0)]
+            md.zeros_like(md.ones(2)), md.ones_like(md.ones(2)), md.full_like(md.ones(2), 2.0),
+            md.tensor([1.0, 2.0], device="cpu"), md.randn(2, 2)]
     assert all(t.data.device.type == "cpu" for t in made)
 
 
@@ -60,7 +62,7 @@ def test_ops_that_make_arrays_use_the_input_device(default_device_elsewhere):
     image = md.tensor(numpy.ones((1, 2, 5, 5), "float32"), requires_grad=True)
     kernel = md.tensor(numpy.ones((3, 2, 3, 3), "float32"), requires_grad=True)
     outs = [md.diagonal(a).sum(), a[md.tensor(numpy.array([0, 2]))].sum(), F.pad(a, (1, 1)).sum(),
-            F.conv2d(image, kernel, padding=1).sum(), md.clip(a, 1.0, 5.0).sum(),
+            F.conv2d(image, kernel, padding=1).sum(), md.clip(a, 1.0, 5.0).sum(), F.leaky_relu(a, 0.1).sum(),
             F.one_hot(md.tensor(numpy.array([0, 2, 1])), 3).astype(md.float32).sum(), a[::2, 1:].sum(),
             md.gather(a, 1, md.tensor(numpy.array([[0], [1], [3]]))).sum()]
     # (A Python number becomes a 0-d tensor on torch's default device: CUDA takes one beside its own tensors,

@@ -49,10 +49,14 @@ def to_host(array: Any) -> numpy.ndarray:
     return library(name).to_host(array)
 
 
+# Devices, in three words: `array_device(a)` is where an array is (the library's own object: pass it as
+# ``device=`` to make a new array beside ``a``); `native_device(backend, "cuda:0")` is the library's object
+# for a device name, or for the device chosen with md.set_backend; `minidl.backend.devices.device_of` is
+# the portable ``md.device`` (what ``Tensor.device`` shows the user).
 def array_device(array: Any) -> Any:
-    """The device ``array`` lives on, as its library names it: what the standard's creation functions take
-    as ``device=`` to make a new array beside it (without it, torch and JAX make it on their default device,
-    the CPU, whatever device the tensors are on)."""
+    """The device ``array`` (an array, not a Tensor) lives on, as its library names it: what the standard's
+    creation functions take as ``device=`` to make a new array beside it. Creation functions called without
+    ``device=`` use the library's default device (the CPU for torch and JAX), wherever the tensors are."""
     return array_api_compat.device(array)
 
 

@@ -23,7 +23,7 @@ class LeakyReLU(Masked):
     def forward(self, a):
         xp = self.xp
         positive = a > 0
-        self.mask = xp.where(positive, xp.ones_like(a), xp.full(a.shape, self.negative_slope, dtype=a.dtype))
+        self.mask = xp.where(positive, xp.ones_like(a), xp.full_like(a, self.negative_slope))
         return xp.where(positive, a, a * self.negative_slope)
 
 

@@ -13,12 +13,12 @@ from typing import Any
 
 from minidl.autograd.function import check_same_backend
 from minidl.autograd.tensor import Tensor
+from minidl.backend import array_device
 from minidl.ops.checks import normalize_axis
 from minidl.ops.elementwise import where
 from minidl.ops.indexing import ScatterAddRows, Take
 from minidl.ops.shape import reshape
 from minidl.ops.spelling import torch_keywords
-from minidl.backend import array_device
 
 
 def _flat_offsets(op: str, x: Tensor, axis: int, index: Tensor) -> Any:

@@ -38,11 +38,16 @@ def _resolve(backend: str | None, device: Any = None) -> tuple[str, Any]:
     return name, _backend.namespace(name)
 
 
+def _device_name(device: Any) -> str | None:
+    """``device`` as a device name ("cuda:0") where it names one (a string or an ``md.device``), else None
+    (a backend name given as ``device``, or nothing: the device chosen with ``md.set_backend`` then applies)."""
+    name = None if device is None else str(device).strip().lower()
+    return name if name is not None and name.partition(":")[0] in ("cpu", "cuda") else None
+
+
 def _native_device(name: str, device: Any) -> Any:
-    """The library's own device for ``device`` where it names one ("cuda:0", an ``md.device``), else for the
-    device chosen with ``md.set_backend``; None for libraries of one device (then no ``device=`` is needed)."""
-    named = device is not None and str(device).strip().lower().partition(":")[0] in ("cpu", "cuda")
-    return _backend.native_device(name, str(device).strip().lower() if named else None)
+    """The library's own device object for ``device`` (see `_device_name`); None for one-device libraries."""
+    return _backend.native_device(name, _device_name(device))
 
 
 def _host_dtype_for(host_array: Any, dtype: Any) -> DType:
@@ -86,7 +91,7 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, backend: s
         data = _backend.to_host(data)
     host = _as_host(data)
     chosen = _host_dtype_for(host, dtype)
-    array = _backend.from_host(host, name, to_backend_dtype(xp, chosen))
+    array = _backend.from_host(host, name, to_backend_dtype(xp, chosen), device=_device_name(device))
     return _leaf(array, xp, name, requires_grad)
 
 
@@ -155,31 +160,41 @@ def full(shape: ShapeLike, fill_value: float, dtype: Any = None, requires_grad: 
     return _leaf(array, xp, name, requires_grad)
 
 
-def _like(other: Tensor, device: Any) -> tuple[str, Any]:
-    """The backend and the device spec of a ``*_like`` result: ``other``'s own unless ``device`` names others."""
-    if device is None:
-        return other.backend, str(other.device)
-    return _backend.backend_for(device, other.backend), device
+def _elsewhere(other: Tensor, device: Any) -> str:
+    """The backend of a ``*_like`` result given a ``device`` (``other``'s own where that device fits it)."""
+    return _backend.backend_for(device, other.backend)
+
+
+def _dtype_of_like(other: Tensor, dtype: Any) -> Any:
+    return to_backend_dtype(other.xp, dtype) if dtype is not None else None
 
 
 def zeros_like(other: Tensor, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
     """Zeros of ``other``'s shape, dtype, backend and device (each may be overridden)."""
-    backend, device = _like(other, device)
-    return zeros(other.shape, dtype=dtype or other.dtype, requires_grad=requires_grad, backend=backend, device=device)
+    if device is not None:
+        return zeros(other.shape, dtype=dtype or other.dtype, requires_grad=requires_grad,
+                     backend=_elsewhere(other, device), device=device)
+    array = other.xp.zeros_like(other.data, dtype=_dtype_of_like(other, dtype))
+    return _leaf(array, other.xp, other.backend, requires_grad)
 
 
 def ones_like(other: Tensor, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
     """Ones of ``other``'s shape, dtype, backend and device (each may be overridden)."""
-    backend, device = _like(other, device)
-    return ones(other.shape, dtype=dtype or other.dtype, requires_grad=requires_grad, backend=backend, device=device)
+    if device is not None:
+        return ones(other.shape, dtype=dtype or other.dtype, requires_grad=requires_grad,
+                    backend=_elsewhere(other, device), device=device)
+    array = other.xp.ones_like(other.data, dtype=_dtype_of_like(other, dtype))
+    return _leaf(array, other.xp, other.backend, requires_grad)
 
 
 def full_like(other: Tensor, fill_value: float, dtype: Any = None, requires_grad: bool = False,
               device: Any = None) -> Tensor:
     """``fill_value`` in ``other``'s shape, dtype, backend and device (each may be overridden)."""
-    backend, device = _like(other, device)
-    return full(other.shape, fill_value, dtype=dtype or other.dtype, requires_grad=requires_grad, backend=backend,
-                device=device)
+    if device is not None:
+        return full(other.shape, fill_value, dtype=dtype or other.dtype, requires_grad=requires_grad,
+                    backend=_elsewhere(other, device), device=device)
+    array = other.xp.full_like(other.data, fill_value, dtype=_dtype_of_like(other, dtype))
+    return _leaf(array, other.xp, other.backend, requires_grad)
 
 
 @torch_keywords

@@ -24,13 +24,13 @@ from minidl.autograd.autocast import _autocast_dtype
 from minidl.autograd.dtypes import dtype_of
 from minidl.autograd.function import Function, check_same_backend
 from minidl.autograd.tensor import Tensor
+from minidl.backend import array_device
 from minidl.ops.autocasting import cast_to_float32
 from minidl.ops.checks import expect_tensor
 from minidl.ops.creation import constant_like
 from minidl.ops.reduction import sum as reduce_sum
 from minidl.ops.shape import permute_dims, reshape
 from minidl.ops.softmax import Softmax
-from minidl.backend import array_device
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -155,7 +155,8 @@ def class_targets(op: str, x: Tensor, target: Any, weight: Any, ignore_index: in
         return ClassTargets(rows, one_hot, None, loss_shape, divisor)
     coefficients = one_hot * (row_weight * (1.0 - label_smoothing))[:, None]
     if label_smoothing:
-        spread = (weight[None, :] if weight is not None else xp.ones((1, classes), dtype=dtype, device=array_device(labels))) / classes
+        uniform = xp.ones((1, classes), dtype=dtype, device=array_device(labels))
+        spread = (weight[None, :] if weight is not None else uniform) / classes
         coefficients = coefficients + label_smoothing * spread * kept[:, None]
     return ClassTargets(rows, coefficients, xp.sum(coefficients, axis=1, keepdims=True), loss_shape, divisor)
 

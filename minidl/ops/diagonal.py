@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from minidl.autograd.function import Function
 from minidl.autograd.tensor import Tensor
+from minidl.backend import array_device
 from minidl.ops.checks import normalize_axis
 from minidl.ops.views import make_view, view_op
-from minidl.backend import array_device
 
 
 def _plane(offset: int, rows: int, cols: int) -> tuple[int, int, int]:

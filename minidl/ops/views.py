@@ -49,8 +49,8 @@ from minidl.autograd.engine import mark_changed_in_place, remember_earlier_value
 from minidl.autograd.function import Function
 from minidl.autograd.grad_mode import is_grad_enabled, set_grad_enabled
 from minidl.autograd.tensor import Tensor
-from minidl.ops.strides import contiguous_strides, overlaps
 from minidl.backend import array_device
+from minidl.ops.strides import contiguous_strides, overlaps
 
 # Every view op (a Function class with ``write_into`` and ``view_strides``), by name.
 VIEW_OPS: dict[str, type] = {}
