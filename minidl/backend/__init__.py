@@ -43,7 +43,7 @@ from minidl.backend.arrays import (
 )
 from minidl.backend.capabilities import Library, libraries, library, register
 from minidl.backend.random import Generator, draw, host_rng, manual_seed, observing_draws, rng_of
-from minidl.backend.devices import backend_for, backends, cuda, device, device_of, moved_array
+from minidl.backend.devices import backend_for, backends, cuda, device, device_of, moved_array, names_a_device
 
 __all__ = [
     "BACKENDS",
@@ -67,6 +67,7 @@ __all__ = [
     "device",
     "device_of",
     "moved_array",
+    "names_a_device",
     "rng_of",
     "backend_of",
     "from_host",

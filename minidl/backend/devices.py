@@ -74,14 +74,14 @@ def device_of(backend: str, array: Any = None) -> device:
     return device("cpu") if record.devices[0] == "cpu" else device("cuda")
 
 
-def _names_a_device(spec: Any) -> bool:
+def names_a_device(spec: Any) -> bool:
     """Whether ``spec`` is a device ("cpu", "cuda:0", an ``md.device``) rather than a backend name."""
     return not isinstance(spec, str) or spec.strip().lower().partition(":")[0] in ("cpu", "cuda")
 
 
 def backend_for(spec: Any, current: str | None = None) -> str:
     """The backend that a device name (or a backend name) means; ``current`` is kept when it fits."""
-    if not _names_a_device(spec):
+    if not names_a_device(spec):
         return resolve_name(spec)  # a backend name or alias ("numpy", "gpu"); unknown ones are refused there
     chosen = device(spec)
     current = get_backend() if current is None else current
@@ -100,7 +100,7 @@ def moved_array(array: Any, backend: str, spec: Any) -> tuple[str, Any]:
     name = backend_for(spec, backend)
     if name != backend:
         return name, from_host(to_host(array), name)
-    if len(library(name).devices) > 1 and _names_a_device(spec) and device(spec) != device_of(name, array):
+    if len(library(name).devices) > 1 and names_a_device(spec) and device(spec) != device_of(name, array):
         return name, from_host(to_host(array), name, device=str(device(spec)))
     return name, None
 

@@ -23,8 +23,6 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Callable
 
-import array_api_compat
-
 from minidl import backend as _backend
 
 
@@ -203,7 +201,7 @@ class TracedArray:
     dtype = property(lambda self: self.value.dtype)
     ndim = property(lambda self: self.value.ndim)
     size = property(lambda self: self.value.size)
-    device = property(lambda self: array_api_compat.device(self.value))  # (NumPy 1.26 has no .device)
+    device = property(lambda self: _backend.array_device(self.value))  # (NumPy 1.26 arrays have no .device)
     T = property(lambda self: self.trace.call(operator.attrgetter("T"), (self,), {}))
     mT = property(lambda self: self.trace.call(operator.attrgetter("mT"), (self,), {}))
 

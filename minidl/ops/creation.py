@@ -41,8 +41,7 @@ def _resolve(backend: str | None, device: Any = None) -> tuple[str, Any]:
 def _device_name(device: Any) -> str | None:
     """``device`` as a device name ("cuda:0") where it names one (a string or an ``md.device``), else None
     (a backend name given as ``device``, or nothing: the device chosen with ``md.set_backend`` then applies)."""
-    name = None if device is None else str(device).strip().lower()
-    return name if name is not None and name.partition(":")[0] in ("cpu", "cuda") else None
+    return str(_backend.device(device)) if device is not None and _backend.names_a_device(device) else None
 
 
 def _native_device(name: str, device: Any) -> Any:
