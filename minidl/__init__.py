@@ -23,9 +23,9 @@ from minidl.ops import (abs, add, arange, astype, broadcast_to, clip, concat, di
                         pow, rand, randn, relu, reshape, sigmoid, sqrt, squeeze, stack, subtract, sum, sum_to, tanh,
                         tensor, where, zeros, zeros_like)
 from minidl.ops import (all, amax, amin, any, argmax, argmin, argsort, ceil, chunk, clone, cos, cumsum, erf, expand,
-                        expm1, flip, floor, gather, isfinite, isinf, isnan, log1p, logsumexp, masked_fill, one_hot,
-                        pad, prod, repeat, roll, round, rsqrt, scatter_add, sign, sin, softmax, log_softmax, sort,
-                        split, std, topk, transpose, tril, triu, unbind, unsqueeze, var)
+                        expm1, flip, floor, floor_divide, gather, isfinite, isinf, isnan, log1p, logsumexp, masked_fill,
+                        one_hot, pad, prod, remainder, repeat, roll, round, rsqrt, scatter_add, sign, sin, softmax,
+                        log_softmax, sort, split, std, topk, transpose, tril, triu, unbind, unsqueeze, var)
 from minidl.ops import (as_tensor, bernoulli, from_numpy, full_like, linspace, multinomial, normal, rand_like,
                         randint, randn_like, randperm)
 from minidl.ops import diagonal, narrow, select

@@ -15,6 +15,7 @@ BINARY = {
     "sub": lambda a, b: a - b,
     "mul": lambda a, b: a * b,
     "div": lambda a, b: a / b,
+    "mod": lambda a, b: a % b,
 }
 
 
@@ -23,9 +24,24 @@ BINARY = {
 @pytest.mark.parametrize("name", sorted(BINARY))
 def test_binary_arithmetic(backend, name, shapes, dtype):
     a, b = arrays(*shapes, dtype=dtype)
-    if name == "div":
+    if name in ("div", "mod"):
         b = numpy.abs(b) + 0.5
     check(BINARY[name], a, b)
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "float32", "float64"])
+def test_floor_divide_and_remainder_follow_the_divisors_sign(backend, dtype):
+    a = numpy.array([[7, -7, 0, 9, -1, 12]], dtype=dtype) * numpy.array([[1], [3]], dtype=dtype)
+    b = numpy.array([3, 3, 5, -4, 2, -5], dtype=dtype)
+    check(lambda x, y: x // y, a, b, grad=False)
+    check(lambda x, y: x % y, a, b)
+    for scalar in (4, -2.5):   # Python numbers on either side
+        check(lambda x: x // scalar, a, grad=False)
+        check(lambda x: x % scalar, a)
+        check(lambda x: 17 // x, b, grad=False)
+        check(lambda x: 17 % x, b, grad=False)   # (torch has no derivative for number % tensor; minidl: -(17 // b))
+    check(lambda x, y: x.remainder(y), a, b, torch_fn=lambda x, y: torch.remainder(x, y))
+    check(lambda x, y: x.floor_divide(y), a, b, grad=False, torch_fn=lambda x, y: torch.floor_divide(x, y))
 
 
 @pytest.mark.parametrize("name", ["maximum", "minimum"])

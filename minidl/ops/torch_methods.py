@@ -15,7 +15,8 @@ from typing import Any, Callable
 from minidl import backend as _backend
 from minidl.autograd.dtypes import DTYPES, DType, bool_, float32, float64, int32, int64
 from minidl.autograd.tensor import Tensor
-from minidl.ops import along_axis, elementwise, layout, piecewise, reduction, search, shape, statistics, strides, unary
+from minidl.ops import (along_axis, elementwise, floor_division, layout, piecewise, reduction, search, shape,
+                        statistics, strides, unary)
 from minidl.ops.diagonal import diagonal
 from minidl.ops.narrow import narrow, select
 from minidl.ops.softmax import log_softmax, softmax
@@ -71,6 +72,7 @@ TENSOR_METHODS: dict[str, Callable] = {
     "square": lambda self: self * self,
     # arithmetic and comparisons by name
     "add": elementwise.add, "sub": elementwise.subtract, "mul": elementwise.multiply, "div": elementwise.divide,
+    "remainder": floor_division.remainder, "floor_divide": floor_division.floor_divide,
     "neg": elementwise.negative, "eq": elementwise.equal, "ne": elementwise.not_equal, "lt": elementwise.less,
     "le": elementwise.less_equal, "gt": elementwise.greater, "ge": elementwise.greater_equal,
     # shaped like another tensor
@@ -99,6 +101,8 @@ MISSING_ATTRIBUTES: dict[str, str] = {
     "index_select": "x[index] for axis 0, or md.gather",
     "masked_select": "x[mask] (a bool mask selects, with gradients)",
     "unfold": "nothing yet (minidl's im2col is md.ops.im2col)",
+    "fmod": "x - md.where(x * y < 0, md.ceil(x / y), md.floor(x / y)) * y (C's fmod: the dividend's sign); "
+            "x % y is Python's and PyTorch's remainder (the divisor's sign)",
 }
 
 

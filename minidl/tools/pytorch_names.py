@@ -46,6 +46,7 @@ FUNCTIONS: list[tuple[str, str]] = [
     ("torch.exp / log / log1p / expm1 / sqrt / rsqrt", "md.exp / md.log / md.log1p / md.expm1 / md.sqrt / md.rsqrt"),
     ("torch.sin / cos / tanh / sigmoid / erf", "md.sin / md.cos / md.tanh / md.sigmoid / md.erf"),
     ("torch.sign / floor / ceil / round / abs", "md.sign / md.floor / md.ceil / md.round / md.abs"),
+    ("torch.remainder / floor_divide (% and //)", "md.remainder / md.floor_divide"),
     ("torch.gather / scatter_add / masked_fill", "md.gather / md.scatter_add / md.masked_fill"),
     ("torch.matmul / @", "md.matmul"),
     ("F.pad (constant) / F.one_hot", "md.nn.functional.pad / md.nn.functional.one_hot"),
