@@ -26,6 +26,12 @@
 #   GPU_CHECK_ONLY=gpt-step,profiler-overhead bash benchmarks/gpu_check.sh OUT/b
 # Issue 18's GPU steps alone (every library's GPU, minidl on torch CUDA tensors; about four minutes):
 #   GPU_CHECK_ONLY=backends-cuda,mlp-torch-cuda bash benchmarks/gpu_check.sh OUT/c
+# What this stop (2026-12-04, fourth session) left unmeasured: the host-side split and the device fix (compile
+# state and the Adam step), the library erf in GELU (gelu-erf and the GPT step), issue 18's torch CUDA (about
+# ten minutes, in two calls):
+#   GPU_CHECK_ONLY=pytest-gpu-core,pytest-gpu-compile-state,mlp-adam-small,mlp-adam-large,gelu-erf \
+#     bash benchmarks/gpu_check.sh OUT/d
+#   GPU_CHECK_ONLY=gpt-step,backends-cuda,mlp-torch-cuda bash benchmarks/gpu_check.sh OUT/e
 set -uo pipefail
 
 out=${1:?usage: benchmarks/gpu_check.sh OUT_DIR}
@@ -118,13 +124,17 @@ step mlp-adam-small 110 python3 benchmarks/mlp_step.py --device cuda --optimizer
 step mlp-adam-large 110 python3 benchmarks/mlp_step.py --device cuda --optimizer adam --shapes large --rounds 5 \
   --block-seconds 0.3 --memory-steps 0 --implementations "$adam_impls" "$out/mlp-adam-large"
 step pytest-gpu-compile-state 90 python3 -m pytest -q -p no:cacheprovider --junitxml "$out/pytest-gpu-compile-state.xml" \
-  tests/test_compile_state.py tests/test_compile_host_scalars.py tests/test_compile.py -k cupy
+  tests/test_compile_state.py tests/test_compile_host_scalars.py tests/test_compile.py tests/test_own_functions.py \
+  tests/test_floor_division.py -k cupy
 # Issue 18 on a GPU: the same nn + SGD step on each library's GPU (CuPy, PyTorch on CUDA, JAX on CUDA, each in its
 # own process; a library that cannot is listed as skipped with its error), and minidl on torch CUDA tensors
 # against PyTorch's own autograd on the same kernels (goal <= 1.05x at both shapes).
 step backends-cuda 150 python3 benchmarks/backends_step.py --device cuda --rounds 5 --flat-steps 300 "$out/backends"
 step mlp-torch-cuda 120 python3 benchmarks/mlp_step.py --device cuda --torch --shapes small,large --rounds 5 \
   --memory-steps 0 "$out/mlp-torch"
+# GELU with the library's own erf (eight passes) against the exp-built Phi (about twenty) and PyTorch's fused
+# kernel, on torch CUDA tensors at the GPT example's activation (64 x 256 rows, 1536 wide).
+step gelu-erf 60 python3 benchmarks/gelu_erf.py --device cuda --rows 16384 "$out/gelu"
 # Further benchmark lines go here, one `step` each, writing under "$out".
 
 echo "results in $out"

@@ -1,12 +1,13 @@
 """Arrays across backends: which backend an array belongs to, host <-> device
-moves, writes into arrays, materialising lazy ones, and scatter-add, the one
-gap of the standard that autograd needs. Each asks the library's record
+moves, writes into arrays, materialising lazy ones, and the gaps of the
+standard that autograd fills with a library's own function where it has one
+(scatter-add, erf). Each asks the library's record
 ([`minidl.backend.capabilities`][minidl.backend.capabilities]), not its name."""
 
 from __future__ import annotations
 
 from types import ModuleType
-from typing import Any
+from typing import Any, Callable
 
 import array_api_compat
 import numpy
@@ -147,6 +148,21 @@ def is_writeable(array: Any) -> bool:
     md.compile traces with), whether it takes item assignment."""
     name = name_of_array(array)
     return library(name).writeable if name is not None else hasattr(type(array), "__setitem__")
+
+
+def own_function(array: Any, gap: str) -> Callable[..., Any] | None:
+    """The array's library's own function for a gap in the standard (``"erf"``: a field of `Library`), or None.
+
+    md.compile's stand-in array (`minidl.compile.tracer.TracedArray`) carries
+    the real array as ``.value`` and offers ``.recorded(function)``: the
+    library's function then comes back recorded, so the replay calls it too.
+    """
+    name = name_of_array(array)
+    if name is not None:
+        return getattr(library(name), gap)
+    real, recorded = getattr(array, "value", None), getattr(array, "recorded", None)
+    own = None if real is None or recorded is None else own_function(real, gap)
+    return None if own is None else recorded(own)
 
 
 def scatter_add_rows(xp: ModuleType, num_rows: int, index: Any, values: Any) -> Any:

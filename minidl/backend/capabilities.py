@@ -41,7 +41,8 @@ class Library:
       library's own device object (raising where there is no such device here);
     - ``to_host``: a NumPy array with the values; ``scatter_add``: the
       library's own ``out[index[i]] += values[i]``, or None for minidl's
-      one-hot GEMM;
+      one-hot GEMM; ``erf``: the library's own error function (one kernel
+      on a GPU), or None for minidl's, built from the standard's ``exp``;
     - ``negative_step_slices`` and ``checks_bounds``: whether ``x[::-1]``
       works and whether an out-of-range integer index raises (minidl emulates
       the one and checks the other where they are missing);
@@ -68,6 +69,7 @@ class Library:
     devices: tuple[str, ...] = ("cpu",)
     to_host: Callable[[Any], numpy.ndarray] = numpy.asarray
     scatter_add: Callable[[int, Any, Any], Any] | None = None
+    erf: Callable[[Any], Any] | None = None
     materialise: Callable[[list], list] | None = None
     native_device: Callable[[str], Any] | None = None
     synchronize: Callable[[], None] | None = None
@@ -230,6 +232,21 @@ def _dask_materialise(arrays: list) -> list:
     return list(dask.persist(*arrays))
 
 
+def _cupy_erf(array: Any) -> Any:
+    import cupyx.scipy.special
+    return cupyx.scipy.special.erf(array)
+
+
+def _torch_erf(array: Any) -> Any:
+    import torch
+    return torch.special.erf(array)
+
+
+def _jax_erf(array: Any) -> Any:
+    import jax.scipy.special
+    return jax.scipy.special.erf(array)
+
+
 def _ndonnx_to_host(array: Any) -> numpy.ndarray:
     return numpy.asarray(array.unwrap_numpy())
 
@@ -238,20 +255,22 @@ register(Library("numpy", "array_api_compat.numpy", ("numpy",), "numpy", scatter
                  copies_host_arrays=False, random="numpy.random.Generator (minidl's host generator)"),
          aliases=("cpu", "np"))
 register(Library("cupy", "array_api_compat.cupy", ("cupy",), "cupy-cuda12x", devices=("cuda",),
-                 to_host=_cupy_to_host, scatter_add=_cupy_scatter_add, synchronize=_cupy_synchronize,
+                 to_host=_cupy_to_host, scatter_add=_cupy_scatter_add, erf=_cupy_erf, synchronize=_cupy_synchronize,
                  usable=_cupy_usable, copies_host_arrays=False, random="cupy.random (a device generator)"),
          aliases=("gpu", "cuda", "cuda:0", "cp"))
 register(Library("array_api_strict", "array_api_strict", ("array_api_strict",), "array-api-strict",
                  takes_0d_host_arrays=False),
          aliases=("strict",))
 register(Library("torch", "array_api_compat.torch", ("torch",), "torch", devices=("cpu", "cuda"),
-                 to_host=_torch_to_host, scatter_add=_torch_scatter_add, native_device=_torch_device,
+                 to_host=_torch_to_host, scatter_add=_torch_scatter_add, erf=_torch_erf,
+                 native_device=_torch_device,
                  synchronize=_torch_synchronize, negative_step_slices=False,
                  random="torch.Generator, one per device (stateful)"),
          aliases=("pytorch",))
 # JAX calls an NVIDIA GPU "gpu"; minidl's (and PyTorch's) "cuda" means the same one (see _jax_device)
 register(Library("jax", "jax.numpy", ("jax", "jaxlib"), "jax", writeable=False, devices=("cpu", "cuda", "gpu", "tpu"),
-                 scatter_add=_jax_scatter_add, native_device=_jax_device, setup=_jax_setup, checks_bounds=False,
+                 scatter_add=_jax_scatter_add, erf=_jax_erf, native_device=_jax_device, setup=_jax_setup,
+                 checks_bounds=False,
                  random="jax.random with explicit keys (no hidden state)"))
 register(Library("dask", "array_api_compat.dask.array", ("dask",), "dask[array]", writeable=False, lazy=True,
                  to_host=_dask_to_host, materialise=_dask_materialise,

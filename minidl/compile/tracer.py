@@ -208,6 +208,10 @@ class TracedArray:
     def __len__(self) -> int:
         return self.value.shape[0]
 
+    def recorded(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        """``function`` (of the library, outside its standard namespace) called on arrays and recorded."""
+        return lambda *args, **kwargs: self.trace.call(function, args, kwargs)
+
     def __array_namespace__(self, api_version: str | None = None) -> TracingNamespace:
         return self.trace.namespace(self.value.__array_namespace__(api_version=api_version))
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 
+from minidl import backend as _backend
 from minidl.autograd.function import Function
 from minidl.autograd.tensor import Tensor
 from minidl.ops.elementwise import Exp
@@ -83,9 +84,18 @@ class Erf(Function):
     In float64 it agrees with ``math.erf`` to 9e-14 on [-8, 8] (tests check
     1e-12); float32 input is summed in float64 (the series adds terms up to
     about 170 that cancel), so it is correct to float32's rounding.
+
+    That is a few hundred passes over the array. A library with an ``erf`` of its
+    own (CuPy, PyTorch, JAX: the ``erf`` of its `Library` record) runs that
+    instead, one kernel, with that library's accuracy (PyTorch's float32 erf
+    is within 4.2e-8 of ``math.erf``, JAX's within 1.8e-7); NumPy and
+    array-api-strict use the series.
     """
 
     def forward(self, a):
+        own = _backend.own_function(a, "erf")
+        if own is not None:
+            return own(a)
         xp = self.xp
         if a.dtype == xp.float32:  # the series cancels terms near 170 at |x| = 3: sum them in float64
             return xp.astype(self._erf(xp.astype(a, xp.float64)), xp.float32)
