@@ -68,3 +68,22 @@ def f64(*shape, low=None):
     if low is not None:
         t = md.abs(t) + low
     return t
+
+
+def linear_sgd_losses(loss_of, compiled, features=(4, 3), batch=5, steps=4):
+    """The losses of ``steps`` SGD steps of one ``nn.Linear`` whose output ``loss_of`` turns into a loss,
+    run eagerly or through ``md.compile`` (the same seed either way, so the two lists can be compared)."""
+    md.manual_seed(0)
+    layer = md.nn.Linear(*features)
+    optimizer = md.optim.SGD(layer.parameters(), lr=0.1)
+
+    def step(x):
+        optimizer.zero_grad()
+        loss = loss_of(layer(x))
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    stepper = md.compile(step) if compiled else step
+    x = md.randn(batch, features[0])
+    return [stepper(x).item() for _ in range(steps)]

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import minidl as md
+from conftest import linear_sgd_losses
 
 # Dividends and divisors of both signs, with quotients well away from integers (the remainder jumps there).
 A = [[5.3, -5.3, 3.5, -0.25], [7.9, -7.9, 0.6, 11.2]]
@@ -64,21 +65,7 @@ def test_bool_operands_are_refused(backend):
 
 @pytest.mark.needs("eager")
 def test_compiled_step_gives_the_eager_numbers(backend):
-    def run(compiled):
-        md.manual_seed(0)
-        model = md.nn.Linear(4, 3)
-        optimizer = md.optim.SGD(model.parameters(), lr=0.1)
+    def loss_of(y):
+        return ((y % 0.7) * (y.detach() // 0.5 + 1.0)).sum()
 
-        def step(x):
-            optimizer.zero_grad()
-            y = model(x)
-            loss = ((y % 0.7) * (y.detach() // 0.5 + 1.0)).sum()
-            loss.backward()
-            optimizer.step()
-            return loss
-
-        stepper = md.compile(step) if compiled else step
-        x = md.randn(5, 4)
-        return [stepper(x).item() for _ in range(4)]
-
-    assert run(compiled=True) == run(compiled=False)
+    assert linear_sgd_losses(loss_of, compiled=True) == linear_sgd_losses(loss_of, compiled=False)

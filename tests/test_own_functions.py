@@ -9,6 +9,7 @@ import pytest
 import minidl as md
 import minidl.nn.functional as F
 from minidl.backend import capabilities
+from conftest import linear_sgd_losses
 
 
 def test_the_records_name_an_erf_where_the_library_has_one():
@@ -46,24 +47,11 @@ def test_md_compile_records_the_library_erf(backend, monkeypatch):
     monkeypatch.setattr(capabilities, "_LIBRARIES", {**capabilities._LIBRARIES,
                                                      backend: dataclasses.replace(original, erf=counted)})
 
-    def run(compiled):
-        md.manual_seed(0)
-        layer = md.nn.Linear(6, 4)
-        optimizer = md.optim.SGD(layer.parameters(), lr=0.1)
+    def loss_of(y):
+        return F.gelu(y).sum()
 
-        def step(x):
-            optimizer.zero_grad()
-            loss = F.gelu(layer(x)).sum()
-            loss.backward()
-            optimizer.step()
-            return loss
-
-        stepper = md.compile(step) if compiled else step
-        x = md.randn(3, 6)
-        return [stepper(x).item() for _ in range(4)]
-
-    eager = run(compiled=False)
+    eager = linear_sgd_losses(loss_of, compiled=False, features=(6, 4), batch=3)
     assert len(calls) == 4
     calls.clear()
-    assert run(compiled=True) == eager
+    assert linear_sgd_losses(loss_of, compiled=True, features=(6, 4), batch=3) == eager
     assert len(calls) == 4   # traced once, replayed three times: each replay calls the library's erf
