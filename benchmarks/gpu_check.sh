@@ -132,7 +132,7 @@ step pytest-gpu-compile-state 90 python3 -m pytest -q -p no:cacheprovider --juni
 step backends-cuda 150 python3 benchmarks/backends_step.py --device cuda --rounds 5 --flat-steps 300 "$out/backends"
 step mlp-torch-cuda 120 python3 benchmarks/mlp_step.py --device cuda --torch --shapes small,large --rounds 5 \
   --memory-steps 0 "$out/mlp-torch"
-# GELU with the library's own erf (eight passes) against the exp-built Phi (about twenty) and PyTorch's fused
+# GELU with the library's own erf (eleven passes) against the exp-built Phi (thirty-seven) and PyTorch's fused
 # kernel, on torch CUDA tensors at the GPT example's activation (64 x 256 rows, 1536 wide).
 step gelu-erf 60 python3 benchmarks/gelu_erf.py --device cuda --rows 16384 "$out/gelu"
 # Further benchmark lines go here, one `step` each, writing under "$out".

@@ -51,8 +51,11 @@ def test_integer_division_by_zero_is_an_error(backend):
     for op in (lambda x, y: x % y, lambda x, y: x // y):
         with pytest.raises(ZeroDivisionError, match="integer division by zero.*divide as floats"):
             op(md.arange(3), md.tensor([1, 0, 2]))
-        with pytest.raises(ZeroDivisionError):
+        with pytest.raises(RuntimeError):   # what PyTorch raises, for ported `except RuntimeError`
             op(md.arange(3), 0)
+        with pytest.raises(ZeroDivisionError):
+            op(7, md.tensor([1, 0]))
+        assert op(md.zeros((0,), dtype=md.int64), 0).shape == (0,)   # nothing to divide: no error, as in PyTorch
     with np.errstate(divide="ignore", invalid="ignore"):
         assert np.isnan((md.tensor([1.0]) % 0.0).item())      # floats: NaN and infinity, as in PyTorch
         assert (md.tensor([-1.0]) // 0.0).item() == -np.inf
@@ -69,3 +72,11 @@ def test_compiled_step_gives_the_eager_numbers(backend):
         return ((y % 0.7) * (y.detach() // 0.5 + 1.0)).sum()
 
     assert linear_sgd_losses(loss_of, compiled=True) == linear_sgd_losses(loss_of, compiled=False)
+
+
+def test_div_with_a_rounding_mode(backend):
+    x, y = md.tensor([7, -7, 5]), md.tensor([2, 2, -3])
+    assert x.div(y, rounding_mode="floor").tolist() == [3, -4, -2]
+    assert x.div(y).tolist() == pytest.approx([3.5, -3.5, 5 / -3])
+    with pytest.raises(ValueError, match=r"no trunc division; write md.sign\(x\) \* md.sign\(y\)"):
+        x.div(y, rounding_mode="trunc")

@@ -1,4 +1,4 @@
-"""A library's own function where the standard has a gap (erf): used eagerly, and recorded by md.compile."""
+"""A library's own function where the standard has a gap (erf, scatter-add): used eagerly, recorded by md.compile."""
 
 import dataclasses
 import math
@@ -33,25 +33,57 @@ def test_erf_and_gelu_agree_with_the_formula_on_every_backend(backend):
     np.testing.assert_allclose(x.grad.numpy(), slope, rtol=0, atol=1e-14 if own else 1e-6)
 
 
+def test_erf_and_gelu_keep_float16_and_make_integers_float32(backend):
+    values = np.linspace(-4, 4, 81)
+    try:
+        x = md.tensor(values, dtype=md.float16)
+    except TypeError:  # array-api-strict: the standard has no float16
+        pytest.skip(f"{backend} has no float16")
+    for result, expected in ((md.erf(x), [math.erf(v) for v in values]),
+                             (F.gelu(x), [0.5 * v * (1 + math.erf(v / math.sqrt(2))) for v in values])):
+        assert result.dtype == md.float16
+        np.testing.assert_allclose(result.numpy().astype(float), expected, rtol=0, atol=4e-3)  # float16 rounding
+    assert md.erf(md.tensor([0, 1])).dtype == md.float32
+
+
+def _gelu_losses(compiled):
+    return linear_sgd_losses(lambda y: F.gelu(y).sum(), compiled=compiled, features=(6, 4), batch=3)
+
+
+def _embedding_losses(compiled):
+    """An embedding's gradient is a scatter-add of its output's gradient rows (repeated indices: summed)."""
+    md.manual_seed(0)
+    table = md.nn.Embedding(10, 4)
+    optimizer = md.optim.SGD(table.parameters(), lr=0.1)
+
+    def step(indices):
+        optimizer.zero_grad()
+        loss = (table(indices) ** 2).sum()
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    stepper = md.compile(step) if compiled else step
+    indices = md.tensor([3, 1, 3, 7, 3])
+    return [stepper(indices).item() for _ in range(4)]
+
+
 @pytest.mark.needs("eager")
-def test_md_compile_records_the_library_erf(backend, monkeypatch):
+@pytest.mark.parametrize("gap, losses", [("erf", _gelu_losses), ("scatter_add", _embedding_losses)])
+def test_md_compile_records_the_library_function(backend, monkeypatch, gap, losses):
     original = md.backend.library(backend)
-    if original.erf is None:
-        pytest.skip(f"{backend} has no erf of its own")
+    if getattr(original, gap) is None:
+        pytest.skip(f"{backend} has no {gap} of its own")
     calls = []
 
-    def counted(array):
+    def counted(*args):
         calls.append(1)
-        return original.erf(array)
+        return getattr(original, gap)(*args)
 
     monkeypatch.setattr(capabilities, "_LIBRARIES", {**capabilities._LIBRARIES,
-                                                     backend: dataclasses.replace(original, erf=counted)})
-
-    def loss_of(y):
-        return F.gelu(y).sum()
-
-    eager = linear_sgd_losses(loss_of, compiled=False, features=(6, 4), batch=3)
+                                                     backend: dataclasses.replace(original, **{gap: counted})})
+    eager = losses(compiled=False)
     assert len(calls) == 4
     calls.clear()
-    assert linear_sgd_losses(loss_of, compiled=True, features=(6, 4), batch=3) == eager
-    assert len(calls) == 4   # traced once, replayed three times: each replay calls the library's erf
+    assert losses(compiled=True) == eager
+    assert len(calls) == 4   # traced once, replayed three times: each replay calls the library's function

@@ -42,6 +42,13 @@ def test_floor_divide_and_remainder_follow_the_divisors_sign(backend, dtype):
         check(lambda x: 17 % x, b, grad=False)   # (torch has no derivative for number % tensor; minidl: -(17 // b))
     check(lambda x, y: x.remainder(y), a, b, torch_fn=lambda x, y: torch.remainder(x, y))
     check(lambda x, y: x.floor_divide(y), a, b, grad=False, torch_fn=lambda x, y: torch.floor_divide(x, y))
+    # what x.fmod's message says to write, against torch.fmod (the dividend's sign)
+    check(lambda x, y: md.where(x < 0, -((-x) % md.abs(y)), x % md.abs(y)), a, b,
+          torch_fn=lambda x, y: torch.fmod(x, y))
+    # x.div(y, rounding_mode=...): "floor" as //, and the formula the "trunc" refusal gives
+    check(lambda x, y: x.div(y, rounding_mode="floor"), a, b, grad=False)
+    check(lambda x, y: md.sign(x) * md.sign(y) * (md.abs(x) // md.abs(y)), a, b, grad=False,
+          torch_fn=lambda x, y: x.div(y, rounding_mode="trunc"))
 
 
 @pytest.mark.parametrize("name", ["maximum", "minimum"])

@@ -243,8 +243,8 @@ def test_erf_in_float32_is_correct_to_float32_rounding(backend):
     values = np.linspace(-8, 8, 4001).astype(np.float32)
     ours = md.erf(md.tensor(values)).numpy()
     assert ours.dtype == np.float32
-    # minidl's series: half a float32 step at 1; a library's own erf: its own accuracy (JAX's within 1.8e-7)
-    tolerance = 6e-8 if md.backend.library(backend).erf is None else 2.5e-7
+    # minidl's series: half a float32 step at 1; a library's own erf: its own accuracy (JAX's within 3e-7)
+    tolerance = 6e-8 if md.backend.library(backend).erf is None else 4e-7
     np.testing.assert_allclose(ours, [math.erf(float(v)) for v in values], rtol=0, atol=tolerance)
 
 

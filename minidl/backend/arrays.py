@@ -150,19 +150,23 @@ def is_writeable(array: Any) -> bool:
     return library(name).writeable if name is not None else hasattr(type(array), "__setitem__")
 
 
-def own_function(array: Any, gap: str) -> Callable[..., Any] | None:
-    """The array's library's own function for a gap in the standard (``"erf"``: a field of `Library`), or None.
+GAPS = ("erf", "scatter_add")  # the functions the standard lacks that a `Library` record may name
 
-    md.compile's stand-in array (`minidl.compile.tracer.TracedArray`) carries
-    the real array as ``.value`` and offers ``.recorded(function)``: the
-    library's function then comes back recorded, so the replay calls it too.
+
+def own_function(array: Any, gap: str) -> Callable[..., Any] | None:
+    """The array's library's own function for a gap in the standard (one of `GAPS`), or None.
+
+    An array that stands for another (md.compile's `TracedArray`) answers
+    through its ``library_function(gap)`` method: the library's function,
+    recorded, so that a replay calls it too.
     """
+    if gap not in GAPS:
+        raise ValueError(f"own_function: {gap!r} is not one of the standard's gaps a record names: {GAPS}")
     name = name_of_array(array)
     if name is not None:
         return getattr(library(name), gap)
-    real, recorded = getattr(array, "value", None), getattr(array, "recorded", None)
-    own = None if real is None or recorded is None else own_function(real, gap)
-    return None if own is None else recorded(own)
+    stand_in = getattr(array, "library_function", None)
+    return None if stand_in is None else stand_in(gap)
 
 
 def scatter_add_rows(xp: ModuleType, num_rows: int, index: Any, values: Any) -> Any:
@@ -175,11 +179,7 @@ def scatter_add_rows(xp: ModuleType, num_rows: int, index: Any, values: Any) -> 
     ``one_hot(index).T @ values``, which shows that even a gather's gradient
     is a matrix product.
     """
-    try:
-        name = backend_of(values)
-    except TypeError:  # a stand-in array (md.compile's tracer): the GEMM below, made of operations it records
-        name = None
-    own = None if name is None else library(name).scatter_add
+    own = own_function(values, "scatter_add")
     if own is not None:
         return own(num_rows, index, values)
     out_shape = (num_rows,) + tuple(values.shape[1:])

@@ -234,7 +234,8 @@ def _dask_materialise(arrays: list) -> list:
 
 def _cupy_erf(array: Any) -> Any:
     import cupyx.scipy.special
-    return cupyx.scipy.special.erf(array)
+    # (its float16 loop returns float64: back to the input's dtype, as torch and JAX keep it)
+    return cupyx.scipy.special.erf(array).astype(array.dtype, copy=False)
 
 
 def _torch_erf(array: Any) -> Any:

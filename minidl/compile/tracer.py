@@ -208,9 +208,13 @@ class TracedArray:
     def __len__(self) -> int:
         return self.value.shape[0]
 
-    def recorded(self, function: Callable[..., Any]) -> Callable[..., Any]:
-        """``function`` (of the library, outside its standard namespace) called on arrays and recorded."""
-        return lambda *args, **kwargs: self.trace.call(function, args, kwargs)
+    def library_function(self, gap: str) -> Callable[..., Any] | None:
+        """The library's own function for a gap in the standard (`minidl.backend.own_function`), recorded:
+        called on the real arrays now, and again at each replay."""
+        own = _backend.own_function(self.value, gap)
+        if own is None:
+            return None
+        return lambda *args, **kwargs: self.trace.call(own, args, kwargs)
 
     def __array_namespace__(self, api_version: str | None = None) -> TracingNamespace:
         return self.trace.namespace(self.value.__array_namespace__(api_version=api_version))

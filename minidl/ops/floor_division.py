@@ -7,14 +7,22 @@ and ``a % b = a - (a // b) * b`` takes the sign of the divisor
 
 Gradients, as in PyTorch: ``a % b`` has slope 1 in ``a`` and ``-(a // b)``
 in ``b`` (the quotient is a step function, constant between its jumps);
-``a // b`` has none, and ``backward()`` through it says so. Integer division
-by zero is an error, as in PyTorch (NumPy would give 0 and a warning).
+``a // b`` has none, and ``backward()`` through it says so. One difference:
+for ``number % tensor`` PyTorch has no derivative at all, and minidl gives
+``-(number // tensor)``.
+
+Integer division by zero is an error, as PyTorch's on the CPU (NumPy would
+give 0 and a warning), checked on the host where that costs nothing: a
+Python number as the divisor, or a divisor tensor on the CPU. On a GPU the
+check would wait for the device at every ``%``, and PyTorch's CUDA kernels do
+not check either: there the result for a zero divisor is the library's.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from minidl import backend as _backend
 from minidl.autograd.function import Function
 from minidl.autograd.tensor import Tensor
 from minidl.ops.elementwise import operands, refuse_bool
@@ -47,14 +55,28 @@ class FloorDivide(Function):
                            "or compute the quotient under md.no_grad() or from a.detach()")
 
 
+class IntegerDivisionByZero(ZeroDivisionError, RuntimeError):
+    """An integer ``%`` or ``//`` by zero (a RuntimeError too, as PyTorch raises one)."""
+
+
 def _operands(op: str, a: Any, b: Any) -> tuple[Tensor, Tensor]:
+    divisor = b
     a, b = operands(op, a, b)
     refuse_bool(op, a)
-    if not a.dtype.is_floating and bool(a.xp.any(b.data == 0)):
-        raise ZeroDivisionError(f"{op}: integer division by zero (the {b.dtype.name} divisor holds 0); PyTorch "
-                                f"raises too. Mask the zeros first, or divide as floats: "
-                                f"a.astype(md.float32) {'//' if op == 'floor_divide' else '%'} b")
+    if not a.dtype.is_floating and a.size and b.size and _holds_zero(divisor, b):
+        raise IntegerDivisionByZero(
+            f"{op}: integer division by zero (the {b.dtype.name} divisor holds 0); PyTorch raises too. Mask the "
+            f"zeros first, or divide as floats: a.astype(md.float32) {'//' if op == 'floor_divide' else '%'} b")
     return a, b
+
+
+def _holds_zero(divisor: Any, b: Tensor) -> bool:
+    """Whether an integer divisor holds a 0, where the host can tell without waiting for a device."""
+    if not isinstance(divisor, Tensor):
+        return not hasattr(divisor, "shape") and divisor == 0  # a Python number (an array: as a tensor below)
+    if _backend.device_of(b.backend, b._data).type != "cpu":
+        return False
+    return bool(b.xp.any(b._data == 0))
 
 
 def remainder(a: Any, b: Any) -> Tensor:

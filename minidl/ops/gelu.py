@@ -4,10 +4,12 @@ The Array API standard has no ``erf``, so ``Phi`` is computed from ``exp``
 with the Chebyshev-fitted complementary error function of Numerical Recipes
 (``erfcc``, 2nd ed., section 6.2): its relative error is below 1.2e-7 for
 every x, so ``gelu`` agrees with PyTorch's exact GELU to about 1e-7 in
-float64 (and to float32 rounding in float32). That takes about thirty passes
-over the activations; where the library has an ``erf`` of its own (CuPy,
-PyTorch, JAX: `minidl.backend.own_function`), ``Phi`` is
-``(1 + erf(x / sqrt 2)) / 2`` in four, as PyTorch computes it.
+float64 (and to float32 rounding in float32). ``Phi`` and the density
+``phi`` take thirty-four passes over the activations, the forward with the
+derivative it keeps for the backward thirty-seven. Where the library has an
+``erf`` of its own (CuPy, PyTorch, JAX: `minidl.backend.own_function`),
+``Phi`` is ``(1 + erf(x / sqrt 2)) / 2``, as PyTorch computes it: eight
+passes, and eleven for the forward.
 ``approximate="tanh"`` is PyTorch's tanh formula, composed from minidl's ops.
 """
 
@@ -27,7 +29,7 @@ _INV_SQRT_2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
-# Elements per slice on a CPU: thirty passes over a slice that stays in the cache cost less than thirty
+# Elements per slice on a CPU: thirty-odd passes over a slice that stays in the cache cost less than as many
 # passes over a whole activation that does not (the GELU forward of the GPT example, 393,216 float32
 # values, went 4.0 -> 2.4 ms CPU time alone: docs/measurements/cpu-2026-12-03/README.txt, a live reading
 # on a busy machine, not a stored benchmark). On a GPU one kernel per pass over everything is best.
@@ -69,7 +71,7 @@ def _gelu_slice(xp, x):
 def _normal_cdf_slice(xp, x):
     """``(Phi(x), phi(x))`` on an array: ``Phi(x) = erfc(-x / sqrt 2) / 2``, relative error below 1.2e-7.
 
-    Written with in-place updates of arrays it owns: about thirty passes over
+    Written with in-place updates of arrays it owns: thirty-four passes over
     the activations, and a new array for each would cost more than the passes.
     ``phi(x) = exp(-z^2) / sqrt(2 pi)`` with ``z = |x| / sqrt 2`` reuses ``z^2``.
     """
