@@ -29,7 +29,9 @@ from minidl.ops import (all, amax, amin, any, argmax, argmin, argsort, ceil, chu
 from minidl.ops import (as_tensor, bernoulli, from_numpy, full_like, linspace, multinomial, normal, rand_like,
                         randint, randn_like, randperm)
 from minidl.ops import diagonal, narrow, select
+from minidl.ops import IntegerDivisionByZero
 from minidl.ops import concat as cat, clip as clamp, permute_dims as permute  # PyTorch's names for the standard's
+from minidl.ops import divide_rounded as div  # torch.div, with its rounding_mode
 from minidl.tools.gradcheck import GradcheckError, gradcheck
 from minidl.tools.profiler import profile
 from minidl.compile import CompileError, compile  # noqa: A004 - md.compile shadows the builtin here only

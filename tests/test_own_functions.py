@@ -64,8 +64,8 @@ def _embedding_losses(compiled):
         return loss
 
     stepper = md.compile(step) if compiled else step
-    indices = md.tensor([3, 1, 3, 7, 3])
-    return [stepper(indices).item() for _ in range(4)]
+    batches = [[3, 1, 3, 7, 3], [0, 9, 9, 2, 5], [4, 4, 4, 4, 4], [8, 0, 1, 6, 2]]  # other indices each step
+    return [stepper(md.tensor(indices)).item() for indices in batches]
 
 
 @pytest.mark.needs("eager")

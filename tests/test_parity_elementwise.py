@@ -42,13 +42,19 @@ def test_floor_divide_and_remainder_follow_the_divisors_sign(backend, dtype):
         check(lambda x: 17 % x, b, grad=False)   # (torch has no derivative for number % tensor; minidl: -(17 // b))
     check(lambda x, y: x.remainder(y), a, b, torch_fn=lambda x, y: torch.remainder(x, y))
     check(lambda x, y: x.floor_divide(y), a, b, grad=False, torch_fn=lambda x, y: torch.floor_divide(x, y))
-    # what x.fmod's message says to write, against torch.fmod (the dividend's sign)
-    check(lambda x, y: md.where(x < 0, -((-x) % md.abs(y)), x % md.abs(y)), a, b,
-          torch_fn=lambda x, y: torch.fmod(x, y))
-    # x.div(y, rounding_mode=...): "floor" as //, and the formula the "trunc" refusal gives
-    check(lambda x, y: x.div(y, rounding_mode="floor"), a, b, grad=False)
-    check(lambda x, y: md.sign(x) * md.sign(y) * (md.abs(x) // md.abs(y)), a, b, grad=False,
-          torch_fn=lambda x, y: x.div(y, rounding_mode="trunc"))
+    # what x.fmod's message says to write, against torch.fmod (the dividend's sign), by a tensor and a number
+    check(lambda x, y: md.where(x < 0, -((-x) % abs(y)), x % abs(y)), a, b, torch_fn=lambda x, y: torch.fmod(x, y))
+    check(lambda x: md.where(x < 0, -((-x) % abs(-3)), x % abs(-3)), a, torch_fn=lambda x: torch.fmod(x, -3))
+    for mode in ("floor", "trunc"):   # x.div(y, rounding_mode=...): values, and PyTorch's zero gradient
+        check(lambda x, y: x.div(y, rounding_mode=mode), a, b)
+
+
+def test_div_rounding_modes_at_the_edges(backend):
+    a = numpy.array([1.0, -1.0, 7.5, 3.0, -3.0, 0.0, 2.5], dtype="float64")
+    b = numpy.array([0.1, 0.1, -2.0, 0.0, 0.0, 0.0, numpy.inf], dtype="float64")
+    for mode in ("floor", "trunc"):   # 1 / 0.1: floor 9 (as //), trunc 10 (trunc(a / b)); zero divisors: inf, nan
+        with numpy.errstate(divide="ignore", invalid="ignore"):
+            check(lambda x, y: x.div(y, rounding_mode=mode), a, b, grad=False)
 
 
 @pytest.mark.parametrize("name", ["maximum", "minimum"])

@@ -266,7 +266,8 @@ class Tensor:
     def sub_(self, other, alpha=1):
         return _ops.update_(self, "sub_", _ops.subtract, other * alpha if alpha != 1 else other)
     def mul_(self, other): return _ops.update_(self, "mul_", _ops.multiply, other)
-    def div_(self, other): return _ops.update_(self, "div_", _ops.divide, other)
+    def div_(self, other, rounding_mode=None):
+        return _ops.update_(self, "div_", _ops.divide_rounded, other, rounding_mode)
     def clamp_(self, min=None, max=None): return _ops.update_(self, "clamp_", _ops.clip, min, max)
     def zero_(self): return _ops.update_(self, "zero_", _ops.filled, 0)
     def fill_(self, value): return _ops.update_(self, "fill_", _ops.filled, value)

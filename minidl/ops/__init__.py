@@ -11,7 +11,7 @@ from minidl.ops.random import (bernoulli, multinomial, normal, rand, rand_like, 
                                randperm)
 from minidl.ops.elementwise import (add, astype, divide, equal, exp, greater, greater_equal, less, less_equal, log,
                                     multiply, negative, not_equal, pow, sigmoid, sqrt, subtract, tanh, where)
-from minidl.ops.floor_division import floor_divide, remainder
+from minidl.ops.floor_division import IntegerDivisionByZero, divide_rounded, floor_divide, remainder
 from minidl.ops.piecewise import abs, clip, maximum, minimum, relu
 from minidl.ops.reduction import mean, sum
 from minidl.ops.reduction import max as amax, min as amin

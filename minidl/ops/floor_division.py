@@ -1,4 +1,4 @@
-"""Division that rounds down: ``a // b`` (floor_divide) and ``a % b`` (remainder), as in Python and PyTorch.
+"""Division that rounds: ``a // b`` (floor_divide), ``a % b`` (remainder), ``x.div(y, rounding_mode=...)``.
 
 Both follow the floor: ``a // b`` is the largest integer not above ``a / b``
 and ``a % b = a - (a // b) * b`` takes the sign of the divisor
@@ -9,13 +9,17 @@ Gradients, as in PyTorch: ``a % b`` has slope 1 in ``a`` and ``-(a // b)``
 in ``b`` (the quotient is a step function, constant between its jumps);
 ``a // b`` has none, and ``backward()`` through it says so. One difference:
 for ``number % tensor`` PyTorch has no derivative at all, and minidl gives
-``-(number // tensor)``.
+``-(number // tensor)``. PyTorch's ``x.div(y, rounding_mode="floor")`` and
+``"trunc"`` (toward zero) have a zero gradient, as there.
 
 Integer division by zero is an error, as PyTorch's on the CPU (NumPy would
-give 0 and a warning), checked on the host where that costs nothing: a
-Python number as the divisor, or a divisor tensor on the CPU. On a GPU the
-check would wait for the device at every ``%``, and PyTorch's CUDA kernels do
-not check either: there the result for a zero divisor is the library's.
+give 0 and a warning). A number divisor is checked on the host for free; a
+divisor array only where its library computes eagerly on the CPU (one read
+of a yes/no; inside ``md.compile`` that read is a guard, so a zero divisor in
+a later call stops the replay with a CompileError that points here). On a GPU
+the check would wait for the device at every ``%``, and PyTorch's CUDA
+kernels do not check either; Dask would compute its whole graph: there the
+result for a zero divisor is the library's.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from typing import Any
 from minidl import backend as _backend
 from minidl.autograd.function import Function
 from minidl.autograd.tensor import Tensor
-from minidl.ops.elementwise import operands, refuse_bool
+from minidl.ops.elementwise import divide, operands, refuse_bool
 from minidl.ops.shape import sum_to
 
 
@@ -55,6 +59,25 @@ class FloorDivide(Function):
                            "or compute the quotient under md.no_grad() or from a.detach()")
 
 
+class RoundedQuotient(Function):
+    """``x.div(y, rounding_mode=...)``: ``"floor"`` (as ``//``) or ``"trunc"`` (toward zero); a zero gradient."""
+
+    mode: str
+
+    def forward(self, a, b):
+        xp = self.xp
+        if self.mode == "floor":
+            return xp.floor_divide(a, b)
+        if xp.isdtype(a.dtype, "integral"):  # C's integer division: the quotient of the sizes, signed
+            return xp.sign(a) * xp.sign(b) * xp.floor_divide(xp.abs(a), xp.abs(b))
+        return xp.trunc(a / b)
+
+    def backward(self, grad, a, b):
+        wants_a, wants_b = self.needs_input_grad
+        zero = grad * 0.0
+        return (sum_to(zero, a.shape) if wants_a else None, sum_to(zero, b.shape) if wants_b else None)
+
+
 class IntegerDivisionByZero(ZeroDivisionError, RuntimeError):
     """An integer ``%`` or ``//`` by zero (a RuntimeError too, as PyTorch raises one)."""
 
@@ -72,11 +95,11 @@ def _operands(op: str, a: Any, b: Any) -> tuple[Tensor, Tensor]:
 
 def _holds_zero(divisor: Any, b: Tensor) -> bool:
     """Whether an integer divisor holds a 0, where the host can tell without waiting for a device."""
-    if not isinstance(divisor, Tensor):
-        return not hasattr(divisor, "shape") and divisor == 0  # a Python number (an array: as a tensor below)
-    if _backend.device_of(b.backend, b._data).type != "cpu":
+    if isinstance(divisor, (int, float)):  # a Python number (bool included)
+        return divisor == 0
+    if _backend.library(b.backend).lazy or _backend.device_of(b.backend, b._data).type != "cpu":
         return False
-    return bool(b.xp.any(b._data == 0))
+    return bool(b.xp.any(b._data == 0))  # a tensor, list, NumPy scalar or array, made a tensor by operands()
 
 
 def remainder(a: Any, b: Any) -> Tensor:
@@ -97,3 +120,17 @@ def floor_divide(a: Any, b: Any) -> Tensor:
     [2, -3, 3]
     """
     return FloorDivide.apply(*_operands("floor_divide", a, b))
+
+
+def divide_rounded(a: Any, b: Any, rounding_mode: str | None = None) -> Tensor:
+    """PyTorch's ``torch.div(a, b, rounding_mode=...)``: true division (None), ``"floor"`` or ``"trunc"``.
+
+    >>> import minidl as md
+    >>> md.tensor([7, -7]).div(2, rounding_mode="trunc").tolist()
+    [3, -3]
+    """
+    if rounding_mode is None:
+        return divide(a, b)
+    if rounding_mode not in ("floor", "trunc"):
+        raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc' (as in PyTorch), got {rounding_mode!r}")
+    return RoundedQuotient.apply(*_operands(f"div(rounding_mode={rounding_mode!r})", a, b), mode=rounding_mode)

@@ -131,9 +131,12 @@ class ScatterAddRows(Function):
 def take_rows(x: Tensor, index: Tensor) -> Tensor:
     """``x[index]`` for a 1-D integer tensor ``index``: rows gathered along axis 0."""
     if index.shape[0] and not _backend.library(x.backend).checks_bounds:  # JAX would clamp, not raise
-        low, high = int(index.xp.min(index.data)), int(index.xp.max(index.data))
-        if low < -x.shape[0] or high >= x.shape[0]:
-            raise IndexError(f"take_rows: indices from {low} to {high} for a tensor of {x.shape[0]} rows")
+        xp, rows = index.xp, x.shape[0]
+        # One yes/no read (inside md.compile: one guard, the same at every step while the indices stay in range;
+        # the smallest and largest index would change with every batch); the values only for the message.
+        if bool(xp.any(xp.logical_or(index.data < -rows, index.data >= rows))):
+            low, high = int(xp.min(index.data)), int(xp.max(index.data))
+            raise IndexError(f"take_rows: indices from {low} to {high} for a tensor of {rows} rows")
     return Take.apply(x, index=index.data)
 
 

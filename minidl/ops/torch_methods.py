@@ -44,18 +44,6 @@ def _t(self: Tensor) -> Tensor:
     return self.T
 
 
-def _div(self: Tensor, other: Any, rounding_mode: str | None = None) -> Tensor:
-    """PyTorch's ``x.div(y, rounding_mode=...)``: true division, or ``"floor"`` (``x // y``)."""
-    if rounding_mode is None:
-        return elementwise.divide(self, other)
-    if rounding_mode == "floor":
-        return floor_division.floor_divide(self, other)
-    if rounding_mode == "trunc":
-        raise ValueError("x.div(y, rounding_mode='trunc'): minidl has no trunc division; write "
-                         "md.sign(x) * md.sign(y) * (md.abs(x) // md.abs(y)), or x.div(y, rounding_mode='floor')")
-    raise ValueError(f"x.div: rounding_mode must be None, 'floor' or 'trunc' (as in PyTorch), got {rounding_mode!r}")
-
-
 def _clamp(self: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 - PyTorch's names
     return piecewise.clip(self, min, max)
 
@@ -83,7 +71,7 @@ TENSOR_METHODS: dict[str, Callable] = {
     "round": unary.round, "isnan": unary.isnan, "isinf": unary.isinf, "isfinite": unary.isfinite,
     "square": lambda self: self * self,
     # arithmetic and comparisons by name
-    "add": elementwise.add, "sub": elementwise.subtract, "mul": elementwise.multiply, "div": _div,
+    "add": elementwise.add, "sub": elementwise.subtract, "mul": elementwise.multiply, "div": floor_division.divide_rounded,
     "remainder": floor_division.remainder, "floor_divide": floor_division.floor_divide,
     "neg": elementwise.negative, "eq": elementwise.equal, "ne": elementwise.not_equal, "lt": elementwise.less,
     "le": elementwise.less_equal, "gt": elementwise.greater, "ge": elementwise.greater_equal,
@@ -113,7 +101,7 @@ MISSING_ATTRIBUTES: dict[str, str] = {
     "index_select": "x[index] for axis 0, or md.gather",
     "masked_select": "x[mask] (a bool mask selects, with gradients)",
     "unfold": "nothing yet (minidl's im2col is md.ops.im2col)",
-    "fmod": "md.where(x < 0, -((-x) % md.abs(y)), x % md.abs(y)) (C's fmod: the dividend's sign); x % y is "
+    "fmod": "md.where(x < 0, -((-x) % abs(y)), x % abs(y)) (C's fmod: the dividend's sign); x % y is "
             "Python's and PyTorch's remainder (the divisor's sign)",
 }
 

@@ -47,6 +47,7 @@ FUNCTIONS: list[tuple[str, str]] = [
     ("torch.sin / cos / tanh / sigmoid / erf", "md.sin / md.cos / md.tanh / md.sigmoid / md.erf"),
     ("torch.sign / floor / ceil / round / abs", "md.sign / md.floor / md.ceil / md.round / md.abs"),
     ("torch.remainder / floor_divide (% and //)", "md.remainder / md.floor_divide"),
+    ("torch.div(a, b, rounding_mode=None / 'floor' / 'trunc')", "md.div"),
     ("torch.gather / scatter_add / masked_fill", "md.gather / md.scatter_add / md.masked_fill"),
     ("torch.matmul / @", "md.matmul"),
     ("F.pad (constant) / F.one_hot", "md.nn.functional.pad / md.nn.functional.one_hot"),
