@@ -1,6 +1,6 @@
 """Division that rounds: ``a // b`` (floor_divide), ``a % b`` (remainder), ``x.div(y, rounding_mode=...)``.
 
-Both follow the floor: ``a // b`` is the largest integer not above ``a / b``
+``//`` and ``%`` follow the floor: ``a // b`` is the largest integer not above ``a / b``
 and ``a % b = a - (a // b) * b`` takes the sign of the divisor
 (``-5 % 3 == 1``), as Python, PyTorch's ``remainder`` and the Array API's
 ``remainder`` do (C's ``fmod`` keeps the sign of the dividend instead).
@@ -89,7 +89,7 @@ def _operands(op: str, a: Any, b: Any) -> tuple[Tensor, Tensor]:
     if not a.dtype.is_floating and a.size and b.size and _holds_zero(divisor, b):
         raise IntegerDivisionByZero(
             f"{op}: integer division by zero (the {b.dtype.name} divisor holds 0); PyTorch raises too. Mask the "
-            f"zeros first, or divide as floats: a.astype(md.float32) {'//' if op == 'floor_divide' else '%'} b")
+            f"zeros first, or divide as floats (a.astype(md.float32) first), where a zero divisor gives inf or nan")
     return a, b
 
 
