@@ -33,20 +33,18 @@ from minidl.ops.elementwise import divide, operands, refuse_bool
 from minidl.ops.shape import sum_to
 
 
-def _array(x: Any) -> Any:
-    return x.data if isinstance(x, Tensor) else x
-
-
 class Remainder(Function):
     def forward(self, a, b):
         return self.xp.remainder(a, b)
 
     def backward(self, grad, a, b):
         wants_a, wants_b = self.needs_input_grad
-        # The quotient is piecewise constant, so it enters as a constant also under create_graph.
-        quotient = self.xp.floor_divide(_array(a), _array(b))
-        return (sum_to(grad, a.shape) if wants_a else None,
-                sum_to(-(grad * quotient), b.shape) if wants_b else None)
+        if not wants_b:
+            return sum_to(grad, a.shape) if wants_a else None, None
+        # The quotient is piecewise constant: a constant from the inputs' arrays, also under create_graph.
+        dividend, divisor = self.inputs
+        quotient = self.xp.floor_divide(dividend._data, divisor._data)
+        return sum_to(grad, a.shape) if wants_a else None, sum_to(-(grad * quotient), b.shape)
 
 
 class FloorDivide(Function):
@@ -97,7 +95,7 @@ def _holds_zero(divisor: Any, b: Tensor) -> bool:
     """Whether an integer divisor holds a 0, where the host can tell without waiting for a device."""
     if isinstance(divisor, (int, float)):  # a Python number (bool included)
         return divisor == 0
-    if _backend.library(b.backend).lazy or _backend.device_of(b.backend, b._data).type != "cpu":
+    if _backend.library(b.backend).lazy or b.is_cuda:
         return False
     return bool(b.xp.any(b._data == 0))  # a tensor, list, NumPy scalar or array, made a tensor by operands()
 

@@ -37,10 +37,7 @@ _CPU_SLICE = 32768
 
 
 def _slice_length(node: Function) -> int | None:
-    tensor = node.inputs[0]
-    backend = getattr(tensor, "backend", None)
-    on_gpu = backend is not None and _backend.device_of(backend, tensor._data).type == "cuda"  # CuPy, torch CUDA
-    return None if on_gpu else _CPU_SLICE
+    return None if node.inputs[0].is_cuda else _CPU_SLICE  # CuPy, torch CUDA: one kernel per pass over all
 
 
 def _gelu_arrays(xp, x, slice_length: int | None = None):

@@ -71,8 +71,9 @@ TENSOR_METHODS: dict[str, Callable] = {
     "round": unary.round, "isnan": unary.isnan, "isinf": unary.isinf, "isfinite": unary.isfinite,
     "square": lambda self: self * self,
     # arithmetic and comparisons by name
-    "add": elementwise.add, "sub": elementwise.subtract, "mul": elementwise.multiply, "div": floor_division.divide_rounded,
-    "remainder": floor_division.remainder, "floor_divide": floor_division.floor_divide,
+    "add": elementwise.add, "sub": elementwise.subtract, "mul": elementwise.multiply,
+    "div": floor_division.divide_rounded, "remainder": floor_division.remainder,
+    "floor_divide": floor_division.floor_divide,
     "neg": elementwise.negative, "eq": elementwise.equal, "ne": elementwise.not_equal, "lt": elementwise.less,
     "le": elementwise.less_equal, "gt": elementwise.greater, "ge": elementwise.greater_equal,
     # shaped like another tensor
