@@ -150,6 +150,13 @@ def is_writeable(array: Any) -> bool:
     return library(name).writeable if name is not None else hasattr(type(array), "__setitem__")
 
 
+def float_masks(array: Any) -> bool:
+    """Whether the array's library builds 0/1 masks faster with float arithmetic (its record's ``float_masks``);
+    False for an array of no registered library (md.compile's stand-in), which then takes the comparison."""
+    name = name_of_array(array)
+    return name is not None and library(name).float_masks
+
+
 GAPS = ("erf", "scatter_add")  # the functions the standard lacks that a `Library` record may name
 
 
