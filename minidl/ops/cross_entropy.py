@@ -21,7 +21,6 @@ import math
 from typing import Any, NamedTuple
 
 from minidl.autograd.autocast import _autocast_dtype
-from minidl.autograd.dtypes import dtype_of
 from minidl.autograd.function import Function, check_same_backend
 from minidl.autograd.tensor import Tensor
 from minidl.backend import array_device
@@ -106,34 +105,36 @@ def class_targets(op: str, x: Tensor, target: Any, weight: Any, ignore_index: in
                   label_smoothing: float) -> ClassTargets:
     """Check ``x`` and ``target`` as PyTorch's cross_entropy takes them, and build ``A`` (see the module docstring)."""
     expect_tensor(op, x)
-    if x.ndim == 0:
+    shape = x.shape
+    if not shape:
         raise ValueError(f"{op} expects logits of shape (N, C) (or (C,), or (N, C, d1, ...)), got a 0-d tensor")
     target = constant_like(target, x)
     check_same_backend(op, (x, target))
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{op}: label_smoothing must lie in [0, 1], got {label_smoothing}")
-    xp, dtype, classes = x.xp, x._data.dtype, x.shape[1 if x.ndim > 1 else 0]
+    xp, dtype, classes = x.xp, x._data.dtype, shape[1 if len(shape) > 1 else 0]
     if weight is not None:
         weight = constant_like(weight, x)
         if weight.shape != (classes,):
             raise ValueError(f"{op}: weight of shape {weight.shape} should have one entry per class: ({classes},)")
         weight = weight.astype(x.dtype).data
     rows = _as_rows(x)
-    if target.dtype.is_floating and target.shape == x.shape:  # class probabilities
+    target_dtype, target_shape = target.dtype, target.shape
+    if target_dtype.is_floating and target_shape == shape:  # class probabilities
         spread = _as_rows(target).data * (1.0 - label_smoothing) + label_smoothing / classes
         coefficients = spread * weight if weight is not None else spread
         return ClassTargets(rows, coefficients, xp.sum(coefficients, axis=1, keepdims=True),
-                            x.shape[:1] + x.shape[2:], float(rows.shape[0]))
-    loss_shape = x.shape[:1] + x.shape[2:] if x.ndim > 1 else ()
-    if dtype_of(target._data.dtype).kind != "int":
-        raise TypeError(f"{op} expects integer class labels, got a {target.dtype.name} target of shape "
-                        f"{target.shape} for logits {x.shape}; convert with target.astype(md.int64) (class "
+                            shape[:1] + shape[2:], float(rows.shape[0]))
+    loss_shape = shape[:1] + shape[2:] if len(shape) > 1 else ()
+    if target_dtype.kind != "int":
+        raise TypeError(f"{op} expects integer class labels, got a {target_dtype.name} target of shape "
+                        f"{target_shape} for logits {shape}; convert with target.astype(md.int64) (class "
                         "probabilities must have the logits' shape; for 0/1 targets use "
                         "binary_cross_entropy_with_logits)")
-    if target.shape != loss_shape:
-        raise ValueError(f"{op}: target of shape {target.shape} does not match logits {x.shape} "
+    if target_shape != loss_shape:
+        raise ValueError(f"{op}: target of shape {target_shape} does not match logits {shape} "
                          f"(expected {loss_shape}: one label per row)")
-    labels = target._data if target.ndim == 1 else xp.reshape(target._data, (-1,))
+    labels = target._data if len(target_shape) == 1 else xp.reshape(target._data, (-1,))
     if weight is None and not label_smoothing and not 0 <= ignore_index < classes:
         # The common case, at the cost of the plain loss: one row of one_hot per label; every label valid
         # exactly when the rows hold N trues (a label outside [0, C), ignore_index included, matches no class).
