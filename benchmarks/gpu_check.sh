@@ -26,9 +26,9 @@
 #   GPU_CHECK_ONLY=gpt-step,profiler-overhead bash benchmarks/gpu_check.sh OUT/b
 # Issue 18's GPU steps alone (every library's GPU, minidl on torch CUDA tensors; about four minutes):
 #   GPU_CHECK_ONLY=backends-cuda,mlp-torch-cuda bash benchmarks/gpu_check.sh OUT/c
-# What this stop (2026-12-04, fourth session) left unmeasured: the host-side split and the device fix (compile
-# state and the Adam step), the library erf in GELU (gelu-erf and the GPT step), issue 18's torch CUDA (about
-# ten minutes, in two calls):
+# What the fourth and fifth sessions (2026-12-04) left unmeasured: the host-side split and the device fix (compile
+# state and the Adam step), the library erf in GELU (gelu-erf and the GPT step), issue 18's torch CUDA, now with
+# ReLU's float-arithmetic mask on torch tensors (mlp-torch-cuda; about ten minutes, in two calls):
 #   GPU_CHECK_ONLY=pytest-gpu-core,pytest-gpu-compile-state,mlp-adam-small,mlp-adam-large,gelu-erf \
 #     bash benchmarks/gpu_check.sh OUT/d
 #   GPU_CHECK_ONLY=gpt-step,backends-cuda,mlp-torch-cuda bash benchmarks/gpu_check.sh OUT/e
