@@ -222,6 +222,20 @@ def test_adam_and_momentum_on_immutable_arrays_match_numpy(name):
         np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
 
 
+@needs_ndonnx
+def test_gelu_on_ndonnx_matches_numpy():
+    """ndonnx has no copysign, which GELU's series uses: it takes the product with sign(x) there."""
+    def run(name):
+        with md.using_backend(name):
+            x = md.tensor([-3.0, -1.0, 0.0, 0.5, 2.0], dtype=md.float64, requires_grad=True)
+            y = F.gelu(x)
+            y.sum().backward()
+            return y.numpy(), x.grad.numpy()
+
+    for got, expected in zip(run("ndonnx"), run("numpy")):
+        np.testing.assert_allclose(got, expected, rtol=0, atol=2e-8)  # at 0: see test_own_functions.py
+
+
 @needs_jax
 def test_jax_keeps_float64():
     with md.using_backend("jax"):

@@ -1,4 +1,4 @@
-"""ReLU's mask two ways, a comparison cast to float or float arithmetic (a record's ``float_masks``): the same numbers."""
+"""ReLU's mask two ways, a comparison cast to float or float arithmetic (a record's ``float_masks``): same numbers."""
 
 import dataclasses
 

@@ -93,7 +93,10 @@ def _normal_cdf_slice(xp, x):
     half_width += 0.5          # Phi(|x|) - 1/2
     # Phi(x) = 1/2 + sign(x) (Phi(|x|) - 1/2), the sign copied from x in one pass (where() is slow on a
     # random sign pattern); Phi(|x|) - 1/2 >= 0, so copysign is the product with sign(x)
-    half_width = xp.copysign(half_width, x)
+    try:
+        half_width = xp.copysign(half_width, x)
+    except NotImplementedError:  # ndonnx names copysign but has none: the product, one pass more
+        half_width = half_width * xp.sign(x)
     half_width += 0.5
     z *= -1.0
     density = xp.exp(z)
