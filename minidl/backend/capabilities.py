@@ -56,7 +56,8 @@ class Library:
       ``ceil(clip(a, 0, 1))``, rather than a comparison cast to float. True
       for PyTorch, whose CPU kernels write and cast a bool array slowly (5.5
       float passes at 512 x 1024, against 1.5; `minidl.ops.piecewise` cites
-      the measurement); on NumPy the comparison is the faster way;
+      the measurement; on CUDA both ways are two kernels, not yet timed); on
+      NumPy the comparison is the faster way;
     - ``synchronize``: wait for the device's queued work (None: nothing to wait for);
     - ``usable``: raise, with what to do, where the library cannot run here
       (CuPy without a GPU); checked when the namespace is first loaded;

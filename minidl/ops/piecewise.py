@@ -32,7 +32,8 @@ class ReLU(Masked):
             # On PyTorch's CPU kernels a comparison cast to float cost 5.5 float passes at 512 x 1024 and
             # maximum(a, 0) 2.9x clip's time at 64 x 128 (array-api-compat turns the 0 into a tensor); the
             # float way took a third of the time (docs/measurements/cpu-2026-12-04/relu-torch/).
-            # clip(a, 0, 1) is in (0, 1] where a > 0 and 0 elsewhere; ceil makes it 1. A NaN gives NaN.
+            # clip(a, 0, 1) is in (0, 1] where a > 0, and ceil turns that into 1; elsewhere it is 0 (-0.0 at
+            # a = -0.0, which the comparison way makes +0.0: equal as numbers). A NaN gives NaN.
             self.mask = xp.ceil(xp.clip(a, min=0, max=1))
             return xp.clip(a, min=0)
         # A float mask and a multiply in backward, not a bool mask and where(): NumPy's where
@@ -99,7 +100,8 @@ def relu(x: Tensor) -> Tensor:
     """``max(x, 0)``; its gradient at 0 is 0.
 
     At a NaN input the output is NaN and the gradient 0, or NaN on a library
-    whose record has ``float_masks`` (PyTorch); PyTorch's own passes it through.
+    whose record has ``float_masks`` (PyTorch; 0 again in an ``md.compile``
+    replay, which records the comparison); PyTorch's own passes it through.
     """
     refuse_bool("relu", x)
     return ReLU.apply(x)
