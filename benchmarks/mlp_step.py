@@ -218,6 +218,15 @@ def environment(device: str) -> dict:
     return info
 
 
+def machine_line(machine: dict, **versions: str) -> str:
+    """A measurement file's machine line: CPU, Python, NumPy, the other libraries' ``versions`` (name=version),
+    and the load average before (``machine``: `environment`, called before measuring) and now, after."""
+    libraries = "".join(f", {name} {version}" for name, version in versions.items())
+    return (f"machine: {machine['cpu_model']}, {machine['cpus']} cores, Python {machine['python']}, NumPy "
+            f"{machine['numpy']}{libraries}, load average {machine['load_average_before'][0]:.2f} before, "
+            f"{os.getloadavg()[0]:.2f} after")
+
+
 def _cpu_model() -> str:
     try:
         with open("/proc/cpuinfo") as cpuinfo:

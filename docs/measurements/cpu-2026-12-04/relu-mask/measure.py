@@ -9,7 +9,6 @@ process CPU time, the median per call.  Writes OUT/relu_mask.txt with the machin
 
 from __future__ import annotations
 
-import os
 import statistics
 import sys
 import time
@@ -22,9 +21,10 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 
 def main() -> None:
-    from mlp_step import environment
+    from mlp_step import environment, machine_line
 
     out = Path(sys.argv[1])
+    machine = environment("cpu")  # (its load average: before the rounds)
     rng = np.random.default_rng(0)
     a = rng.standard_normal((512, 1024), dtype=np.float32)
     grad = rng.standard_normal((512, 1024), dtype=np.float32)
@@ -39,11 +39,8 @@ def main() -> None:
             for _ in range(200):
                 ways[name]()
             times[name].append((time.process_time() - start) / 200 * 1e6)
-    machine = environment("cpu")
     lines = [f"ReLU backward, grad (512 x 1024, float32) masked two ways; median of 7 interleaved rounds of 200 calls, "
-             f"process CPU time; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
-             f"machine: {machine['cpu_model']}, {machine['cpus']} cores, Python {machine['python']}, NumPy {machine['numpy']}, "
-             f"load average {machine['load_average_before'][0]:.2f} before, {os.getloadavg()[0]:.2f} after", ""]
+             f"process CPU time; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}", machine_line(machine), ""]
     medians = {name: statistics.median(t) for name, t in times.items()}
     base = medians["grad * float_mask"]
     lines += [f"{name:28s} {us:8.1f} us per call   {us / base:5.2f}x the multiply" for name, us in medians.items()]

@@ -16,10 +16,7 @@ Writes OUT/relu_torch.txt with the machine.
 
 from __future__ import annotations
 
-import os
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -44,41 +41,28 @@ def _ways(xp, a):
 def main() -> None:
     import torch
     from array_api_compat import array_namespace
+    from measuring import interleaved_medians, write_report
     from mlp_step import environment
 
     torch.set_num_threads(1)
     out = Path(sys.argv[1])
+    machine = environment("cpu")  # (its load average: before the rounds)
     rng = np.random.default_rng(0)
     lines = []
     for shape, calls in (((64, 128), 2000), ((512, 1024), 50)):
         host = rng.standard_normal(shape, dtype=np.float32)
         for library, a in (("torch", torch.from_numpy(host.copy())), ("numpy", host)):
-            xp = array_namespace(a)
-            ways = _ways(xp, a)
+            ways = _ways(array_namespace(a), a)
             by_comparison = ways["by comparison (mask and out)"]()
             by_arithmetic = ways["by float arithmetic (mask and out)"]()
             assert all(np.array_equal(np.asarray(p), np.asarray(q)) for p, q in zip(by_comparison, by_arithmetic))
-            times = {name: [] for name in ways}
-            for round_ in range(7):
-                for name in (list(ways) if round_ % 2 == 0 else list(ways)[::-1]):
-                    start = time.process_time()
-                    for _ in range(calls):
-                        ways[name]()
-                    times[name].append((time.process_time() - start) / calls * 1e6)
-            medians = {name: statistics.median(t) for name, t in times.items()}
+            medians = interleaved_medians(ways, rounds=7, calls=calls)
             unit = medians["a * a (a float pass)"]
             lines.append(f"{library} {shape[0]} x {shape[1]} float32 ({calls} calls a round)")
             lines += [f"  {name:36s} {us:9.2f} us   {us / unit:5.2f}x a float pass" for name, us in medians.items()]
             lines.append("")
-    machine = environment("cpu")
-    head = [f"ReLU's forward two ways, through array-api-compat; median of 7 interleaved rounds, process CPU time; "
-            f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
-            f"machine: {machine['cpu_model']}, {machine['cpus']} cores, Python {machine['python']}, NumPy "
-            f"{machine['numpy']}, torch {torch.__version__} (one thread), load average "
-            f"{machine['load_average_before'][0]:.2f} before, {os.getloadavg()[0]:.2f} after", ""]
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "relu_torch.txt").write_text("\n".join(head + lines))
-    print("\n".join(head + lines))
+    write_report(out, "relu_torch.txt", "ReLU's forward two ways, through array-api-compat; median of 7 interleaved "
+                 "rounds, process CPU time", machine, lines, torch=f"{torch.__version__} (one thread)")
 
 
 if __name__ == "__main__":

@@ -11,10 +11,7 @@ OUT/step_ab.txt with the machine.
 from __future__ import annotations
 
 import dataclasses
-import os
-import statistics
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[4]
@@ -25,40 +22,27 @@ def main() -> None:
     import torch
 
     import mlp_impls
+    from measuring import interleaved_medians, write_report
     from minidl.backend import library, register
     from mlp_step import environment
 
     torch.set_num_threads(1)
     out = Path(sys.argv[1])
+    machine = environment("cpu")  # (its load average: before the rounds)
     step = mlp_impls.build("minidl-torch", [784, 128, 128, 10], 64, "cpu").run
     records = {"float arithmetic": library("torch"),
                "comparison": dataclasses.replace(library("torch"), float_masks=False)}
-    times = {name: [] for name in records}
     try:
-        for round_ in range(9):
-            for name in (list(records) if round_ % 2 == 0 else list(records)[::-1]):
-                register(records[name])
-                for _ in range(20):
-                    step()
-                start = time.process_time()
-                for _ in range(400):
-                    step()
-                times[name].append((time.process_time() - start) / 400 * 1e6)
+        medians = interleaved_medians({name: step for name in records}, rounds=9, calls=400, warmup=20,
+                                      before_block=lambda name: register(records[name]))
     finally:
         register(records["float arithmetic"])
-    medians = {name: statistics.median(t) for name, t in times.items()}
-    machine = environment("cpu")
-    lines = [f"minidl's MLP step on torch tensors (784-128-128-10, batch 64), ReLU's mask each way; median of 9 "
-             f"interleaved rounds of 400 steps, process CPU time; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
-             f"machine: {machine['cpu_model']}, {machine['cpus']} cores, Python {machine['python']}, torch "
-             f"{torch.__version__} (one thread), load average {machine['load_average_before'][0]:.2f} before, "
-             f"{os.getloadavg()[0]:.2f} after", ""]
-    lines += [f"  {name:18s} {us:7.1f} us per step" for name, us in medians.items()]
-    difference = medians["comparison"] - medians["float arithmetic"]
-    lines.append(f"  the comparison way costs {difference:.1f} us more per step (two ReLUs)")
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "step_ab.txt").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    lines = [f"  {name:18s} {us:7.1f} us per step" for name, us in medians.items()]
+    lines.append(f"  the comparison way costs {medians['comparison'] - medians['float arithmetic']:.1f} us more per "
+                 "step (two ReLUs)")
+    write_report(out, "step_ab.txt", "minidl's MLP step on torch tensors (784-128-128-10, batch 64), ReLU's mask each "
+                 "way; median of 9 interleaved rounds of 400 steps, process CPU time", machine, lines,
+                 torch=f"{torch.__version__} (one thread)")
 
 
 if __name__ == "__main__":

@@ -16,10 +16,7 @@ rounds, process CPU time, medians. Writes OUT/torch_overhead.txt with the machin
 
 from __future__ import annotations
 
-import os
-import statistics
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[4]
@@ -72,40 +69,26 @@ def main() -> None:
     import torch
 
     import mlp_impls
+    from measuring import interleaved_medians, write_report
     from mlp_step import environment
 
     torch.set_num_threads(1)
     out = Path(sys.argv[1])
+    machine = environment("cpu")  # (its load average: before the rounds)
     lines = []
     for sizes, batch, calls in (([784, 128, 128, 10], 64, 400), ([8, 16, 16, 4], 4, 3000)):
         steps = {name: mlp_impls.build(name, sizes, batch, "cpu").run for name in ("minidl-torch", "torch")}
         steps["array-calls"] = _array_calls(sizes, batch)
-        times = {name: [] for name in steps}
-        for round_ in range(7):
-            for name in (list(steps) if round_ % 2 == 0 else list(steps)[::-1]):
-                run = steps[name]
-                for _ in range(20):
-                    run()
-                start = time.process_time()
-                for _ in range(calls):
-                    run()
-                times[name].append((time.process_time() - start) / calls * 1e6)
-        medians = {name: statistics.median(t) for name, t in times.items()}
+        medians = interleaved_medians(steps, rounds=7, calls=calls, warmup=20)
         lines.append(f"{'-'.join(map(str, sizes))}, batch {batch} ({calls} steps a round)")
         lines += [f"  {name:14s} {us:8.1f} us per step" for name, us in medians.items()]
         engine = medians["minidl-torch"] - medians["array-calls"]
         lines.append(f"  minidl-torch - array-calls (the engine's own cost): {engine:.1f} us; "
                      f"minidl-torch / torch: {medians['minidl-torch'] / medians['torch']:.3f}")
         lines.append("")
-    machine = environment("cpu")
-    head = [f"minidl's MLP step on torch tensors against its own array calls and PyTorch eager; median of 7 "
-            f"interleaved rounds, process CPU time; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
-            f"machine: {machine['cpu_model']}, {machine['cpus']} cores, Python {machine['python']}, torch "
-            f"{torch.__version__} (one thread), load average {machine['load_average_before'][0]:.2f} before, "
-            f"{os.getloadavg()[0]:.2f} after", ""]
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "torch_overhead.txt").write_text("\n".join(head + lines))
-    print("\n".join(head + lines))
+    write_report(out, "torch_overhead.txt", "minidl's MLP step on torch tensors against its own array calls and "
+                 "PyTorch eager; median of 7 interleaved rounds, process CPU time", machine, lines,
+                 torch=f"{torch.__version__} (one thread)")
 
 
 if __name__ == "__main__":
