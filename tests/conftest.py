@@ -12,6 +12,7 @@ reason, on the libraries without it. No test skips a library by name.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import os
 
@@ -68,6 +69,15 @@ def f64(*shape, low=None):
     if low is not None:
         t = md.abs(t) + low
     return t
+
+
+def replace_record(monkeypatch, name, **fields):
+    """For one test, library ``name``'s record with ``fields`` changed (``float_masks=False``, ``erf=...``)."""
+    from minidl.backend import capabilities
+
+    record = dataclasses.replace(library(name), **fields)
+    monkeypatch.setattr(capabilities, "_LIBRARIES", {**capabilities._LIBRARIES, name: record})
+    return record
 
 
 def linear_sgd_losses(loss_of, compiled, features=(4, 3), batch=5, steps=4):

@@ -1,6 +1,5 @@
 """A library's own function where the standard has a gap (erf, scatter-add): used eagerly, recorded by md.compile."""
 
-import dataclasses
 import math
 
 import numpy as np
@@ -9,7 +8,7 @@ import pytest
 import minidl as md
 import minidl.nn.functional as F
 from minidl.backend import capabilities
-from conftest import linear_sgd_losses
+from conftest import linear_sgd_losses, replace_record
 
 
 def test_the_records_name_an_erf_where_the_library_has_one():
@@ -80,8 +79,7 @@ def test_md_compile_records_the_library_function(backend, monkeypatch, gap, loss
         calls.append(1)
         return getattr(original, gap)(*args)
 
-    monkeypatch.setattr(capabilities, "_LIBRARIES", {**capabilities._LIBRARIES,
-                                                     backend: dataclasses.replace(original, **{gap: counted})})
+    replace_record(monkeypatch, backend, **{gap: counted})
     eager = losses(compiled=False)
     assert len(calls) == 4
     calls.clear()

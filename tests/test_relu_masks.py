@@ -1,14 +1,12 @@
 """ReLU's mask two ways, a comparison cast to float or float arithmetic (a record's ``float_masks``): same numbers."""
 
-import dataclasses
-
 import numpy as np
 import pytest
 
 import minidl as md
 import minidl.nn.functional as F
 from minidl.backend import capabilities
-from conftest import linear_sgd_losses
+from conftest import linear_sgd_losses, replace_record
 
 # -inf, negatives, both zeros, the smallest subnormal of each dtype (added below), positives, +inf
 VALUES = [-np.inf, -2.5, -1e-3, -0.0, 0.0, 0.5, 1.0, 3.0, np.inf]
@@ -17,8 +15,7 @@ VALUES = [-np.inf, -2.5, -1e-3, -0.0, 0.0, 0.5, 1.0, 3.0, np.inf]
 @pytest.fixture(params=[False, True], ids=["comparison", "float-arithmetic"])
 def float_masks(request, backend, monkeypatch):
     """The current backend's record, with ``float_masks`` set each way."""
-    record = dataclasses.replace(capabilities.library(backend), float_masks=request.param)
-    monkeypatch.setattr(capabilities, "_LIBRARIES", {**capabilities._LIBRARIES, backend: record})
+    replace_record(monkeypatch, backend, float_masks=request.param)
     return request.param
 
 
@@ -38,10 +35,9 @@ def test_relu_and_its_gradient_are_the_same_either_way(backend, monkeypatch, dty
             pytest.skip(f"{backend} has no float16")
     tiny = np.finfo(dtype).smallest_subnormal
     host = np.array(VALUES + [-tiny, tiny], dtype=dtype)
-    record, results = capabilities.library(backend), {}
+    results = {}
     for way in (False, True):
-        monkeypatch.setattr(capabilities, "_LIBRARIES",
-                            {**capabilities._LIBRARIES, backend: dataclasses.replace(record, float_masks=way)})
+        replace_record(monkeypatch, backend, float_masks=way)
         x = md.tensor(host, dtype=dtype, requires_grad=True)
         y = F.relu(x)
         assert y.dtype == x.dtype
