@@ -113,6 +113,17 @@ def test_device_is_set_apart_from_the_namespace():
         md.set_backend("numpy", device="cuda")
 
 
+def test_array_device_reads_the_standards_attribute_and_agrees_with_array_api_compat(backend):
+    import array_api_compat
+
+    from minidl.backend import array_device
+
+    array = md.zeros((2,)).data
+    assert array_device(array) == array_api_compat.device(array)  # (Dask has no .device: compat answers)
+    if hasattr(array, "device"):
+        assert array_device(array) == array.device
+
+
 @needs_torch
 def test_cuda_names_jaxs_gpu_as_it_does_torchs():
     from minidl.backend.devices import backend_for

@@ -58,7 +58,8 @@ def array_device(array: Any) -> Any:
     """The device ``array`` (an array, not a Tensor) lives on, as its library names it: what the standard's
     creation functions take as ``device=`` to make a new array beside it. Creation functions called without
     ``device=`` use the library's default device (the CPU for torch and JAX), wherever the tensors are."""
-    return array_api_compat.device(array)
+    device = getattr(array, "device", None)  # the standard's attribute, where the array has it (not Dask)
+    return device if device is not None and not callable(device) else array_api_compat.device(array)
 
 
 def native_device(backend: str, device: Any = None) -> Any:

@@ -64,7 +64,9 @@ class CrossEntropy(Function):
         # -log p >= 0: no -0.0; where, not a bare product: a -inf logit that counts 0 would give 0 * inf = nan
         minus_log_p = xp.log(sums) - shifted
         if self.picks is not None:  # the plain case: each row's label picked, no weight to multiply by
-            counted = xp.where(self.picks, minus_log_p, 0.0)
+            # coefficients, the one-hot as floats, is 0 wherever picks is False: an array there, not a Python
+            # 0.0, which PyTorch would first turn into a tensor at every call
+            counted = xp.where(self.picks, minus_log_p, self.coefficients)
         else:
             counted = xp.where(self.coefficients != 0, minus_log_p, 0.0) * self.coefficients
         if self.scale is None:
@@ -105,11 +107,20 @@ def class_targets(op: str, x: Tensor, target: Any, weight: Any, ignore_index: in
                   label_smoothing: float) -> ClassTargets:
     """Check ``x`` and ``target`` as PyTorch's cross_entropy takes them, and build ``A`` (see the module docstring)."""
     expect_tensor(op, x)
+    target = constant_like(target, x)
+    if target.backend != x.backend:
+        check_same_backend(op, (x, target))
+    logits, labels = x._data, target._data
+    if (weight is None and not label_smoothing and len(logits.shape) == 2 and not 0 <= ignore_index < logits.shape[1]
+            and tuple(labels.shape) == tuple(logits.shape[:1]) and target.dtype.kind == "int"):
+        # The usual call, (N, C) logits and N labels, with as few Python steps as its checks need (it runs at
+        # every training step: docs/measurements/cpu-2026-12-05/torch-phases/); any other goes the long way.
+        plain = _one_hot_targets(x, labels, tuple(labels.shape))
+        if plain is not None:
+            return plain
     shape = x.shape
     if not shape:
         raise ValueError(f"{op} expects logits of shape (N, C) (or (C,), or (N, C, d1, ...)), got a 0-d tensor")
-    target = constant_like(target, x)
-    check_same_backend(op, (x, target))
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{op}: label_smoothing must lie in [0, 1], got {label_smoothing}")
     xp, dtype, classes = x.xp, x._data.dtype, shape[1 if len(shape) > 1 else 0]
@@ -135,12 +146,10 @@ def class_targets(op: str, x: Tensor, target: Any, weight: Any, ignore_index: in
         raise ValueError(f"{op}: target of shape {target_shape} does not match logits {shape} "
                          f"(expected {loss_shape}: one label per row)")
     labels = target._data if len(target_shape) == 1 else xp.reshape(target._data, (-1,))
-    if weight is None and not label_smoothing and not 0 <= ignore_index < classes:
-        # The common case, at the cost of the plain loss: one row of one_hot per label; every label valid
-        # exactly when the rows hold N trues (a label outside [0, C), ignore_index included, matches no class).
-        picks = labels[:, None] == xp.arange(classes, dtype=labels.dtype, device=array_device(labels))
-        if int(xp.count_nonzero(picks)) == rows.shape[0]:
-            return ClassTargets(rows, xp.astype(picks, dtype), None, loss_shape, float(rows.shape[0]), picks)
+    if weight is None and not label_smoothing and not 0 <= ignore_index < classes and len(shape) != 2:
+        plain = _one_hot_targets(rows, labels, loss_shape)  # ((N, C) logits took the short way above)
+        if plain is not None:
+            return plain
     valid = labels != ignore_index
     outside = xp.logical_and(valid, xp.logical_or(labels < 0, labels >= classes))
     if bool(xp.any(outside)):
@@ -162,6 +171,19 @@ def class_targets(op: str, x: Tensor, target: Any, weight: Any, ignore_index: in
         spread = (weight[None, :] if weight is not None else uniform) / classes
         coefficients = coefficients + label_smoothing * spread * kept[:, None]
     return ClassTargets(rows, coefficients, xp.sum(coefficients, axis=1, keepdims=True), loss_shape, divisor)
+
+
+def _one_hot_targets(rows: Tensor, labels: Any, loss_shape: tuple) -> ClassTargets | None:
+    """The common case at the cost of the plain loss: one row of one_hot per label; or None if a label is not a class.
+
+    Every label is valid exactly when the rows hold N trues (a label outside [0, C), ignore_index included,
+    matches no class); class_targets then goes on to the check that names the labels.
+    """
+    xp, logits = rows.xp, rows._data
+    picks = xp.reshape(labels, (-1, 1)) == xp.arange(logits.shape[1], dtype=labels.dtype, device=array_device(labels))
+    if int(xp.count_nonzero(picks)) != logits.shape[0]:
+        return None
+    return ClassTargets(rows, xp.astype(picks, logits.dtype), None, loss_shape, float(logits.shape[0]), picks)
 
 
 def _scale(targets: ClassTargets, reduction: str) -> float | None:
