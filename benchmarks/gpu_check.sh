@@ -28,7 +28,8 @@
 #   GPU_CHECK_ONLY=backends-cuda,mlp-torch-cuda bash benchmarks/gpu_check.sh OUT/c
 # What the fourth and fifth sessions (2026-12-04) left unmeasured: the host-side split and the device fix (compile
 # state and the Adam step), the library erf in GELU (gelu-erf and the GPT step), issue 18's torch CUDA, now with
-# ReLU's float-arithmetic mask on torch tensors (mlp-torch-cuda; about ten minutes, in two calls):
+# ReLU's float-arithmetic mask and (sixth session) md.compile's replay on torch tensors (mlp-torch-cuda; about ten
+# minutes, in two calls):
 #   GPU_CHECK_ONLY=pytest-gpu-core,pytest-gpu-compile-state,mlp-adam-small,mlp-adam-large,gelu-erf \
 #     bash benchmarks/gpu_check.sh OUT/d
 #   GPU_CHECK_ONLY=gpt-step,backends-cuda,mlp-torch-cuda bash benchmarks/gpu_check.sh OUT/e
@@ -130,7 +131,7 @@ step pytest-gpu-compile-state 90 python3 -m pytest -q -p no:cacheprovider --juni
 # own process; a library that cannot is listed as skipped with its error), and minidl on torch CUDA tensors
 # against PyTorch's own autograd on the same kernels (goal <= 1.05x at both shapes).
 step backends-cuda 150 python3 benchmarks/backends_step.py --device cuda --rounds 5 --flat-steps 300 "$out/backends"
-step mlp-torch-cuda 120 python3 benchmarks/mlp_step.py --device cuda --torch --shapes small,large --rounds 5 \
+step mlp-torch-cuda 150 python3 benchmarks/mlp_step.py --device cuda --torch --shapes small,large --rounds 5 \
   --memory-steps 0 "$out/mlp-torch"
 # GELU with the library's own erf (eleven passes) against the exp-built Phi (thirty-seven) and PyTorch's fused
 # kernel, on torch CUDA tensors at the GPT example's activation (64 x 256 rows, 1536 wide).

@@ -241,8 +241,8 @@ def _minidl_amp(sizes, batch, device) -> Step:
                 lambda: {"scale": scaler.get_scale()})
 
 
-def _minidl_compiled(sizes, batch, device, cuda_graph=None) -> Step:
-    md, train_step, x, y, sync, model = _nn_step(sizes, batch, device)
+def _minidl_compiled(sizes, batch, device, cuda_graph=None, backend=None) -> Step:
+    md, train_step, x, y, sync, model = _nn_step(sizes, batch, device, backend=backend)
     compiled = md.compile(train_step, cuda_graph=cuda_graph)
     return Step(lambda: compiled(x, y), sync, lambda loss: loss.item(),
                 lambda: [p.data for p in model.parameters()],

@@ -5,6 +5,9 @@
   on PyTorch's kernels;
 - ``minidl-torch``: minidl's functional step (``mlp_impls``'s ``minidl``) on
   torch tensors (``md.set_backend("torch")``);
+- ``minidl-compiled-torch``: the ``nn`` step traced once by ``md.compile``
+  (``mlp_impls``'s ``minidl-compiled``) on torch tensors, replayed op by op
+  (CUDA graphs are CuPy's only): the step without the engine's Python per node;
 - ``minidl-nn@<backend>``: minidl's ``nn.Sequential`` + ``optim.SGD`` step on
   any backend (``minidl-nn@jax``, ``minidl-nn@dask``, ...): the same script,
   only the backend named differs.
@@ -17,7 +20,7 @@ from __future__ import annotations
 import mlp_impls
 from mlp_impls import LEARNING_RATE, Step, fixed_batch, initial_weights
 
-TORCH_IMPLEMENTATIONS = ("handwritten-torch", "minidl-torch", "torch")
+TORCH_IMPLEMENTATIONS = ("handwritten-torch", "minidl-torch", "minidl-compiled-torch", "torch")
 
 
 def build(name: str, sizes: tuple[int, ...], batch: int, device: str) -> Step | None:
@@ -26,6 +29,8 @@ def build(name: str, sizes: tuple[int, ...], batch: int, device: str) -> Step | 
         return _handwritten_torch(sizes, batch, device)
     if name == "minidl-torch":
         return mlp_impls._minidl_functional(sizes, batch, device, "torch")
+    if name == "minidl-compiled-torch":
+        return mlp_impls._minidl_compiled(sizes, batch, device, backend="torch")
     if name.startswith("minidl-nn@"):
         return _minidl_nn_on(name.partition("@")[2], sizes, batch, device)
     return None

@@ -19,7 +19,9 @@ steps while the driver watches its memory (resident set, bytes traced by
 
 With ``--torch`` every implementation runs on torch tensors: the hand-written
 torch step is the base, and ``minidl-torch / torch`` (minidl's autograd
-against PyTorch's, on the same kernels) is the engine's cost.
+against PyTorch's, on the same kernels) is the engine's cost, and
+``minidl-compiled-torch / torch`` the same model's step traced once by
+``md.compile`` and replayed without the engine.
 
 On the GPU, ``minidl-compiled`` launches a captured CUDA graph and
 ``minidl-replay`` is the same replay without one (on the CPU they are one
@@ -52,7 +54,7 @@ IMPLEMENTATION_MODULES = {"sgd": "mlp_impls", "adam": "mlp_adam_impls"}
 # Ratios reported per round beside the ratios to the hand-written base (same state, same step):
 PAIRS = (("minidl-compiled", "torch-graph"), ("minidl-compiled-bn", "torch-graph-bn"),
          ("minidl-nn", "torch"), ("minidl-nn-bn", "torch-bn"), ("minidl-compiled", "torch"),
-         ("minidl-compiled-bn", "torch-bn"))
+         ("minidl-compiled-bn", "torch-bn"), ("minidl-compiled-torch", "torch"))
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
@@ -249,12 +251,12 @@ def report(results: dict) -> str:
         rounds = len(next(iter(shape["implementations"].values()))["ratios"])
         lines += ["", f"{'-'.join(map(str, shape['sizes']))}, batch {shape['batch']}, on {env['device']} "
                   f"(median of {rounds} interleaved rounds, {shape['clock']} time)",
-                  f"  {'implementation':<20}{'ms/step':>9}{'x ' + shape.get('base', 'handwritten'):>20}"
+                  f"  {'implementation':<22}{'ms/step':>9}{'x ' + shape.get('base', 'handwritten'):>20}"
                   f"{'first loss':>12}"]
         for name, entry in shape["implementations"].items():
             graph = entry["details"].get("cuda_graph")
             note = "" if graph is None or env["device"] != "cuda" else ("  (CUDA graph)" if graph else f"  (no CUDA graph: {entry['details']['graph_note']})")
-            lines.append(f"  {name:<20}{entry['median_ms']:>9.3f}{entry['median_ratio']:>20.3f}"
+            lines.append(f"  {name:<22}{entry['median_ms']:>9.3f}{entry['median_ratio']:>20.3f}"
                          f"{entry['first_loss']:>12.6f}{note}")
         lines += [f"  {name}: skipped ({reason})" for name, reason in shape["skipped"].items()]
         entries = shape["implementations"]
