@@ -10,6 +10,7 @@ from __future__ import annotations
 from minidl.autograd.autocast import _autocast_dtype
 from minidl.autograd.dtypes import same_dtype
 from minidl.autograd.function import Function
+from minidl.autograd.hooks import installed_hooks
 from minidl.autograd.tensor import Tensor
 from minidl.kernels.matmul import gemm
 from minidl.ops.autocasting import cast_for_gemm
@@ -114,16 +115,19 @@ class Linear(Function):
         return y if x.ndim == 2 else self.xp.reshape(y, x.shape[:-1] + (y.shape[-1],))
 
     def backward(self, grad, x, weight, bias=None):
-        wants = self.needs_input_grad
+        inputs, x_shape = self.inputs, tuple(x.shape)  # (inputs read directly: this runs for every layer, every step)
+        if len(x_shape) != 2:  # batch axes folded into N, as in the forward
+            grad, x = _rows(grad), _rows(x)
         grad_x = None
-        if wants[0]:  # (N, out) @ (out, in), batch axes folded into N as in the forward
-            grad_x = MatMul.apply(_rows(grad), weight)
-            if len(x.shape) != 2:
-                grad_x = Reshape.apply(grad_x, shape=tuple(x.shape))
-        grad_weight = TransposedMatMul.apply(_rows(grad), _rows(x)) if wants[1] else None  # (out, N) @ (N, in)
+        if inputs[0].requires_grad:  # (N, out) @ (out, in)
+            grad_x = _backward_gemm(grad, weight)
+            if len(x_shape) != 2:
+                grad_x = Reshape.apply(grad_x, shape=x_shape)
+        # (out, N) @ (N, in)
+        grad_weight = _backward_gemm(grad, x, transpose_a=True) if inputs[1].requires_grad else None
         if bias is None:
             return grad_x, grad_weight
-        return grad_x, grad_weight, sum_to(grad, bias.shape) if wants[2] else None
+        return grad_x, grad_weight, sum_to(grad, bias.shape) if inputs[2].requires_grad else None
 
     def gemm_flops(self) -> int:
         x, weight = self.inputs[0].shape, self.inputs[1].shape
@@ -133,11 +137,37 @@ class Linear(Function):
         return 2 * rows * weight[1] * weight[0]
 
 
+def _backward_gemm(a, b, transpose_a: bool = False):
+    """``a @ b`` (``a.T @ b`` with ``transpose_a``) in a backward formula, on Tensors or on raw arrays.
+
+    On Tensors (under ``create_graph``) it is a recorded node, MatMul or TransposedMatMul. On raw arrays with
+    no hook watching the ops (the profiler, anomaly mode and md.compile's trace install one, and then see
+    the node), it is the GEMM of that node's forward, without the node that Function.apply would make and
+    throw away: two per layer at every step (docs/measurements/cpu-2026-12-05/torch-phases/).
+    """
+    if isinstance(a, Tensor) or installed_hooks():
+        return TransposedMatMul.apply(a, b) if transpose_a else MatMul.apply(a, b)
+    return gemm(a.T, b) if transpose_a else gemm(a, b)
+
+
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``x @ weight.T + bias`` with ``weight`` of shape (out_features, in_features), as in PyTorch."""
     expect_tensor("linear", x)
     if _autocast_dtype.get() is not None:  # md.autocast(): the product (and its bias) in float16
         x, weight, bias = cast_for_gemm(x, weight, bias)
+    x_shape, weight_shape, dtype = x._data.shape, weight._data.shape, x._data.dtype
+    # Every check in one condition, so that a call that passes them (every call of a training step) pays for
+    # no more; _refuse_linear finds the one that failed and names it.
+    if (len(weight_shape) != 2 or not len(x_shape) or x_shape[-1] != weight_shape[1] or weight._data.dtype is not dtype
+            or bias is not None and (bias._data.dtype is not dtype or tuple(bias._data.shape) != (weight_shape[0],))):
+        _refuse_linear(x, weight, bias)
+    if len(x_shape) == 1:
+        return squeeze(linear(expand_dims(x, 0), weight, bias), 0)
+    return Linear.apply(x, weight) if bias is None else Linear.apply(x, weight, bias)
+
+
+def _refuse_linear(x: Tensor, weight: Tensor, bias: Tensor | None) -> None:
+    """Raise for the first check of ``linear`` that its operands fail (none, for dtypes equal but not identical)."""
     x_shape, weight_shape = x._data.shape, weight._data.shape
     if len(x_shape) < 1 or len(weight_shape) != 2:
         raise ValueError(f"linear: expected input (..., in_features) and weight (out, in), got {x.shape} and "
@@ -150,12 +180,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         )
     if bias is not None and tuple(bias._data.shape) != (weight_shape[0],):
         raise ValueError(f"linear: bias shape {bias.shape} should be ({weight.shape[0]},)")
-    dtype = x._data.dtype
     for other in (weight,) if bias is None else (weight, bias):
-        if other._data.dtype is not dtype and not same_dtype(other._data.dtype, dtype):  # GEMM would promote
+        if not same_dtype(other._data.dtype, x._data.dtype):  # GEMM would promote
             raise TypeError(f"linear: input is {x.dtype.name} but a parameter is {other.dtype.name}; "
                             f"convert one with .astype()")
-    inputs = (x, weight) if bias is None else (x, weight, bias)
-    if len(x_shape) == 1:
-        return squeeze(Linear.apply(expand_dims(x, 0), *inputs[1:]), 0)
-    return Linear.apply(*inputs)

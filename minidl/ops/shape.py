@@ -83,17 +83,17 @@ class SumTo(Function):
     shape: tuple[int, ...]
 
     def forward(self, a):
-        return _sum_array_to(self.xp, a, self.shape)
+        return _sum_array_to(self.xp, a, self.shape, tuple(a.shape))
 
     def backward(self, grad, a):
         return BroadcastTo.apply(grad, shape=tuple(a.shape))
 
 
-def _sum_array_to(xp, a, shape: tuple[int, ...]):
-    lead = a.ndim - len(shape)
-    stretched = tuple(lead + i for i, dim in enumerate(shape) if dim == 1 and a.shape[lead + i] != 1)
-    if not stretched and shape:  # only leading axes were added (a bias): one sum, no reshape
+def _sum_array_to(xp, a, shape: tuple[int, ...], a_shape: tuple[int, ...]):
+    lead = len(a_shape) - len(shape)
+    if shape and a_shape[lead:] == shape:  # only leading axes were added (a bias): one sum, no reshape
         return xp.sum(a, axis=tuple(range(lead)))
+    stretched = tuple(lead + i for i, dim in enumerate(shape) if dim == 1 and a_shape[lead + i] != 1)
     return xp.reshape(xp.sum(a, axis=tuple(range(lead)) + stretched, keepdims=True), shape)
 
 
@@ -103,12 +103,12 @@ def sum_to(x, shape: Sequence[int]):
     Every op that broadcasts its inputs returns ``sum_to(gradient, input.shape)``.
     (On raw arrays it sums at once, without the node machinery: it runs for every bias at every step.)
     """
-    shape = tuple(shape)
-    if tuple(x.shape) == shape:
+    shape, x_shape = tuple(shape), tuple(x.shape)
+    if x_shape == shape:
         return x
     if isinstance(x, Tensor):
         return SumTo.apply(x, shape=shape)
-    return _sum_array_to(raw_namespace(), x, shape)
+    return _sum_array_to(raw_namespace(), x, shape, x_shape)
 
 
 class Concat(Function):
