@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import importlib
-
 import numpy as np
 
 import minidl as md
 import minidl.nn.functional as F
 from minidl.autograd.hooks import install_hook
-
-linalg = importlib.import_module("minidl.ops.linalg")
+from minidl.ops import linalg
 
 
 class Recorder:
@@ -50,6 +47,18 @@ def test_a_hook_sees_the_backward_gemms_as_nodes_and_gets_the_same_bits(backend)
         assert recorder.names.count("TransposedMatMul") == 2 and recorder.names.count("MatMul") == 1
         for plain, seen in zip(gradients(x_shape), watched):
             np.testing.assert_array_equal(plain, seen)
+
+
+def test_without_a_hook_the_backward_gemms_make_no_node(backend, monkeypatch):
+    ran = []
+    for node_class in (linalg.MatMul, linalg.TransposedMatMul):
+        forward = node_class.forward
+        monkeypatch.setattr(node_class, "forward", lambda self, a, b, forward=forward: ran.append(self) or
+                            forward(self, a, b))
+    gradients()
+    assert ran == []
+    gradients(hook=Recorder())
+    assert len(ran) == 3  # the hook's nodes: two weight gradients, one input gradient
 
 
 def test_the_backward_gemms_run_through_the_chosen_gemm(backend, monkeypatch):

@@ -111,7 +111,7 @@ def class_targets(op: str, x: Tensor, target: Any, weight: Any, ignore_index: in
     if target.backend != x.backend:
         check_same_backend(op, (x, target))
     logits, labels = x._data, target._data
-    if (weight is None and not label_smoothing and len(logits.shape) == 2 and not 0 <= ignore_index < logits.shape[1]
+    if (len(logits.shape) == 2 and _one_hot_case(weight, label_smoothing, ignore_index, logits.shape[1])
             and tuple(labels.shape) == tuple(logits.shape[:1]) and target.dtype.kind == "int"):
         # The usual call, (N, C) logits and N labels, with as few Python steps as its checks need (it runs at
         # every training step: docs/measurements/cpu-2026-12-05/torch-phases/); any other goes the long way.
@@ -146,8 +146,8 @@ def class_targets(op: str, x: Tensor, target: Any, weight: Any, ignore_index: in
         raise ValueError(f"{op}: target of shape {target_shape} does not match logits {shape} "
                          f"(expected {loss_shape}: one label per row)")
     labels = target._data if len(target_shape) == 1 else xp.reshape(target._data, (-1,))
-    if weight is None and not label_smoothing and not 0 <= ignore_index < classes and len(shape) != 2:
-        plain = _one_hot_targets(rows, labels, loss_shape)  # ((N, C) logits took the short way above)
+    if len(shape) != 2 and _one_hot_case(weight, label_smoothing, ignore_index, classes):
+        plain = _one_hot_targets(rows, labels, loss_shape)  # ((N, C) logits already tried it above)
         if plain is not None:
             return plain
     valid = labels != ignore_index
@@ -171,6 +171,11 @@ def class_targets(op: str, x: Tensor, target: Any, weight: Any, ignore_index: in
         spread = (weight[None, :] if weight is not None else uniform) / classes
         coefficients = coefficients + label_smoothing * spread * kept[:, None]
     return ClassTargets(rows, coefficients, xp.sum(coefficients, axis=1, keepdims=True), loss_shape, divisor)
+
+
+def _one_hot_case(weight: Any, label_smoothing: float, ignore_index: int, classes: int) -> bool:
+    """Whether A may be the one-hot of the labels: no weight, no smoothing, and no class is ignore_index."""
+    return weight is None and label_smoothing == 0 and not 0 <= ignore_index < classes
 
 
 def _one_hot_targets(rows: Tensor, labels: Any, loss_shape: tuple) -> ClassTargets | None:

@@ -143,7 +143,7 @@ def _backward_gemm(a, b, transpose_a: bool = False):
     On Tensors (under ``create_graph``) it is a recorded node, MatMul or TransposedMatMul. On raw arrays with
     no hook watching the ops (the profiler, anomaly mode and md.compile's trace install one, and then see
     the node), it is the GEMM of that node's forward, without the node that Function.apply would make and
-    throw away: two per layer at every step (docs/measurements/cpu-2026-12-05/torch-phases/).
+    throw away: up to two per layer at every step (docs/measurements/cpu-2026-12-05/README.txt, torch-phases/).
     """
     if isinstance(a, Tensor) or installed_hooks():
         return TransposedMatMul.apply(a, b) if transpose_a else MatMul.apply(a, b)
@@ -167,7 +167,8 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 
 def _refuse_linear(x: Tensor, weight: Tensor, bias: Tensor | None) -> None:
-    """Raise for the first check of ``linear`` that its operands fail (none, for dtypes equal but not identical)."""
+    """Raise for the first check of ``linear`` that its operands fail; return where none fails (dtypes equal
+    but not the same object)."""
     x_shape, weight_shape = x._data.shape, weight._data.shape
     if len(x_shape) < 1 or len(weight_shape) != 2:
         raise ValueError(f"linear: expected input (..., in_features) and weight (out, in), got {x.shape} and "

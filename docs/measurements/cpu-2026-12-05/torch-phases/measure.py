@@ -16,9 +16,10 @@ CPU time): the gradients set to None, the three linear layers, the two ReLUs, th
 The ratio to PyTorch eager as the issue's goal states it (nn.Sequential, optim.SGD) is ``mlp_step.py``'s; this
 script adds clock reads inside the step, so its totals are not that benchmark's.
 
-Each clock read costs about 0.4 us, charged to the phase it ends, alike in every column. At 784-128-128-10 /
-batch 64 and at 8-16-16-4 / batch 4; 11 interleaved rounds; per phase, the median over the rounds of the mean
-per call. Writes OUT/torch_phases.txt with the machine.
+Each clock read (process_time_ns, a system call) is charged to the phase it ends, alike in every column. At
+784-128-128-10 / batch 64 and at 8-16-16-4 / batch 4; 11 interleaved rounds; per phase, the median over the
+rounds of the mean per call; the "step" row is the sum of those medians. Writes OUT/torch_phases.txt with the
+machine.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[4]
-sys.path.insert(0, str(ROOT / "benchmarks"))
+sys.path[:0] = [str(ROOT / "benchmarks"), str(ROOT)]  # this tree's minidl, installed or not
 
 PHASES = ("to None", "linear x3", "relu x2", "loss", "backward", "update")
 
@@ -178,8 +179,9 @@ def main() -> None:
     machine = environment("cpu")  # (its load average: before the rounds)
     lines = []
     for sizes, batch, calls in (([784, 128, 128, 10], 64, 300), ([8, 16, 16, 4], 4, 2000)):
-        ways = {"minidl-torch": _phased(sizes, batch, "minidl"), "minidl-torch-own": _phased(sizes, batch, "minidl",
-                own=True), "torch-functional": _phased(sizes, batch, "torch")}
+        ways = {"minidl-torch": _phased(sizes, batch, "minidl"),
+                "minidl-torch-own": _phased(sizes, batch, "minidl", own=True),
+                "torch-functional": _phased(sizes, batch, "torch")}
         losses = {name: [run(dict.fromkeys(PHASES, 0)) for _ in range(5)] for name, run in ways.items()}
         wrapped = _wrappers_called(ways["minidl-torch"])
         left = _wrappers_called(ways["minidl-torch-own"])
