@@ -10,9 +10,16 @@ from __future__ import annotations
 import statistics
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from mlp_step import machine_line
+
+
+def interleaved_order(names: list[str], rounds: int) -> Iterator[str]:
+    """Every name in every round, in the order given and reversed every other round, so that drift in the
+    machine's load falls alike on all of them."""
+    for round_ in range(rounds):
+        yield from (names if round_ % 2 == 0 else names[::-1])
 
 
 def interleaved_medians(ways: dict[str, Callable[[], object]], rounds: int, calls: int, warmup: int = 0,
@@ -23,17 +30,16 @@ def interleaved_medians(ways: dict[str, Callable[[], object]], rounds: int, call
     (step_ab.py switches a record there); the order of the ways is reversed every other round.
     """
     times: dict[str, list[float]] = {name: [] for name in ways}
-    for round_ in range(rounds):
-        for name in (list(ways) if round_ % 2 == 0 else list(ways)[::-1]):
-            if before_block is not None:
-                before_block(name)
-            call = ways[name]
-            for _ in range(warmup):
-                call()
-            start = time.process_time()
-            for _ in range(calls):
-                call()
-            times[name].append((time.process_time() - start) / calls * 1e6)
+    for name in interleaved_order(list(ways), rounds):
+        if before_block is not None:
+            before_block(name)
+        call = ways[name]
+        for _ in range(warmup):
+            call()
+        start = time.process_time()
+        for _ in range(calls):
+            call()
+        times[name].append((time.process_time() - start) / calls * 1e6)
     return {name: statistics.median(values) for name, values in times.items()}
 
 

@@ -152,18 +152,19 @@ def _phased(sizes, batch, library, own=False):
 
 
 def _phase_medians(ways, rounds, calls, warmup):
-    """Per way and phase: the median over ``rounds`` of the mean microseconds per call (order reversed every
-    other round, as benchmarks/measuring.py does)."""
+    """Per way and phase: the median over ``rounds`` of the mean microseconds per call, the ways in
+    benchmarks/measuring.py's interleaved order."""
+    from measuring import interleaved_order
+
     per_round = {name: {phase: [] for phase in PHASES} for name in ways}
-    for round_ in range(rounds):
-        for name in (list(ways) if round_ % 2 == 0 else list(ways)[::-1]):
-            times = dict.fromkeys(PHASES, 0)
-            for _ in range(warmup):
-                ways[name](dict.fromkeys(PHASES, 0))
-            for _ in range(calls):
-                ways[name](times)
-            for phase in PHASES:
-                per_round[name][phase].append(times[phase] / calls / 1e3)
+    for name in interleaved_order(list(ways), rounds):
+        times = dict.fromkeys(PHASES, 0)
+        for _ in range(warmup):
+            ways[name](dict.fromkeys(PHASES, 0))
+        for _ in range(calls):
+            ways[name](times)
+        for phase in PHASES:
+            per_round[name][phase].append(times[phase] / calls / 1e3)
     return {name: {phase: statistics.median(values) for phase, values in phases.items()}
             for name, phases in per_round.items()}
 
